@@ -1,0 +1,149 @@
+# dnstap-bgp: one hand-written GNU Makefile.
+#
+#   make                 build every program into build/bin
+#   make check           build with AddressSanitizer + UBSan (build-san/) and
+#                        run the whole suite; SANITIZE=0 runs it on build/
+#   make bench           benchmarks (figures go into BENCHMARKS.md)
+#   make fuzz            each libFuzzer target for FUZZ_SECONDS (build-fuzz/)
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make clean, make format
+#
+# Every program directory has a module.mk that adds to PROGS, UNITS and
+# FUZZERS; the rules below build them all the same way.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/dnstap-bgp
+MANDIR ?= $(PREFIX)/share/man
+SHAREDIR ?= $(PREFIX)/share/dnstap-bgp
+DESTDIR ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+FUZZ_SECONDS ?= 10
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wcast-qual -Wformat=2
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+CFLAGS ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -Ilib
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN_CFLAGS)
+
+ifeq ($(FUZZ),1)
+O ?= build-fuzz
+CC := clang
+SAN_CFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -O1 -g
+SAN_LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(SANITIZE),1)
+O ?= build-san
+SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_LDFLAGS := $(SAN_CFLAGS)
+else
+O ?= build
+endif
+
+pc = $(shell $(PKG_CONFIG) --$(1) $(2) 2>/dev/null)
+FSTRM_CFLAGS := $(call pc,cflags,libfstrm)
+FSTRM_LIBS := $(call pc,libs,libfstrm)
+PROTOBUF_CFLAGS := $(call pc,cflags,libprotobuf-c)
+PROTOBUF_LIBS := $(call pc,libs,libprotobuf-c)
+BSD_CFLAGS := $(call pc,cflags,libbsd-overlay)
+BSD_LIBS := $(call pc,libs,libbsd-overlay)
+CURL_CFLAGS := $(call pc,cflags,libcurl)
+CURL_LIBS := $(call pc,libs,libcurl)
+CDB_LIBS := -lcdb
+LMDB_LIBS := -llmdb
+IDN2_LIBS := $(call pc,libs,libidn2)
+YAJL_LIBS := $(call pc,libs,yajl)
+MHD_LIBS := $(call pc,libs,libmicrohttpd)
+
+CPPFLAGS += $(BSD_CFLAGS)
+BASE_LIBS := $(BSD_LIBS)
+
+PROGS :=
+SCRIPTS :=
+MANS :=
+UNITS :=
+FUZZERS :=
+BENCHES :=
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB := $(O)/lib/libdnstapbgp.a
+
+all: programs
+
+include $(sort $(wildcard */module.mk)) tests/module.mk
+
+programs: $(PROGS:%=$(O)/bin/%)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $($(firstword $(subst /, ,$<))_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_SRCS:%.c=$(O)/%.o)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+# $(1): program name, built from $(1)_SRCS and linked with $(1)_LIBS.
+define prog_rule
+$(O)/bin/$(1): $$(patsubst %.c,$(O)/%.o,$$($(1)_SRCS)) $(LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) $(SAN_LDFLAGS) -o $$@ $$^ $$($(1)_LIBS) $(BASE_LIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+
+# Unit tests: $(O)/tests/unit-NAME from unit-NAME_SRCS.
+define unit_rule
+$(O)/tests/unit-$(1): $$(patsubst %.c,$(O)/%.o,$$(unit-$(1)_SRCS)) $(LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) $(SAN_LDFLAGS) -o $$@ $$^ $$(unit-$(1)_LIBS) $(BASE_LIBS)
+endef
+$(foreach u,$(UNITS),$(eval $(call unit_rule,$(u))))
+
+# libFuzzer targets: $(O)/fuzz/fuzz-NAME from fuzz-NAME_SRCS (FUZZ=1 only).
+define fuzz_rule
+$(O)/fuzz/fuzz-$(1): $$(patsubst %.c,$(O)/%.o,$$(fuzz-$(1)_SRCS)) $(LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -fsanitize=fuzzer $(SAN_LDFLAGS) -o $$@ $$^ $$(fuzz-$(1)_LIBS) $(BASE_LIBS)
+endef
+$(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
+
+units: $(UNITS:%=$(O)/tests/unit-%)
+
+check:
+	$(MAKE) SANITIZE=$(if $(SANITIZE),$(SANITIZE),1) check-suite
+
+check-suite: programs units
+	BUILD=$(O) JOBS=$(JOBS) tests/run $(TESTS)
+
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-run
+
+fuzz-run: $(FUZZERS:%=$(O)/fuzz/fuzz-%)
+	BUILD=$(O) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz-run $(FUZZERS)
+
+bench: programs
+	BUILD=$(O) tests/bench-run $(BENCHES)
+
+install: programs
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SHAREDIR)
+	install -m 755 $(PROGS:%=$(O)/bin/%) $(DESTDIR)$(LIBEXECDIR)
+	$(foreach s,$(SCRIPTS),install -m 755 $(s) $(DESTDIR)$(LIBEXECDIR);)
+	$(foreach m,$(MANS),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)));)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all programs units check check-suite fuzz fuzz-run bench install format clean
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
