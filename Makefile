@@ -62,7 +62,7 @@ YAJL_LIBS := $(call pc,libs,yajl)
 MHD_LIBS := $(call pc,libs,libmicrohttpd)
 
 CPPFLAGS += $(BSD_CFLAGS)
-BASE_LIBS := $(BSD_LIBS)
+BASE_LIBS := $(BSD_LIBS) $(CDB_LIBS)
 
 PROGS :=
 SCRIPTS :=
@@ -76,7 +76,7 @@ LIB := $(O)/lib/libdnstapbgp.a
 
 all: programs
 
-include $(sort $(wildcard */module.mk)) tests/module.mk
+include $(sort $(wildcard */module.mk))
 
 programs: $(PROGS:%=$(O)/bin/%)
 

@@ -1,0 +1,80 @@
+#include "metrics.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+void
+metrics_log(const struct metric *m, size_t n)
+{
+	char line[4096];
+	size_t o = 0, i;
+	int k;
+
+	for (i = 0; i < n && o < sizeof line; i++) {
+		k = snprintf(line + o, sizeof line - o, "%s%s%s%s%s=%llu",
+		    i ? " " : "", m[i].name, m[i].labels ? "{" : "",
+		    m[i].labels ? m[i].labels : "", m[i].labels ? "}" : "",
+		    (unsigned long long)*m[i].value);
+		if (k < 0)
+			break;
+		o += (size_t)k;
+	}
+	if (o >= sizeof line)
+		o = sizeof line - 1;
+	line[o] = '\0';
+	log_info("stats: %s", line);
+}
+
+int
+metrics_write(const char *path, const char *prog, const struct metric *m,
+    size_t n)
+{
+	char tmp[4096], pfx[128];
+	const char *last = NULL;
+	size_t i, j;
+	FILE *f;
+	int fd, e;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
+		(long)getpid()) >= sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	snprintf(pfx, sizeof pfx, "dnstap_bgp_%s_", prog);
+	for (j = 0; pfx[j]; j++)
+		if (pfx[j] == '-')
+			pfx[j] = '_';
+	if (!(f = fopen(tmp, "w")))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!last || strcmp(last, m[i].name) != 0) {
+			fprintf(f, "# HELP %s%s %s\n# TYPE %s%s %s\n", pfx,
+			    m[i].name, m[i].help, pfx, m[i].name,
+			    m[i].type == METRIC_COUNTER ? "counter" : "gauge");
+			last = m[i].name;
+		}
+		fprintf(f, "%s%s%s%s%s %llu\n", pfx, m[i].name,
+		    m[i].labels ? "{" : "", m[i].labels ? m[i].labels : "",
+		    m[i].labels ? "}" : "", (unsigned long long)*m[i].value);
+	}
+	fd = fileno(f);
+	if (fflush(f) == EOF || ferror(f) || fsync(fd) == -1) {
+		e = errno;
+		fclose(f);
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	if (fclose(f) == EOF || rename(tmp, path) == -1) {
+		e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
