@@ -1,0 +1,60 @@
+/*
+ * store: ipcache's persistent address cache (LMDB), shared with readers.
+ *
+ * ipcache is the only writer. Other processes (ipcache -l, the sync server)
+ * open the same store read-only while ipcache runs and see a consistent
+ * snapshot per read transaction. One entry per (address, tag): an address is
+ * one key whatever its spelling (IPv4-mapped IPv6 is IPv4, see rec_addr_set).
+ *
+ * Times are microseconds since the epoch. last_us is persisted at a coarse
+ * granularity (ipcache decides; at most a second behind), expires_us is
+ * when the entry is withdrawn unless refreshed.
+ *
+ * An entry's "changed" time is when it was last written to the store; the
+ * store keeps an index on it so that "every entry changed since T" costs in
+ * proportion to the answer, not to the cache (incremental peer sync).
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rec.h"
+
+enum store_origin { STORE_LOCAL = 0, STORE_PEER = 1 };
+
+struct store_entry {
+	struct rec_addr addr;
+	char tag[REC_TAG_MAX + 1]; /* "" for none */
+	char name[REC_NAME_MAX];   /* canonical record form */
+	int64_t first_us;
+	int64_t last_us;
+	int64_t expires_us;
+	int64_t changed_us;
+	enum store_origin origin;
+};
+
+struct store;
+
+enum store_mode { STORE_READ, STORE_WRITE };
+
+/*
+ * Opens the store in directory dir. STORE_WRITE creates it when missing.
+ * NULL with a reason in err when it cannot be opened or is corrupt: the
+ * caller exits 100 (corrupt, wrong format) or 111 (I/O) as *permanent says.
+ */
+struct store *store_open(const char *dir, enum store_mode mode, char *err,
+    size_t errlen, int *permanent);
+void store_close(struct store **s);
+
+/*
+ * Calls cb for every entry (since_us == 0) or for every entry changed after
+ * since_us, in one read transaction; cb returns non-zero to stop early.
+ * Returns 0, or -1 with a reason in err.
+ */
+int store_each(struct store *s, int64_t since_us,
+    int (*cb)(const struct store_entry *e, void *arg), void *arg, char *err,
+    size_t errlen);
+
+#endif
