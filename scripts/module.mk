@@ -1,0 +1,3 @@
+# scripts/: the supervision wrapper (service directories, units and the
+# default envdir are installed by the Makefile's install rule).
+SCRIPTS += scripts/dnstap-bgp-run
