@@ -136,8 +136,8 @@ bench: programs
 # Programs and scripts go to LIBEXECDIR (BIND's bind9-dnsutils owns
 # /usr/bin/dnstap-read): run them through BINDIR/dnstap-bgp, or with
 # LIBEXECDIR first in PATH. Service directories (runit, s6) and the systemd
-# units get the install paths substituted; the default envdir goes to
-# SHAREDIR/env and, unless one exists, to CONFDIR/env.
+# units get the install paths substituted; the default configuration (the
+# envdirs) goes to SHAREDIR/conf and, unless CONFDIR/env exists, to CONFDIR.
 SERVICE_FILES := $(wildcard scripts/runit/*/run scripts/runit/*/log/run \
 	scripts/s6/*/run scripts/s6/*/log/run)
 INSTALL_SUBST = sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g'
@@ -145,7 +145,7 @@ INSTALL_SUBST = sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@CONFDIR@|$(CONFDI
 install: programs
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(SHAREDIR)/env $(DESTDIR)$(SYSTEMDDIR)
+		$(DESTDIR)$(SYSTEMDDIR)
 	$(foreach p,$(PROGS),install -m 755 $(O)/bin/$(p) $(DESTDIR)$(LIBEXECDIR);)
 	$(foreach s,$(SCRIPTS),install -m 755 $(s) $(DESTDIR)$(LIBEXECDIR);)
 	$(foreach m,$(MANS),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)));)
@@ -157,9 +157,9 @@ install: programs
 	set -e; for f in scripts/systemd/*; do \
 		$(INSTALL_SUBST) $$f > $(DESTDIR)$(SYSTEMDDIR)/$${f##*/}; \
 		chmod 644 $(DESTDIR)$(SYSTEMDDIR)/$${f##*/}; done
-	install -m 644 scripts/env/* $(DESTDIR)$(SHAREDIR)/env
-	if [ ! -e $(DESTDIR)$(CONFDIR)/env ]; then install -d $(DESTDIR)$(CONFDIR)/env && \
-		install -m 644 scripts/env/* $(DESTDIR)$(CONFDIR)/env; fi
+	set -e; for d in $(DESTDIR)$(SHAREDIR)/conf $(if $(wildcard $(DESTDIR)$(CONFDIR)/env),,$(DESTDIR)$(CONFDIR)); do \
+		for e in scripts/conf/*; do install -d $$d/$${e##*/}; \
+			install -m 644 $$e/* $$d/$${e##*/}; done; done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
