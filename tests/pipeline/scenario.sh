@@ -4,7 +4,7 @@
 # dig -> unbound -> dnstap-read -> domain-match -> ipcache -> bgp-announce
 # -> BIRD, with the toolkit installed by make install and run from its own
 # service directories under a real supervisor, configured like the demo
-# (scripts/demo.d). Daemons are started once for the whole script:
+# (scripts/demo-setup). Daemons are started once for the whole script:
 #   1. BIRD holds exactly the routes the queries and lists call for (IPv4,
 #      IPv6, a CNAME chain, each tag's next hop and communities).
 #   2. kill -9 of each stage in turn while queries flow: restarted, BIRD
@@ -24,7 +24,7 @@ esac
 D=$T/d
 mkdir -p "$D"
 start() { spawn "$@"; }
-. "$TOP/scripts/demo.d/lib.sh"
+. "$TOP/scripts/demo-setup/lib.sh"
 at_exit 'pipe_stop "$(cat "$T/supervisor.pid" 2> /dev/null)" > /dev/null 2>&1'
 
 if ! pipe_install; then
