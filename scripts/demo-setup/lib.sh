@@ -30,6 +30,7 @@ pipe_install() {
 	pipe_put "$e" DNSTAP_BGP_STATEDIR "$D/state"
 	pipe_put "$e" DNSTAP_BGP_LOGDIR "$D/log"
 	pipe_put "$e" METRICS_DIR "$D/metrics"
+	pipe_put "$e" DNSTAP_READ_OPTS '-l $DNSTAP_BGP_RUNDIR/dnstap.sock'
 	# demo.test answers from the documentation ranges, which ipcache
 	# refuses by default: allow them here.
 	pipe_put "$e" IPCACHE_OPTS '-s $DNSTAP_BGP_STATEDIR/cache -d $DNSTAP_BGP_STATEDIR/domains.cdb -p $DNSTAP_BGP_RUNDIR/peer -a 198.51.100.0/24 -a 203.0.113.0/24 -a 2001:db8::/32'
