@@ -190,7 +190,9 @@ chain_follow(struct dns_answers *a)
 		for (i = 0; i < a->ncname && !next; i++)
 			if (name_eq(&a->cname_owner[i], cur))
 				next = &a->cname_target[i];
-		if (!next)
+		/* A CNAME to the root leads nowhere (and "." cannot be a
+		 * chain name in a record). */
+		if (!next || next->len == 1)
 			return;
 		if (name_eq(next, &a->qname)) {
 			a->chain_loop = 1;

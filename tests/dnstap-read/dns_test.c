@@ -145,6 +145,15 @@ main(void)
 		a.naddr == 1 && a.addr[0].depth == 1,
 	    "CNAME loop detected");
 
+	/* A CNAME to the root ends the chain. */
+	m_start(&m, "www.example", 1, 2);
+	m_name(&m, "www.example");
+	m_rr(&m, 5, 300, 1);
+	m_u8(&m, 0);
+	m_a(&m, NULL, 3);
+	T_CHECK(parse(m.b, m.len) == DNS_OK && a.nchain == 0 && a.naddr == 1,
+	    "CNAME to the root ends the chain");
+
 	/* A chain of 20 links is cut at DNS_CHAIN_MAX. */
 	m_start(&m, "c0.example", 1, 21);
 	for (i = 0; i < 20; i++) {

@@ -3,11 +3,12 @@
 benchmark: well-behaved (bidirectional or unidirectional) and misbehaving
 (random bytes, giant frame, wrong content type, vanishing mid-frame).
 
-    fsend.py ADDR MODE [CAPTURE] [REPEAT]
+    fsend.py ADDR MODE [CAPTURE] [REPEAT] [client]
 
-ADDR is a UNIX socket path (with a slash) or HOST:PORT. CAPTURE is a Frame
-Streams file whose data frames are sent, REPEAT times over. Exits 0 when the
-mode's exchange went as expected.
+ADDR is a UNIX socket path (with a slash) or HOST:PORT (for mode "file", the
+file to write). CAPTURE is a Frame Streams file whose data frames are sent,
+REPEAT times over; "client" keeps only its CLIENT_RESPONSE frames. Exits 0
+when the mode's exchange went as expected.
 """
 import os
 import socket
@@ -43,6 +44,55 @@ def frames_of(path):
         out.append(b[p + 4:p + 4 + n])
         p += 4 + n
     return out
+
+
+def message_type(frame):
+    """dnstap.Message.type of a frame (0 when not found): field 14 of the
+    Dnstap message, then field 1 inside it."""
+    def varint(b, p):
+        v = s = 0
+        while True:
+            c = b[p]
+            p += 1
+            v |= (c & 0x7F) << s
+            s += 7
+            if not c & 0x80:
+                return v, p
+
+    def fields(b):
+        p = 0
+        while p < len(b):
+            key, p = varint(b, p)
+            wt = key & 7
+            if wt == 0:
+                v, p = varint(b, p)
+            elif wt == 2:
+                n, p = varint(b, p)
+                v, p = b[p:p + n], p + n
+            elif wt == 5:
+                v, p = b[p:p + 4], p + 4
+            elif wt == 1:
+                v, p = b[p:p + 8], p + 8
+            else:
+                return
+            yield key >> 3, v
+
+    for num, v in fields(frame):
+        if num == 14:
+            for n2, v2 in fields(v):
+                if n2 == 1:
+                    return v2
+    return 0
+
+
+def batch_of(frames, repeat):
+    """The frames, framed, as one bytes object repeated up to 512 times;
+    and how many times to send it for `repeat` copies in all."""
+    one = b"".join(data(f) for f in frames)
+    k = max(1, min(repeat, 512))
+    while repeat % k:
+        k -= 1
+    return one * k, repeat // k
 
 
 def connect(addr):
@@ -99,14 +149,16 @@ def main():
     addr, mode = sys.argv[1], sys.argv[2]
     frames = frames_of(sys.argv[3]) if len(sys.argv) > 3 else []
     repeat = int(sys.argv[4]) if len(sys.argv) > 4 else 1
-    s = connect(addr)
+    if len(sys.argv) > 5 and sys.argv[5] == "client":
+        frames = [f for f in frames if message_type(f) == 6]
+    s = connect(addr) if mode != "file" else None
     if mode in ("bidi", "bidi-nostop"):
         s.sendall(control(4, CT))  # READY
         if read_control(s) != 1:  # ACCEPT
             sys.exit("no ACCEPT")
         s.sendall(control(2, CT))  # START
-        batch = b"".join(data(f) for f in frames)
-        for _ in range(repeat):
+        batch, times = batch_of(frames, repeat)
+        for _ in range(times):
             s.sendall(batch)
         if mode == "bidi":
             s.sendall(control(3))  # STOP
@@ -114,10 +166,19 @@ def main():
                 sys.exit("no FINISH")
     elif mode == "uni":
         s.sendall(control(2, CT))
-        batch = b"".join(data(f) for f in frames)
-        for _ in range(repeat):
+        batch, times = batch_of(frames, repeat)
+        for _ in range(times):
             s.sendall(batch)
         s.sendall(control(3))
+    elif mode == "file":
+        # Writes a Frame Streams file to ADDR instead of sending.
+        batch, times = batch_of(frames, repeat)
+        with open(addr, "wb") as f:
+            f.write(control(2, CT))
+            for _ in range(times):
+                f.write(batch)
+            f.write(control(3))
+        return
     elif mode == "random":
         try:
             s.sendall(os.urandom(65536))
