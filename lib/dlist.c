@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rec.h"
+
 struct dlist {
 	struct cdb cdb;
 	int fd;
@@ -24,6 +26,37 @@ dlist_err(char *err, size_t errlen, const char *msg)
 {
 	if (errlen)
 		snprintf(err, errlen, "%s", msg);
+}
+
+/*
+ * A cdb is 256 (position, slots) pairs, the records, then the 256 hash
+ * tables back to back up to the end of the file. Checking that chain costs
+ * 256 steps and no page of the records, so it stays within the reload
+ * budget, and it refuses a file cut short or with bytes appended (the usual
+ * results of copying over a list in place). A byte flipped inside a record
+ * is only seen when a lookup reads it (see dlist_lookup).
+ */
+static int
+dlist_layout_ok(const struct cdb *c, uint64_t fsize)
+{
+	const unsigned char *mem = c->cdb_mem;
+	uint64_t pos, next;
+	unsigned i;
+
+	if (fsize > 0xffffffffu)
+		return -1;
+	next = cdb_unpack(mem);
+	if (next < 2048 || next > fsize)
+		return -1;
+	for (i = 0; i < 256; i++) {
+		pos = cdb_unpack(mem + i * 8);
+		if (pos != next)
+			return -1;
+		next = pos + (uint64_t)cdb_unpack(mem + i * 8 + 4) * 8;
+		if (next > fsize)
+			return -1;
+	}
+	return next == fsize ? 0 : -1;
 }
 
 struct dlist *
@@ -56,6 +89,13 @@ dlist_open(const char *path, char *err, size_t errlen)
 	if (cdb_init(&dl->cdb, dl->fd) == -1) {
 		e = errno;
 		dlist_err(err, errlen, strerror(e));
+		goto fail;
+	}
+	if (dlist_layout_ok(&dl->cdb, (uint64_t)st.st_size) == -1) {
+		cdb_free(&dl->cdb);
+		e = EPROTO;
+		dlist_err(err, errlen,
+		    "not a domain list cdb (truncated or corrupt)");
 		goto fail;
 	}
 	if (cdb_find(&dl->cdb, "", 0) <= 0 ||
@@ -117,11 +157,19 @@ dlist_lookup(const struct dlist *dl, const char *name, size_t len,
 	const char *p = name, *end = name + len, *v;
 	unsigned vlen;
 
+	if (len == 0 || (len == 1 && name[0] == '.'))
+		return 0; /* the root is never an entry; "" is the header */
+
 	for (;;) {
 		if (cdb_find(&c, p, (unsigned)(end - p)) > 0) {
 			vlen = cdb_datalen(&c);
 			v = cdb_getdata(&c);
-			if (!v || vlen == 0)
+			/* A damaged value is no entry, never a wild tag. */
+			if (!v || vlen == 0 ||
+			    (v[0] == '!' ? vlen != 1 :
+				v[0] != '+' || vlen < 2 ||
+				rec_tag_check(v + 1, vlen - 1) == -1 ||
+				v[1] == '-'))
 				return 0;
 			m->entry = p;
 			m->entry_len = (size_t)(end - p);

@@ -9,7 +9,9 @@
  *   "!"        an exclusion: the name and every name below it do not match
  *
  * plus a header under the empty key: "dnstap-bgp-domains 1 COUNT". A file
- * without that header is not a domain list. Matching walks from the full name
+ * without that header, or whose hash tables do not end exactly at the end of
+ * the file (cut short, or written over in place), is not a domain list.
+ * domain-compile (domain-match/) writes these files. Matching walks from the full name
  * up, label by label, and the first key found decides: the most specific
  * entry wins. Nothing is loaded into the heap: memory does not grow with
  * the list.
@@ -46,7 +48,8 @@ uint64_t dlist_count(const struct dlist *dl);
  * Looks name (canonical form, name_len bytes) up. Returns 1 and fills m when
  * an entry (or exclusion) covers it, 0 when none does. A name matches only
  * on label boundaries: "example.com" covers "a.example.com", never
- * "aexample.com".
+ * "aexample.com". A damaged value (not "!" or "+" and a valid tag) counts
+ * as no entry: a corrupt file never yields a tag that no list gave.
  */
 int dlist_lookup(const struct dlist *dl, const char *name, size_t name_len,
     struct dlist_match *m);
