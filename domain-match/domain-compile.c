@@ -185,7 +185,8 @@ merge(void)
 {
 	size_t i, j, k, win, kept = 0;
 
-	qsort(ents, nents, sizeof *ents, ent_cmp);
+	if (nents)
+		qsort(ents, nents, sizeof *ents, ent_cmp);
 	for (i = 0; i < nents; i = j) {
 		win = i;
 		for (j = i + 1; j < nents && ents[j].len == ents[i].len &&
