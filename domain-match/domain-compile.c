@@ -268,7 +268,9 @@ write_cdb(const char *out, size_t kept)
 {
 	struct cdb_make cm;
 	char *tmp, *dirc, hdr[64], v[REC_TAG_MAX + 2];
-	size_t i;
+	unsigned char *bloom, depths[16] = { 0 };
+	const char *q;
+	size_t i, labels, bsize = dlist_bloom_size(kept);
 	int fd, dfd, vl, hl;
 
 	if (asprintf(&tmp, "%s.tmp.XXXXXX", out) == -1)
@@ -280,6 +282,8 @@ write_cdb(const char *out, size_t kept)
 	if (fchmod(fd, 0644) == -1 || cdb_make_start(&cm, fd) == -1 ||
 	    cdb_make_add(&cm, "", 0, hdr, (unsigned)hl) == -1)
 		goto fail;
+	if (!(bloom = calloc(1, bsize)))
+		log_fatal_sys(EXIT_TEMP, "unable to allocate memory");
 	for (i = 0; i < nents; i++) {
 		if (ents[i].len == 0)
 			continue;
@@ -287,7 +291,21 @@ write_cdb(const char *out, size_t kept)
 		if (cdb_make_add(&cm, arena + ents[i].off, ents[i].len, v,
 			(unsigned)vl) == -1)
 			goto fail;
+		dlist_bloom_add(bloom, bsize, arena + ents[i].off, ents[i].len);
+		for (labels = 1, q = arena + ents[i].off;
+		     (q = memchr(q, '.', ents[i].len -
+			      (size_t)(q - arena - ents[i].off)));
+		     q++)
+			labels++;
+		depths[labels / 8] |= (unsigned char)(1u << (labels % 8));
 	}
+	if (cdb_make_add(&cm, DLIST_DEPTHS_KEY, sizeof DLIST_DEPTHS_KEY - 1,
+		depths, sizeof depths) == -1)
+		goto fail;
+	if (cdb_make_add(&cm, DLIST_BLOOM_KEY, sizeof DLIST_BLOOM_KEY - 1, bloom,
+		(unsigned)bsize) == -1)
+		goto fail;
+	free(bloom);
 	if (cdb_make_finish(&cm) == -1 || fsync(fd) == -1 || close(fd) == -1)
 		goto fail;
 	fd = -1;
