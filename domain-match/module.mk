@@ -8,3 +8,4 @@ FUZZERS += domain-list record
 fuzz-domain-list_SRCS := tests/fuzz/domain-list.c domain-match/list.c
 fuzz-domain-list_LIBS := $(IDN2_LIBS)
 fuzz-record_SRCS := tests/fuzz/record.c
+SCRIPTS += scripts/domain-update
