@@ -82,7 +82,9 @@ reload(const char *why)
 {
 	char err[256];
 	struct dlist *n;
+	struct timespec t0, t1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = dlist_open(path, err, sizeof err);
 	if (!n) {
 		n_reload_failures++;
@@ -94,11 +96,14 @@ reload(const char *why)
 	}
 	dlist_close(&dl);
 	dl = n;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	have_refused = 0;
 	n_reloads++;
 	n_entries = dlist_count(dl);
-	log_info("reloaded %s (%s): %llu entries", path, why,
-	    (unsigned long long)n_entries);
+	log_info("reloaded %s (%s): %llu entries in %.3f ms", path, why,
+	    (unsigned long long)n_entries,
+	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		(double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 }
 
 /* Replaced since the last load, and not by the file refused last time? */

@@ -10,3 +10,4 @@ fuzz-domain-list_LIBS := $(IDN2_LIBS)
 fuzz-record_SRCS := tests/fuzz/record.c
 SCRIPTS += scripts/domain-update
 MANS += domain-match/domain-match.8 domain-match/domain-compile.8 domain-match/domain-update.8
+BENCHES += bench/domain-match
