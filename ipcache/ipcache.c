@@ -569,8 +569,6 @@ main(int argc, char **argv)
 				log_fatal_sys(EXIT_TEMP, "unable to read stdin");
 			drain(&in, 0);
 			if (n == 0) {
-				if (lr_pending(&in))
-					ic.cnt.malformed++; /* a last line without newline */
 				out_check(&out, mfile);
 				finish(mfile, 0);
 			}
