@@ -304,10 +304,6 @@ store_open(const char *dir, enum store_mode mode, char *err, size_t errlen,
 		*permanent = 1;
 		goto fail;
 	}
-	if (mode == STORE_WRITE) {
-		int dead;
-		mdb_reader_check(s->env, &dead);
-	}
 	if (open_dbs(s, err, errlen, permanent) == -1)
 		goto fail;
 	return s;
@@ -431,9 +427,13 @@ store_begin(struct store *s, char *err, size_t errlen)
 	int64_t now = now_us();
 	int rc;
 
+	int dead;
+
 	if (s->txn)
 		return 0;
 	s->full = 0;
+	/* A reader killed mid-transaction would pin old pages: free its slot. */
+	mdb_reader_check(s->env, &dead);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &s->txn))) {
 		s->txn = NULL;
 		return werr(s, rc, err, errlen);
