@@ -1,3 +1,4 @@
 # scripts/: the supervision wrapper (service directories, units and the
 # default envdir are installed by the Makefile's install rule).
 SCRIPTS += scripts/dnstap-bgp-run
+MANS += scripts/dnstap-bgp-run.8
