@@ -2,8 +2,10 @@
 # (tests/pipeline/) so that what the demo shows is what the tests check.
 # Sourced; the caller sets TOP, D (its directory, created), DNS_PORT,
 # NSD_PORT, BGP_PORT, SUP (runit or s6), optionally BUILD (the build
-# directory to install from), and defines start NAME CMD... (runs a
-# background daemon that the caller stops at exit).
+# directory to install from) and PIPE_NETNS (an existing network namespace
+# for BIRD and the toolkit; the resolver stays outside and reaches
+# dnstap-read through its socket file), and defines start NAME CMD... (runs
+# a background daemon that the caller stops at exit).
 #
 # Everything lives under $D; the daemons listen on 127.0.0.1 (BIRD) and the
 # toolkit speaks BGP from 127.0.0.2. Nothing leaves loopback.
@@ -30,6 +32,7 @@ pipe_install() {
 	pipe_put "$e" DNSTAP_BGP_STATEDIR "$D/state"
 	pipe_put "$e" DNSTAP_BGP_LOGDIR "$D/log"
 	pipe_put "$e" METRICS_DIR "$D/metrics"
+	pipe_put "$e" DNSTAP_BGP_NETNS "${PIPE_NETNS:-}"
 	pipe_put "$e" DNSTAP_READ_OPTS '-l $DNSTAP_BGP_RUNDIR/dnstap.sock'
 	# demo.test answers from the documentation ranges, which ipcache
 	# refuses by default: allow them here.
@@ -70,7 +73,7 @@ pipe_subst() {
 # pipe_router: BIRD on 127.0.0.1:$BGP_PORT.
 pipe_router() {
 	pipe_subst bird.conf
-	start bird bird -f -c "$D/bird.conf" -s "$D/bird.ctl" -P "$D/bird.pid"
+	start bird ${PIPE_NETNS:+ip netns exec "$PIPE_NETNS"} bird -f -c "$D/bird.conf" -s "$D/bird.ctl" -P "$D/bird.pid"
 }
 
 # pipe_resolver: nsd serving demo.test, unbound resolving it with DNSTap.

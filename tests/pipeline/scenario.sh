@@ -21,6 +21,7 @@ runit) need runsvdir sv svlogd chpst ;;
 s6) need s6-svscan s6-svc s6-svstat s6-svscanctl s6-log s6-setuidgid ;;
 esac
 
+[ -z "${PIPE_NETNS:-}" ] || netns "$PIPE_NETNS" || { fail "unable to create namespace $PIPE_NETNS"; exit 1; }
 D=$T/d
 mkdir -p "$D"
 chmod 755 "$T" # the toolkit runs as nobody
@@ -57,6 +58,10 @@ pipe_resolver
 wait_until 30 established || { fail "no BGP session: $(logs "$D/bird.log")"; exit 1; }
 wait_until 20 q ns.demo.test A || { fail "unbound does not answer: $(logs "$T/unbound.log")"; exit 1; }
 pass "the pipeline is up: DNSTap socket, BGP session, resolver"
+if [ -n "${PIPE_NETNS:-}" ]; then
+	n=$(ip netns pids "$PIPE_NETNS" | grep -cx -e "$(pipe_pid dnstap-read)" -e "$(pipe_pid bgp-announce)")
+	eq "dnstap-read and bgp-announce run in namespace $PIPE_NETNS" "$n" 2
+fi
 
 # 1. The routes the queries call for. other.demo.test is not listed.
 exp=$(want "$r_video" "$r_chat")
