@@ -5,7 +5,8 @@
 # directory to install from) and PIPE_NETNS (an existing network namespace
 # for BIRD and the toolkit; the resolver stays outside and reaches
 # dnstap-read through its socket file), and defines start NAME CMD... (runs
-# a background daemon that the caller stops at exit).
+# a background daemon that the caller stops at exit). PIPE_ZONE_EXTRA names
+# a file of more records for the zone demo.test (the benchmark's names).
 #
 # Everything lives under $D; the daemons listen on 127.0.0.1 (BIRD) and the
 # toolkit speaks BGP from 127.0.0.2. Nothing leaves loopback.
@@ -80,7 +81,7 @@ pipe_router() {
 pipe_resolver() {
 	pipe_subst nsd.conf
 	pipe_subst unbound.conf
-	cp "$pipe_tmpl/demo.test.zone" "$D/"
+	cat "$pipe_tmpl/demo.test.zone" ${PIPE_ZONE_EXTRA:+"$PIPE_ZONE_EXTRA"} > "$D/demo.test.zone"
 	start nsd nsd -d -c "$D/nsd.conf"
 	start unbound unbound -d -c "$D/unbound.conf"
 }
