@@ -6,4 +6,3 @@ bgp-announce_SRCS := bgp-announce/bgp-announce.c bgp-announce/config.c \
 MANS += bgp-announce/bgp-announce.8
 FUZZERS += bgp-msg
 fuzz-bgp-msg_SRCS := tests/fuzz/bgp-msg.c bgp-announce/msg.c
-fuzz-bgp-msg_CFLAGS := -Ibgp-announce

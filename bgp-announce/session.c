@@ -259,7 +259,8 @@ conn_close(struct bgpa *g, struct peer *p, struct conn *c, uint8_t code,
 		send_notification(g, p, c, code, sub, data, n);
 		conn_flush(c);
 	}
-	if (c == &p->c || was_up) {
+	/* Repeated connect failures are logged once. */
+	if ((c == &p->c || was_up) && strcmp(p->last_error, why) != 0) {
 		snprintf(p->last_error, sizeof p->last_error, "%s", why);
 		log_info("peer %s: %s -> idle: %s", p->pc->name,
 		    state_name(c->state), why);
