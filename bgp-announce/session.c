@@ -23,6 +23,7 @@
 #include "log.h"
 
 #define OPEN_HOLD_MS (240 * 1000) /* RFC 4271: a large hold time in OpenSent */
+#define CONNECT_MS (30 * 1000)
 #define READ_BUDGET (1024 * 1024)
 #define BACKOFF_MAX 60
 
@@ -321,7 +322,7 @@ peer_connect(struct bgpa *g, struct peer *p)
 		return;
 	}
 	p->c.state = ST_CONNECT;
-	p->c.hold_deadline = g->now + OPEN_HOLD_MS;
+	p->c.hold_deadline = g->now + CONNECT_MS;
 }
 
 /* The TCP connection is up: send OPEN. */
