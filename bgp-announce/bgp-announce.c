@@ -197,7 +197,7 @@ write_metrics(const char *path)
 static void
 drain(struct bgpa *g, int sigfd)
 {
-	struct pollfd pfd[2 * BGPA_MAX_PEERS + 2];
+	struct pollfd pfd[2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN + 1];
 	int64_t end = now_ms() + DRAIN_MS, t;
 	size_t n;
 
@@ -212,7 +212,7 @@ drain(struct bgpa *g, int sigfd)
 			return;
 		}
 		t = session_timers(g);
-		n = session_pollfds(g, pfd, 2 * BGPA_MAX_PEERS + 1);
+		n = session_pollfds(g, pfd, 2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN);
 		pfd[n].fd = sigfd;
 		pfd[n++].events = POLLIN;
 		if (t < 0 || t > end - g->now)
@@ -233,7 +233,7 @@ int
 main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0 };
-	struct pollfd pfd[2 * BGPA_MAX_PEERS + 3];
+	struct pollfd pfd[2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN + 2];
 	const char *metrics_path = getenv("METRICS_FILE");
 	char err[256];
 	int opt, check = 0, withdraw = 0, sigfd, more = 0, stop = 0, s;
@@ -295,7 +295,7 @@ main(int argc, char **argv)
 		pfd[n].fd = in.eof ? -1 : 0;
 		pfd[n++].events = POLLIN;
 		base = n;
-		n += session_pollfds(&G, pfd + n, 2 * BGPA_MAX_PEERS + 1);
+		n += session_pollfds(&G, pfd + n, 2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN);
 		if (poll(pfd, (nfds_t)n, t > 600000 ? 600000 : (int)t) == -1) {
 			if (errno == EINTR)
 				continue;

@@ -23,6 +23,7 @@
 
 #define BGPA_MAX_PEERS 64
 #define BGPA_MAX_TAGS 256
+#define BGPA_MAX_LISTEN 8
 #define BGPA_MAX_COMMS 64
 #define BGPA_MAX_LCOMMS 32
 
@@ -137,9 +138,9 @@ struct config {
 	size_t npeers;
 	struct tag_conf tags[BGPA_MAX_TAGS]; /* [0]: defaults, "-" and unknown */
 	size_t ntags;
-	struct addr listen;
-	uint16_t listen_port;
-	int has_listen;
+	struct addr listen[BGPA_MAX_LISTEN];
+	uint16_t listen_port[BGPA_MAX_LISTEN];
+	size_t nlisten;
 };
 
 /* Reads the environment into c. 0, or -1 with a message in err. */
@@ -235,7 +236,7 @@ struct bgpa {
 	struct rib rib;
 	struct peer peers[BGPA_MAX_PEERS];
 	size_t npeers;
-	int listen_fd;
+	int listen_fd[BGPA_MAX_LISTEN];
 	int eor_seen;	/* the input has completed a full-state replay */
 	int replaying;	/* between replay and eor */
 	int shutting;	/* withdraw-all shutdown: no reconnects */

@@ -9,7 +9,7 @@
  *   TAG_video_COMMUNITIES=... per-tag setting ('-' in a tag becomes '_');
  *                             without TAG_x_ the key is the default for
  *                             untagged routes and tags not listed
- *   LISTEN=ADDR[:PORT]        accept connections (passive peers, collisions)
+ *   LISTEN="ADDR[:PORT] ..."  accept connections (passive peers, collisions)
  *
  * config_print() writes the normalized form back in the same syntax.
  */
@@ -309,6 +309,7 @@ valid_name(const char *s, size_t n)
 static int
 load_listen(struct config *c, const char *v, char *err, size_t errlen)
 {
+	struct addr *a = &c->listen[c->nlisten];
 	char host[128];
 	const char *port = NULL, *e = NULL;
 	size_t n;
@@ -332,15 +333,16 @@ load_listen(struct config *c, const char *v, char *err, size_t errlen)
 		if (v[n] == ':')
 			port = v + n + 1;
 	}
-	if (addr_parse(&c->listen, host) == -1)
+	if (addr_parse(a, host) == -1)
 		goto bad;
-	c->listen_port = BGP_PORT;
+	c->listen_port[c->nlisten] = BGP_PORT;
 	if (port) {
-		c->listen_port = (uint16_t)strtonum(port, 1, 65535, &e);
+		c->listen_port[c->nlisten] = (uint16_t)strtonum(port, 1, 65535,
+		    &e);
 		if (e)
 			goto bad;
 	}
-	c->has_listen = 1;
+	c->nlisten++;
 	return 0;
 bad:
 	return cerr(err, errlen, "LISTEN: %s: want ADDR, ADDR:PORT or [ADDR]:PORT",
@@ -422,10 +424,23 @@ config_load(struct config *c, char *err, size_t errlen)
 	}
 	if (!c->npeers)
 		return cerr(err, errlen, "PEERS: no peer");
-	if ((v = getenv("LISTEN")) && *v && load_listen(c, v, err, errlen))
-		return -1;
+	if ((v = getenv("LISTEN")))
+		for (p = v; *p;) {
+			char one[160];
+			p += strspn(p, " ,");
+			n = strcspn(p, " ,");
+			if (!n)
+				break;
+			if (c->nlisten == BGPA_MAX_LISTEN)
+				return cerr(err, errlen, "LISTEN: more than %d",
+				    BGPA_MAX_LISTEN);
+			snprintf(one, sizeof one, "%.*s", (int)n, p);
+			if (load_listen(c, one, err, errlen))
+				return -1;
+			p += n;
+		}
 	for (i = 0; i < c->npeers; i++)
-		if (c->peers[i].passive && !c->has_listen)
+		if (c->peers[i].passive && !c->nlisten)
 			return cerr(err, errlen, "PEER_%s_PASSIVE: needs LISTEN",
 			    c->peers[i].name);
 	return 0;
@@ -488,10 +503,15 @@ config_print(const struct config *c)
 	const struct peer_conf *pc;
 	struct in_addr rid;
 
-	if (c->has_listen)
-		printf(c->listen.family == AF_INET6 ? "LISTEN=[%s]:%u\n" :
-						      "LISTEN=%s:%u\n",
-		    addr_str(&c->listen, b, sizeof b), c->listen_port);
+	if (c->nlisten) {
+		printf("LISTEN=");
+		for (i = 0; i < c->nlisten; i++)
+			printf(c->listen[i].family == AF_INET6 ? "%s[%s]:%u" :
+								 "%s%s:%u",
+			    i ? " " : "", addr_str(&c->listen[i], b, sizeof b),
+			    c->listen_port[i]);
+		printf("\n");
+	}
 	printf("PEERS=");
 	for (i = 0; i < c->npeers; i++)
 		printf("%s%s", i ? " " : "", c->peers[i].name);

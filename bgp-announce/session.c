@@ -392,6 +392,8 @@ collision(struct bgpa *g, struct peer *p, struct conn *c)
 		goto done;
 	}
 	keep_inbound = p->pc->router_id < c->open.id;
+	log_info("peer %s: connection collision: keeping the %s connection",
+	    p->pc->name, keep_inbound ? "incoming" : "outgoing");
 	if (c->inbound != keep_inbound) {
 		conn_close(g, p, c, 6, 7, NULL, 0, "connection collision");
 		return NULL;
@@ -579,7 +581,7 @@ conn_read(struct bgpa *g, struct peer *p, struct conn *c)
 }
 
 static int
-listen_open(struct bgpa *g)
+listen_open(struct bgpa *g, size_t k)
 {
 	const struct config *cfg = g->cfg;
 	struct sockaddr_storage ss;
@@ -587,17 +589,17 @@ listen_open(struct bgpa *g)
 	size_t i;
 	int fd, one = 1;
 
-	fd = socket(cfg->listen.family,
+	fd = socket(cfg->listen[k].family,
 	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	for (i = 0; i < cfg->npeers; i++)
-		if (cfg->peers[i].addr.family == cfg->listen.family &&
+		if (cfg->peers[i].addr.family == cfg->listen[k].family &&
 		    set_md5(fd, &cfg->peers[i]) == -1)
 			log_warn_sys("peer %s: unable to set TCP MD5 key",
 			    cfg->peers[i].name);
-	len = sockaddr_of(&cfg->listen, cfg->listen_port, &ss);
+	len = sockaddr_of(&cfg->listen[k], cfg->listen_port[k], &ss);
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    listen(fd, 16) == -1) {
 		close(fd);
@@ -607,7 +609,7 @@ listen_open(struct bgpa *g)
 }
 
 static void
-accept_one(struct bgpa *g)
+accept_one(struct bgpa *g, int lfd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
@@ -618,7 +620,7 @@ accept_one(struct bgpa *g)
 	int fd;
 	char b[64];
 
-	fd = accept4(g->listen_fd, (struct sockaddr *)&ss, &len,
+	fd = accept4(lfd, (struct sockaddr *)&ss, &len,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1)
 		return;
@@ -668,7 +670,6 @@ session_init(struct bgpa *g)
 {
 	size_t i;
 
-	g->listen_fd = -1;
 	g->now = now_ms();
 	g->npeers = g->cfg->npeers;
 	for (i = 0; i < g->npeers; i++) {
@@ -682,8 +683,15 @@ session_init(struct bgpa *g)
 		p->cursor = UINT32_MAX;
 		p->retry_at = p->pc->passive ? INT64_MAX : g->now;
 	}
-	if (g->cfg->has_listen && (g->listen_fd = listen_open(g)) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to listen on LISTEN address");
+	for (i = 0; i < BGPA_MAX_LISTEN; i++)
+		g->listen_fd[i] = -1;
+	for (i = 0; i < g->cfg->nlisten; i++)
+		if ((g->listen_fd[i] = listen_open(g, i)) == -1) {
+			char b[64];
+			log_fatal_sys(EXIT_TEMP, "unable to listen on %s port %u",
+			    addr_str(&g->cfg->listen[i], b, sizeof b),
+			    g->cfg->listen_port[i]);
+		}
 }
 
 size_t
@@ -693,8 +701,9 @@ session_pollfds(struct bgpa *g, struct pollfd *pfd, size_t max)
 	struct conn *cs[2];
 	int k;
 
-	if (g->listen_fd >= 0 && n < max) {
-		pfd[n].fd = g->listen_fd;
+	for (i = 0; i < g->cfg->nlisten && n < max; i++) {
+		pfd[n].fd = g->listen_fd[i];
+		pfd[n].revents = 0;
 		pfd[n++].events = POLLIN;
 	}
 	for (i = 0; i < g->npeers && n + 2 <= max; i++) {
@@ -711,6 +720,17 @@ session_pollfds(struct bgpa *g, struct pollfd *pfd, size_t max)
 		}
 	}
 	return n;
+}
+
+static int
+is_listener(const struct bgpa *g, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < g->cfg->nlisten; i++)
+		if (g->listen_fd[i] == fd)
+			return 1;
+	return 0;
 }
 
 static struct conn *
@@ -742,8 +762,8 @@ session_events(struct bgpa *g, struct pollfd *pfd, size_t n)
 	for (i = 0; i < n; i++) {
 		if (!pfd[i].revents)
 			continue;
-		if (pfd[i].fd == g->listen_fd) {
-			accept_one(g);
+		if (is_listener(g, pfd[i].fd)) {
+			accept_one(g, pfd[i].fd);
 			continue;
 		}
 		if (!(c = conn_of_fd(g, pfd[i].fd, &p)))
@@ -906,9 +926,11 @@ session_close_all(struct bgpa *g, int cease)
 		conn_close(g, p, &p->in, 0, 0, NULL, 0, "exiting");
 		update_stop(g, p);
 	}
-	if (g->listen_fd >= 0)
-		close(g->listen_fd);
-	g->listen_fd = -1;
+	for (i = 0; i < g->cfg->nlisten; i++) {
+		if (g->listen_fd[i] >= 0)
+			close(g->listen_fd[i]);
+		g->listen_fd[i] = -1;
+	}
 }
 
 void

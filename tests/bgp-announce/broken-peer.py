@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""broken-peer.py MODE PORT LOG: a misbehaving BGP peer for bgp-announce's
+"""broken-peer.py MODE PORT LOG [LISTEN-PORT]: a misbehaving BGP peer for bgp-announce's
 tests. Listens on 127.0.14.1:PORT, accepts connections in a loop and
 misbehaves as MODE says; logs what bgp-announce sends ("conn N",
 "open", "keepalive", "update", "notification C/S") one line each to LOG."""
@@ -78,6 +78,18 @@ def serve(s):
         log.write("established\n")
         # an UPDATE whose withdrawn-routes length runs past its end
         s.sendall(msg(2, struct.pack(">H", 100) + b"\x00\x00"))
+    elif MODE == "collide":
+        # connect back to bgp-announce's LISTEN port as well: two
+        # connections, both past OpenSent, our router id is the lower
+        t = socket.create_connection(("127.0.14.2", int(sys.argv[4])),
+                                     source_address=("127.0.14.1", 0))
+        t.sendall(open_msg())
+        read_msgs(t, bytearray(), (3,))
+        t.close()
+        s.sendall(open_msg() + msg(4, b""))
+        if read_msgs(s, buf, (4,)) != 4:
+            return
+        log.write("established\n")
     elif MODE == "noread":
         s.sendall(open_msg() + msg(4, b""))
         if read_msgs(s, buf, (4,)) != 4:
