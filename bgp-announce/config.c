@@ -56,20 +56,23 @@ addr_str(const struct addr *a, char *buf, size_t cap)
 	return buf;
 }
 
+/* The variable lookup() last found, for messages. */
+static char used[256];
+
 /* PREFIX_KEY if set, else KEY (the default), else NULL. */
 static const char *
 lookup(const char *prefix, const char *key)
 {
-	char name[256];
 	const char *v;
 
 	if (prefix) {
-		snprintf(name, sizeof name, "%s%s", prefix, key);
-		if ((v = getenv(name)) && *v)
+		snprintf(used, sizeof used, "%s%s", prefix, key);
+		if ((v = getenv(used)) && *v)
 			return v;
 		if (!strncmp(key, "NEXT_HOP", 8) && !strncmp(prefix, "TAG_", 4))
 			return NULL;
 	}
+	snprintf(used, sizeof used, "%s", key);
 	v = getenv(key);
 	return v && *v ? v : NULL;
 }
@@ -85,8 +88,7 @@ get_num(const char *prefix, const char *key, long long min, long long max,
 		return 0;
 	*out = strtonum(v, min, max, &e);
 	if (e)
-		return cerr(err, errlen, "%s%s: %s: %s", prefix ? prefix : "",
-		    key, v, e);
+		return cerr(err, errlen, "%s: %s: %s", used, v, e);
 	return 0;
 }
 
@@ -100,8 +102,7 @@ get_addr(const char *prefix, const char *key, int family, struct addr *a,
 	if (!v)
 		return 0;
 	if (addr_parse(a, v) == -1 || (family && a->family != family))
-		return cerr(err, errlen, "%s%s: %s: bad %saddress",
-		    prefix ? prefix : "", key, v,
+		return cerr(err, errlen, "%s: %s: bad %saddress", used, v,
 		    family == AF_INET ? "IPv4 " : family ? "IPv6 " : "");
 	return 0;
 }
@@ -172,22 +173,21 @@ get_comms(const char *prefix, const char *key, struct tag_conf *t, int large,
 		}
 		if (large) {
 			if (t->nlcomm == BGPA_MAX_LCOMMS)
-				return cerr(err, errlen, "%s%s: more than %d",
-				    prefix ? prefix : "", key,
-				    BGPA_MAX_LCOMMS);
+				return cerr(err, errlen, "%s: more than %d",
+				    used, BGPA_MAX_LCOMMS);
 			memcpy(t->lcomm[t->nlcomm++], x, sizeof x);
 		} else {
 			if (t->ncomm == BGPA_MAX_COMMS)
-				return cerr(err, errlen, "%s%s: more than %d",
-				    prefix ? prefix : "", key, BGPA_MAX_COMMS);
+				return cerr(err, errlen, "%s: more than %d",
+				    used, BGPA_MAX_COMMS);
 			t->comm[t->ncomm++] = x[0];
 		}
 		p = end;
 	}
 	return 0;
 bad:
-	return cerr(err, errlen, "%s%s: %.*s: bad %scommunity",
-	    prefix ? prefix : "", key, (int)(end - p), p,
+	return cerr(err, errlen, "%s: %.*s: bad %scommunity", used,
+	    (int)(end - p), p,
 	    large ? "large " : "");
 }
 
