@@ -6,3 +6,4 @@ bgp-announce_SRCS := bgp-announce/bgp-announce.c bgp-announce/config.c \
 MANS += bgp-announce/bgp-announce.8
 FUZZERS += bgp-msg
 fuzz-bgp-msg_SRCS := tests/fuzz/bgp-msg.c bgp-announce/msg.c
+BENCHES += bench/bgp-announce
