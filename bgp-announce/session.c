@@ -506,9 +506,13 @@ handle(struct bgpa *g, struct peer *p, struct conn **cp, const uint8_t *m,
 			if (fam >= 0 && p->fam[fam]) {
 				uint64_t b = 1ULL << p->idx;
 				uint32_t i;
-				/* Resend the family's table from the start. */
+				/*
+				 * Resend the family's table from the start;
+				 * withdrawals still queued keep their bit.
+				 */
 				for (i = 0; i < g->rib.n; i++)
-					if (g->rib.e[i].fam == fam)
+					if (g->rib.e[i].fam == fam &&
+					    g->rib.e[i].present)
 						g->rib.e[i].sent &= ~b;
 				p->cursor = 0;
 				log_info("peer %s: route refresh for %s",
