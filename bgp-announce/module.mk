@@ -7,3 +7,6 @@ MANS += bgp-announce/bgp-announce.8
 FUZZERS += bgp-msg
 fuzz-bgp-msg_SRCS := tests/fuzz/bgp-msg.c bgp-announce/msg.c
 BENCHES += bench/bgp-announce
+UNITS += bgp-announce-update
+unit-bgp-announce-update_SRCS := tests/bgp-announce/update_test.c \
+	bgp-announce/update.c bgp-announce/rib.c bgp-announce/msg.c

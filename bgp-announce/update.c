@@ -221,7 +221,7 @@ update_start(struct bgpa *g, struct peer *p)
 		for (f = 0; f < NFAM; f++)
 			if (build_attrs(g, p, t, f) == -1)
 				return -1;
-	p->qhead = p->qlen = 0;
+	/* The queue is kept: entries on it are skipped by the walk. */
 	p->cursor = 0;
 	p->eor_sent = 0;
 	return 0;

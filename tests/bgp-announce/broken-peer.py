@@ -17,11 +17,11 @@ def msg(t, body):
     return MARKER + struct.pack(">HB", 19 + len(body), t) + body
 
 
-def open_msg(asn=65000, version=4, caps=None):
+def open_msg(asn=65000, version=4, caps=None, hold=90):
     if caps is None:
         caps = bytes([1, 4, 0, 1, 0, 1, 65, 4]) + struct.pack(">I", asn)
     params = bytes([2, len(caps)]) + caps
-    body = struct.pack(">BHHI", version, asn, 90, 0x0A090909)
+    body = struct.pack(">BHHI", version, asn, hold, 0x0A090909)
     return msg(1, body + bytes([len(params)]) + params)
 
 
@@ -78,6 +78,12 @@ def serve(s):
         log.write("established\n")
         # an UPDATE whose withdrawn-routes length runs past its end
         s.sendall(msg(2, struct.pack(">H", 100) + b"\x00\x00"))
+    elif MODE == "silent":
+        # hold time 3 s, then nothing: bgp-announce sends a keepalive a
+        # second and gives up after 3 s with "hold timer expired"
+        s.sendall(open_msg(hold=3) + msg(4, b""))
+        read_msgs(s, buf, (3,), timeout=15)
+        return
     elif MODE == "collide":
         # connect back to bgp-announce's LISTEN port as well: two
         # connections, both past OpenSent, our router id is the lower
