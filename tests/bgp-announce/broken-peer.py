@@ -25,6 +25,25 @@ def open_msg(asn=65000, version=4, caps=None, hold=90):
     return msg(1, body + bytes([len(params)]) + params)
 
 
+def log_paths(body):
+    """Logs an UPDATE's AS_PATH and AS4_PATH as the peer sees them."""
+    wl = struct.unpack(">H", body[:2])[0]
+    al = struct.unpack(">H", body[2 + wl:4 + wl])[0]
+    a, end = 4 + wl, 4 + wl + al
+    while a < end:
+        flags, typ = body[a], body[a + 1]
+        if flags & 0x10:
+            ln, h = struct.unpack(">H", body[a + 2:a + 4])[0], 4
+        else:
+            ln, h = body[a + 2], 3
+        v = body[a + h:a + h + ln]
+        if typ == 2 and ln >= 2:
+            log.write("as_path %s\n" % " ".join(str(x) for x in struct.unpack(">%dH" % v[1], v[2:2 + 2 * v[1]])))
+        if typ == 17 and ln >= 2:
+            log.write("as4_path %s\n" % " ".join(str(x) for x in struct.unpack(">%dI" % v[1], v[2:2 + 4 * v[1]])))
+        a += h + ln
+
+
 def read_msgs(s, buf, want=None, timeout=5.0):
     """Reads messages, logging them; returns when one of type want came."""
     s.settimeout(timeout)
@@ -38,6 +57,10 @@ def read_msgs(s, buf, want=None, timeout=5.0):
             name = {1: "open", 2: "update", 3: "notification", 4: "keepalive"}.get(t, "type%d" % t)
             if t == 3:
                 log.write("notification %d/%d\n" % (body[0], body[1]))
+            elif t == 1:
+                log.write("open as %d\n" % struct.unpack(">H", body[1:3]))
+            elif t == 2 and MODE == "as2" and len(body) > 4:
+                log_paths(body)
             else:
                 log.write(name + "\n")
             if want is None or t in want:
@@ -78,6 +101,9 @@ def serve(s):
         log.write("established\n")
         # an UPDATE whose withdrawn-routes length runs past its end
         s.sendall(msg(2, struct.pack(">H", 100) + b"\x00\x00"))
+    elif MODE == "as2":
+        # an old speaker: no 4-octet AS capability
+        s.sendall(open_msg(caps=bytes([1, 4, 0, 1, 0, 1])) + msg(4, b""))
     elif MODE == "silent":
         # hold time 3 s, then nothing: bgp-announce sends a keepalive a
         # second and gives up after 3 s with "hold timer expired"
