@@ -65,6 +65,32 @@ int dlist_lookup(const struct dlist *dl, const char *name, size_t name_len,
     struct dlist_match *m);
 
 /*
+ * The same lookup in steps, for callers that match records in batches:
+ * the lookups of a big list miss the CPU cache, and taking each step for a
+ * whole batch before the next lets those misses overlap. start computes the
+ * suffixes and fetches their filter blocks; each fetch (call it up to
+ * twice) tests the filter and fetches the cdb hash slots, then the records
+ * they point to; lookup gives what dlist_lookup gives. The name must stay
+ * in place, and the dlist open, from start to lookup.
+ */
+#define DLIST_PROBE_MAX 8
+struct dlist_probe {
+	const char *name;
+	size_t len;
+	size_t n; /* suffixes to try; > DLIST_PROBE_MAX: plain lookup */
+	int filtered;
+	const char *start[DLIST_PROBE_MAX];
+	uint64_t h[DLIST_PROBE_MAX];
+	const unsigned char *slot[DLIST_PROBE_MAX];
+	uint8_t pass[DLIST_PROBE_MAX];
+};
+void dlist_probe_start(const struct dlist *dl, struct dlist_probe *pr,
+    const char *name, size_t len);
+void dlist_probe_fetch(const struct dlist *dl, struct dlist_probe *pr);
+int dlist_probe_lookup(const struct dlist *dl, struct dlist_probe *pr,
+    struct dlist_match *m);
+
+/*
  * Has the file at path been replaced since dl was opened (another inode,
  * size or mtime)? For polling at most about once a second.
  */
