@@ -11,3 +11,5 @@ fuzz-record_SRCS := tests/fuzz/record.c
 SCRIPTS += scripts/domain-update
 MANS += domain-match/domain-match.8 domain-match/domain-compile.8 domain-match/domain-update.8
 BENCHES += bench/domain-match
+UNITS += dlist
+unit-dlist_SRCS := tests/domain-match/dlist_test.c
