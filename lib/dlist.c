@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -202,6 +203,12 @@ dlist_open(const char *path, char *err, size_t errlen)
 		0 &&
 	    cdb_datalen(&dl->cdb) == 16 && (p = cdb_getdata(&dl->cdb)))
 		dl->depths = (const unsigned char *)p;
+	/*
+	 * Lookups jump around the file: no readahead or fault-around, so
+	 * only the pages actually read become resident.
+	 */
+	(void)madvise((void *)(uintptr_t)dl->cdb.cdb_mem, dl->cdb.cdb_fsize,
+	    MADV_RANDOM);
 	dl->dev = st.st_dev;
 	dl->ino = st.st_ino;
 	dl->size = st.st_size;
