@@ -254,7 +254,7 @@ query(int argc, char **argv)
 		if (list_name(argv[i], strlen(argv[i]), name, &len, &why) ==
 		    -1) {
 			printf("%s: bad name: %s\n", argv[i], why);
-			rc = rc ? rc : 1;
+			rc = 1;
 			continue;
 		}
 		if (!dlist_lookup(dl, name, len, &m)) {
