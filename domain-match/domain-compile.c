@@ -52,7 +52,7 @@ static uint64_t skipped, dups, conflicts, shown_bad, shown_conflicts;
 static void
 usage(void)
 {
-	log_fatal(EXIT_PERM, "usage: domain-compile [-n] [-t TAG] "
+	log_fatal(EXIT_PERM, "usage: domain-compile [-en] [-t TAG] "
 			     "-o FILE.cdb [TAG=]LIST...");
 }
 
@@ -338,13 +338,17 @@ int
 main(int argc, char **argv)
 {
 	const char *out = NULL, *deftag = "default";
-	int c, check = 0, i;
-	size_t kept, excluded = 0;
+	const char *empty_list = NULL;
+	int c, check = 0, allow_empty = 0, i;
+	size_t kept, excluded = 0, before;
 	uint16_t def, tag;
 
 	log_init(argv[0]);
-	while ((c = getopt(argc, argv, "no:t:")) != -1) {
+	while ((c = getopt(argc, argv, "eno:t:")) != -1) {
 		switch (c) {
+		case 'e':
+			allow_empty = 1;
+			break;
 		case 'n':
 			check = 1;
 			break;
@@ -385,7 +389,14 @@ main(int argc, char **argv)
 		}
 		if (*files[i] == '\0')
 			usage();
+		before = nents;
 		read_list(files[i], (uint16_t)i, tag);
+		/*
+		 * One list of several coming back as an error page must not
+		 * silently drop its tag's routes.
+		 */
+		if (nents == before && !allow_empty)
+			empty_list = files[i];
 	}
 
 	kept = merge();
@@ -406,6 +417,9 @@ main(int argc, char **argv)
 	    (unsigned long long)conflicts, argc, argc == 1 ? "" : "s");
 	if (kept == excluded)
 		log_fatal(EXIT_PERM, "no entry to match in the lists%s",
+		    check ? "" : "; the old file stays in place");
+	if (empty_list)
+		log_fatal(EXIT_PERM, "%s: no entry in this list%s", empty_list,
 		    check ? "" : "; the old file stays in place");
 	if (check)
 		print_entries();
