@@ -84,12 +84,20 @@ reload(const char *why)
 	char err[256];
 	struct dlist *n;
 	struct timespec t0, t1;
+	struct stat st;
+	int have_st;
 
+	/*
+	 * The file as it was before the open: if it is replaced while we
+	 * look, the next check sees another file and tries again.
+	 */
+	have_st = stat(path, &st) == 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = dlist_open(path, err, sizeof err);
 	if (!n) {
 		n_reload_failures++;
-		have_refused = stat(path, &refused) == 0;
+		have_refused = have_st;
+		refused = st;
 		log_warn("unable to reload %s (%s): %s; keeping the list in "
 			 "use (%llu entries)",
 		    path, why, err, (unsigned long long)n_entries);
