@@ -1,5 +1,6 @@
 /*
  * dlist: the compiled domain list, a cdb mapped read-only (tinycdb).
+ * domain-compile (domain-match/) writes these files.
  *
  * The cdb holds one key per list entry, the entry's name in the canonical
  * record form (docs/records.md: lowercase, no trailing dot, \DDD escapes),
@@ -8,21 +9,23 @@
  *   "+TAG"     the name and every name below it match, with TAG
  *   "!"        an exclusion: the name and every name below it do not match
  *
- * plus a header under the empty key: "dnstap-bgp-domains 1 COUNT", and
- * optionally a Bloom filter of all entry names under the key " bloom" (no
- * name contains a space): blocks of 64 bytes, 3 bits set per name in the
- * block that the name's hash picks (dlist_bloom_add). Most names looked up
- * are on no list; the filter (about 2 bytes per entry, small enough to stay
- * in the CPU cache) answers those without touching the cdb's pages. And
- * optionally under " depths" 16 bytes, a bit set for each label count
- * (bit N of byte N/8, least significant first) that some entry has: a
- * suffix with another count is not looked up at all. A file
- * without that header, or whose hash tables do not end exactly at the end of
- * the file (cut short, or written over in place), is not a domain list.
- * domain-compile (domain-match/) writes these files. Matching walks from the full name
- * up, label by label, and the first key found decides: the most specific
- * entry wins. Nothing is loaded into the heap: memory does not grow with
- * the list.
+ * plus a header under the empty key: "dnstap-bgp-domains 1 COUNT". Two
+ * optional keys start with a space, which no name contains:
+ *
+ *   " bloom"   a Bloom filter of all entry names: blocks of 64 bytes, 3
+ *              bits set per name in the block its hash picks
+ *              (dlist_bloom_add). Most names looked up are on no list; the
+ *              filter (2 bytes per entry, small enough to stay in the CPU
+ *              cache) answers those without touching the cdb's pages.
+ *   " depths"  16 bytes, bit N (of byte N/8, least significant first) set
+ *              when some entry has N labels: suffixes with other label
+ *              counts are not looked up at all.
+ *
+ * A file without the header, or whose hash tables do not end exactly at
+ * the end of the file (cut short, or written over in place), is not a
+ * domain list. Matching walks from the full name up, label by label, and
+ * the first key found decides: the most specific entry wins. Nothing is
+ * loaded into the heap: memory does not grow with the list.
  */
 #ifndef DLIST_H
 #define DLIST_H
