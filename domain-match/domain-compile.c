@@ -75,11 +75,15 @@ grow(void *p, size_t *cap, size_t need, size_t size)
 static uint16_t
 tag_index(const char *t)
 {
+	static size_t last;
 	size_t i;
 
+	/* Lines with a tag mostly repeat the one before. */
+	if (last < ntags && strcmp(tags[last], t) == 0)
+		return (uint16_t)last;
 	for (i = 0; i < ntags; i++)
 		if (strcmp(tags[i], t) == 0)
-			return (uint16_t)i;
+			return (uint16_t)(last = i);
 	if (ntags == MAX_TAGS)
 		log_fatal(EXIT_PERM, "more than %d different tags", MAX_TAGS);
 	if (!(tags[ntags] = strdup(t)))
