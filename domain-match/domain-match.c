@@ -119,11 +119,22 @@ reload(const char *why)
 static int
 list_replaced(void)
 {
+	static int gone;
 	struct stat st;
 
+	/* A removed file is no new list, but worth one line. */
+	if (stat(path, &st) == -1) {
+		if (!gone)
+			log_warn_sys("list %s gone; keeping the list in use "
+				     "(%llu entries)",
+			    path, (unsigned long long)n_entries);
+		gone = 1;
+		return 0;
+	}
+	gone = 0;
 	if (!dlist_changed(dl, path))
 		return 0;
-	if (have_refused && stat(path, &st) == 0 && st.st_ino == refused.st_ino &&
+	if (have_refused && st.st_ino == refused.st_ino &&
 	    st.st_dev == refused.st_dev && st.st_size == refused.st_size &&
 	    st.st_mtim.tv_sec == refused.st_mtim.tv_sec &&
 	    st.st_mtim.tv_nsec == refused.st_mtim.tv_nsec)
