@@ -58,6 +58,10 @@ pipe_resolver
 wait_until 30 established || { fail "no BGP session: $(logs "$D/bird.log")"; exit 1; }
 wait_until 20 q ns.demo.test A || { fail "unbound does not answer: $(logs "$T/unbound.log")"; exit 1; }
 pass "the pipeline is up: DNSTap socket, BGP session, resolver"
+users=$(for st in dnstap-read domain-match ipcache bgp-announce; do
+	awk '/^Uid:/ { print $2 }' "/proc/$(pipe_pid "$st")/status"; done | sort -u)
+eq "every stage runs as nobody" "$users" "$(id -u nobody)"
+check "the loggers keep each stage's log" grep -q 'established' "$D/log/bgp-announce/current"
 if [ -n "${PIPE_NETNS:-}" ]; then
 	n=$(ip netns pids "$PIPE_NETNS" | grep -cx -e "$(pipe_pid dnstap-read)" -e "$(pipe_pid bgp-announce)")
 	eq "dnstap-read and bgp-announce run in namespace $PIPE_NETNS" "$n" 2
@@ -101,6 +105,9 @@ for st in dnstap-read domain-match ipcache bgp-announce; do
 	else
 		fail "kill -9 $st: BIRD holds $(pipe_routes | tr '\n' '|')"
 	fi
+	# Let the restarted stage settle (ipcache's start-up replay consumed)
+	# so that the next kill tests its own recovery, not this one's.
+	sleep 1
 done
 wait_until 10 established || fail "no BGP session after the restarts"
 # A new session's routes replace the stale ones only after End-of-RIB.
@@ -110,6 +117,11 @@ cache > "$T/cache.after"
 same_file "the cache lost nothing" "$T/cache.after" "$T/cache.before"
 removed=$(tail -n +"$((mark + 1))" "$D/bird.log" | grep -i 'removed' | head -n 5)
 eq "BIRD never removed a route during the restarts" "$removed" ""
+# The new bgp-announce got every route from ipcache's replay (not only kept
+# stale by graceful restart): BIRD saw each again on the new session.
+resent=$(awk '/State changed to up/ { n = 0; delete seen } / > [a-z]+ .*\/[0-9]+ / { for (i = 1; i <= NF; i++) if ($i ~ /\/[0-9]+$/) seen[$i] = 1 }
+	END { for (p in seen) print p }' "$D/bird.log" | sort)
+eq "the new session carried the whole set again" "$resent" "$(echo "$exp" | cut -d' ' -f1 | sort)"
 kill "$(pid_of queries)"
 
 # 3. The cron script rebuilds the list: chat.demo.test leaves it,
