@@ -219,7 +219,7 @@ static int
 listen_tcp(struct listener *l, const char *spec)
 {
 	char host[64];
-	const char *orig = spec, *port, *colon = strrchr(spec, ':');
+	const char *orig = spec, *port, *err, *colon = strrchr(spec, ':');
 	struct addrinfo hints, *ai;
 	size_t hl;
 	int fd, one = 1, e;
@@ -229,6 +229,11 @@ listen_tcp(struct listener *l, const char *spec)
 		return -1;
 	}
 	port = colon + 1;
+	(void)strtonum(port, 1, 65535, &err); /* getaddrinfo takes 99999 */
+	if (err) {
+		errno = EINVAL;
+		return -1;
+	}
 	hl = (size_t)(colon - spec);
 	if (spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']') {
 		spec++;
@@ -744,8 +749,8 @@ serve(int sigfd)
 		nconns = j;
 	}
 done:
-	fcntl(1, F_SETFL, outflags);
 	out_drain();
+	fcntl(1, F_SETFL, outflags);
 	for (i = 0; i < nconns; i++)
 		conn_free(conns[i]);
 	for (i = 0; i < nlisteners; i++) {
