@@ -51,7 +51,7 @@ static struct {
 	uint64_t conns, conns_open, frames, skipped, records;
 	uint64_t e_proto, e_dnstap, e_dns, e_size, e_ctype, e_handshake,
 	    e_truncated, e_read;
-	uint64_t stalls, stalled;
+	uint64_t stalls, stalled, cut;
 } st;
 
 static const struct metric metrics[] = {
@@ -60,6 +60,7 @@ static const struct metric metrics[] = {
 	{ "frames_total", NULL, METRIC_COUNTER, "Data frames received", &st.frames },
 	{ "frames_skipped_total", NULL, METRIC_COUNTER, "Frames of message types not selected", &st.skipped },
 	{ "records_total", NULL, METRIC_COUNTER, "Answer records written", &st.records },
+	{ "answers_cut_total", NULL, METRIC_COUNTER, "Answers cut short: CNAME loop, chain over 16, over 1024 addresses", &st.cut },
 	{ "errors_total", "kind=\"protobuf\"", METRIC_COUNTER, "Bad input by kind", &st.e_proto },
 	{ "errors_total", "kind=\"dnstap\"", METRIC_COUNTER, "Bad input by kind", &st.e_dnstap },
 	{ "errors_total", "kind=\"dns\"", METRIC_COUNTER, "Bad input by kind", &st.e_dns },
@@ -107,6 +108,13 @@ frame_in(void *arg, const uint8_t *buf, size_t len)
 	st.records += nrec;
 	switch (r) {
 	case FRAME_OK:
+		if (frame_cut(fctx)) {
+			st.cut++;
+			log_warn_limited(&rl_input,
+			    "%s: answer cut short: CNAME loop, chain over 16 "
+			    "or over 1024 addresses",
+			    from);
+		}
 		return;
 	case FRAME_SKIPPED:
 		st.skipped++;
