@@ -792,7 +792,8 @@ main(int argc, char **argv)
 		if (strchr(lspec[i], '/') ?
 			listen_unix(l, lspec[i], mode, uid, gid) == -1 :
 			listen_tcp(l, lspec[i]) == -1)
-			log_fatal_sys(errno == EINVAL ? EXIT_PERM : EXIT_TEMP,
+			log_fatal_sys(errno == EINVAL || errno == ENAMETOOLONG ?
+			    EXIT_PERM : EXIT_TEMP,
 			    "unable to listen on %s", lspec[i]);
 		nlisteners++;
 	}
