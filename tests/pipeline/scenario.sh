@@ -161,7 +161,8 @@ fi
 
 # Metrics: each stage wrote its Prometheus textfile.
 for st in dnstap-read domain-match ipcache bgp-announce; do
-	if wait_until 15 test -s "$D/metrics/dnstap-bgp-$st.prom"; then
+	m=dnstap_bgp_$(echo "$st" | tr - _)_
+	if wait_until 15 grep -q "^$m[a-z_]*\(total\|entries\|up\)" "$D/metrics/dnstap-bgp-$st.prom"; then
 		pass "metrics textfile of $st"
 	else
 		fail "no metrics file for $st"
