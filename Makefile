@@ -136,7 +136,7 @@ bench: programs
 # Programs and scripts go to LIBEXECDIR (BIND's bind9-dnsutils owns
 # /usr/bin/dnstap-read): run them through BINDIR/dnstap-bgp, or with
 # LIBEXECDIR first in PATH. Service directories (runit, s6) and the systemd
-# units get the install paths substituted; the default configuration (the
+# units and the cron.d example get the install paths substituted; the default configuration (the
 # envdirs) goes to SHAREDIR/conf and, unless CONFDIR/env exists, to CONFDIR.
 SERVICE_FILES := $(wildcard scripts/runit/*/run scripts/runit/*/log/run \
 	scripts/s6/*/run scripts/s6/*/log/run)
@@ -154,6 +154,8 @@ install: programs
 	set -e; for f in $(SERVICE_FILES); do \
 		d=$(DESTDIR)$(SHAREDIR)/$${f#scripts/}; install -d $${d%/*}; \
 		$(INSTALL_SUBST) $$f > $$d; chmod 755 $$d; done
+	install -d $(DESTDIR)$(SHAREDIR)/cron.d
+	$(INSTALL_SUBST) scripts/cron/dnstap-bgp > $(DESTDIR)$(SHAREDIR)/cron.d/dnstap-bgp
 	set -e; for f in scripts/systemd/*; do \
 		$(INSTALL_SUBST) $$f > $(DESTDIR)$(SYSTEMDDIR)/$${f##*/}; \
 		chmod 644 $(DESTDIR)$(SYSTEMDDIR)/$${f##*/}; done
