@@ -51,10 +51,38 @@ void store_close(struct store **s);
 /*
  * Calls cb for every entry (since_us == 0) or for every entry changed after
  * since_us, in one read transaction; cb returns non-zero to stop early.
- * Returns 0, or -1 with a reason in err.
+ * Returns 0, or -1 with a reason in err and errno EBADMSG when the store's
+ * data is corrupt (permanent), EIO otherwise (temporary).
  */
 int store_each(struct store *s, int64_t since_us,
     int (*cb)(const struct store_entry *e, void *arg), void *arg, char *err,
     size_t errlen);
+
+/*
+ * Writer side (ipcache only). Changes are batched: store_begin() opens one
+ * write transaction, store_put()/store_del() add to it, store_commit() makes
+ * them visible to readers at once. Every entry put in one batch gets the same
+ * changed_us, strictly greater than any earlier batch's (the entry's own
+ * changed_us is ignored). When store_put/store_del fail, the caller calls
+ * store_abort; when store_commit fails the batch is gone. Nothing of a failed
+ * batch is visible; *full is set when the reason is a full disk or map
+ * (retrying later may work). 0, or -1 with a reason in err.
+ */
+int store_begin(struct store *s, char *err, size_t errlen);
+int store_put(struct store *s, const struct store_entry *e, char *err,
+    size_t errlen);
+int store_del(struct store *s, const struct rec_addr *addr, const char *tag,
+    char *err, size_t errlen);
+int store_commit(struct store *s, int *full, char *err, size_t errlen);
+void store_abort(struct store *s);
+/* Was the last write error a full disk or map (worth retrying later)? */
+int store_full(const struct store *s);
+/* The changed_us of the batch in progress (or of the last committed one). */
+int64_t store_changed(const struct store *s);
+/*
+ * Drops the pages of the map from this process's resident set (they stay in
+ * the page cache): after a full read at start-up, so that RSS is the cache.
+ */
+void store_forget_pages(struct store *s);
 
 #endif
