@@ -82,7 +82,9 @@ static struct {
 } cf;
 
 static struct dlist *dl;
-static struct ratelimit rl = RATELIMIT_INIT;
+/* one per kind, so that a flood of one kind does not hide the others */
+static struct ratelimit rl = RATELIMIT_INIT, rl_put = RATELIMIT_INIT,
+    rl_auth = RATELIMIT_INIT;
 static int peer_fd = -1;
 
 /* A fetch being streamed from a child's pipe. */
@@ -100,7 +102,6 @@ struct put {
 	uint64_t bytes;
 	int entries;
 	struct sync_raw raw;
-	int done; /* a response was queued */
 };
 
 static void
@@ -475,10 +476,9 @@ finish_put(struct MHD_Connection *c, struct put *pu, const char *who)
 	size_t n;
 	int i;
 
-	pu->done = 1;
 	if (sync_parser_finish(pu->parser) == -1 || pu->entries != 1) {
 		st.put_bad++;
-		log_warn_limited(&rl, "%s: PUT /put: %s", who,
+		log_warn_limited(&rl_put, "%s: PUT /put: %s", who,
 		    pu->entries ? sync_parser_error(pu->parser) : "empty body");
 		return answer(c, 400, "Bad request: %s",
 		    pu->entries ? sync_parser_error(pu->parser) : "empty body");
@@ -486,7 +486,7 @@ finish_put(struct MHD_Connection *c, struct put *pu, const char *who)
 	err = sync_entry_from_raw(&e, &pu->raw, now_us());
 	if (err != SYNC_OK) {
 		st.put_rejected++;
-		log_warn_limited(&rl, "%s: PUT /put: %s", who,
+		log_warn_limited(&rl_put, "%s: PUT /put: %s", who,
 		    sync_strerror(err));
 		return answer(c, 400, "Bad request: %s", sync_strerror(err));
 	}
@@ -494,7 +494,7 @@ finish_put(struct MHD_Connection *c, struct put *pu, const char *who)
 	for (i = 0; i < cf.nexclude; i++) {
 		if (rec_addr_contains(&cf.exclude[i], &e.addr)) {
 			st.put_rejected++;
-			log_warn_limited(&rl, "%s: PUT /put: %s %s: address "
+			log_warn_limited(&rl_put, "%s: PUT /put: %s %s: address "
 			    "excluded", who, e.name, addr);
 			return answer(c, 400, "Bad request: address excluded");
 		}
@@ -502,7 +502,7 @@ finish_put(struct MHD_Connection *c, struct put *pu, const char *who)
 	if (!cf.any_name &&
 	    (!dlist_lookup(dl, e.name, e.name_len, &m) || m.excluded)) {
 		st.put_rejected++;
-		log_warn_limited(&rl, "%s: PUT /put: %s %s: not in the domain "
+		log_warn_limited(&rl_put, "%s: PUT /put: %s %s: not in the domain "
 		    "list", who, e.name, addr);
 		return answer(c, 400, "Bad request: name not in the domain list");
 	}
@@ -544,7 +544,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		/* everything but /put is answered on the first call */
 		if (!authorized(c)) {
 			st.unauthorized++;
-			log_warn_limited(&rl, "%s: %s %s: bad or missing token",
+			log_warn_limited(&rl_auth, "%s: %s %s: bad or missing token",
 			    who, method, url);
 			return answer(c, 401, "Unauthorized\n");
 		}
@@ -564,7 +564,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	if (!pu) {
 		if (!authorized(c)) {
 			st.unauthorized++;
-			log_warn_limited(&rl, "%s: %s %s: bad or missing token",
+			log_warn_limited(&rl_auth, "%s: %s %s: bad or missing token",
 			    who, method, url);
 			return answer(c, 401, "Unauthorized\n");
 		}
@@ -578,7 +578,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		if (cl && (len = strtoull(cl, NULL, 10)) > cf.max_put) {
 			/* refused before a byte of the body is read */
 			st.put_toolarge++;
-			log_warn_limited(&rl, "%s: PUT /put: body of %llu bytes, "
+			log_warn_limited(&rl_put, "%s: PUT /put: body of %llu bytes, "
 			    "limit %llu", who, len,
 			    (unsigned long long)cf.max_put);
 			return answer(c, 413, "Body too large\n");
@@ -591,23 +591,27 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		*con_cls = pu;
 		return MHD_YES;
 	}
-	if (pu->done) {
-		*upload_size = 0; /* a response is queued: drop the rest */
+	if (*upload_size) {
+		size_t n = *upload_size;
+
+		pu->bytes += n;
+		*upload_size = 0;
+		/*
+		 * A chunked body has no length up front. libmicrohttpd answers
+		 * only once the upload is read: the rest is dropped unparsed,
+		 * and a sender that goes on far past the limit is cut off.
+		 */
+		if (pu->bytes > 16 * cf.max_put)
+			return MHD_NO;
+		if (pu->bytes <= cf.max_put)
+			sync_parser_feed(pu->parser, upload, n);
 		return MHD_YES;
 	}
-	if (*upload_size) {
-		pu->bytes += *upload_size;
-		if (pu->bytes > cf.max_put) {
-			st.put_toolarge++;
-			log_warn_limited(&rl, "%s: PUT /put: body over %llu bytes",
-			    who, (unsigned long long)cf.max_put);
-			pu->done = 1;
-			*upload_size = 0;
-			return answer(c, 413, "Body too large\n");
-		}
-		sync_parser_feed(pu->parser, upload, *upload_size);
-		*upload_size = 0;
-		return MHD_YES;
+	if (pu->bytes > cf.max_put) {
+		st.put_toolarge++;
+		log_warn_limited(&rl_put, "%s: PUT /put: body over %llu bytes",
+		    who, (unsigned long long)cf.max_put);
+		return answer(c, 413, "Body too large\n");
 	}
 	return finish_put(c, pu, who);
 }
@@ -663,7 +667,7 @@ handle_tls(void *cls, struct MHD_Connection *c, const char *url,
 
 	if (!*con_cls && accept_tls(c) != MHD_YES) {
 		st.unauthorized++;
-		log_warn_limited(&rl, "%s: %s %s: no valid client certificate",
+		log_warn_limited(&rl_auth, "%s: %s %s: no valid client certificate",
 		    peer_name(c, who, sizeof who), method, url);
 		return answer(c, 401, "Client certificate required\n");
 	}
