@@ -15,6 +15,11 @@
  * Incremental: a peer that answers with an X-Dnstap-Bgp-Cursor header (our
  * sync-serve) is asked next time for `/fetch?since=CURSOR` only; a Go peer
  * sends no such header and is always pulled whole.
+ *
+ * Push (-p STORE): the local store is read every second for entries that
+ * ipcache learned locally and that are new (not refreshes); each is sent to
+ * every peer with PUT /put, as the Go daemon does, from a bounded queue per
+ * peer (overflow is dropped and counted: the peers' next pull has them).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -37,9 +42,12 @@
 #include "metrics.h"
 #include "rec.h"
 #include "sig.h"
+#include "store.h"
 #include "sync.h"
 
 #define CURSOR_HEADER "X-Dnstap-Bgp-Cursor"
+#define PUSH_QUEUE 512		    /* entries waiting per peer */
+#define PUSH_JSON (REC_NAME_MAX * 2 + 200) /* one entry's JSON, at most */
 
 struct peer {
 	char *base; /* "http://host:port", no trailing slash */
@@ -47,7 +55,7 @@ struct peer {
 	int busy;
 	int64_t next_us; /* when the next pull starts */
 	char errbuf[CURL_ERROR_SIZE];
-	struct curl_slist *headers;
+	struct curl_slist *headers, *push_headers;
 	/* the response in progress */
 	int spool;
 	struct lw sw;
@@ -56,11 +64,17 @@ struct peer {
 	char why[320]; /* why the response is refused, "" while fine */
 	char cursor_next[SYNC_TIME_MAX];
 	char cursor[SYNC_TIME_MAX]; /* since= for the next pull, "" for full */
+	/* push */
+	CURL *push_easy;
+	int push_busy;
+	char (*queue)[PUSH_JSON];
+	unsigned qhead, qlen;
 };
 
 static struct {
 	uint64_t pulls, pull_errors, pulls_full, pulls_incremental;
 	uint64_t entries, rejected, records, bytes;
+	uint64_t pushes, push_errors, push_dropped;
 } st;
 
 static const struct metric metrics[] = {
@@ -72,6 +86,9 @@ static const struct metric metrics[] = {
 	{ "entries_rejected_total", NULL, METRIC_COUNTER, "Entries refused by validation", &st.rejected },
 	{ "records_total", NULL, METRIC_COUNTER, "peer records written", &st.records },
 	{ "body_bytes_total", NULL, METRIC_COUNTER, "Response body bytes received", &st.bytes },
+	{ "pushes_total", NULL, METRIC_COUNTER, "New entries pushed (PUT /put, 200)", &st.pushes },
+	{ "push_errors_total", NULL, METRIC_COUNTER, "Pushes that failed", &st.push_errors },
+	{ "push_dropped_total", NULL, METRIC_COUNTER, "Pushes dropped: queue full", &st.push_dropped },
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
@@ -79,15 +96,20 @@ static struct {
 	int64_t interval_us, timeout_ms, stall_s;
 	uint64_t max_body;
 	const char *out_path, *state_dir, *spool_dir, *dlist_path;
-	const char *metrics_path, *ca, *cert, *key;
+	const char *metrics_path, *ca, *cert, *key, *push_store;
 	char *token;
 	int once;
+	int64_t push_every_us;
 } cf;
 
 static struct dlist *dl;
 static struct ratelimit rl = RATELIMIT_INIT;
 static int out_fd = -1;
 static struct lw out;
+static struct store *pst;      /* the local store, with -p */
+static int64_t push_cursor;    /* newest change seen there */
+static struct peer *peers;
+static int npeers;
 
 static void
 usage(void)
@@ -95,7 +117,7 @@ usage(void)
 	log_fatal(EXIT_PERM, "usage: sync-pull [-1] [-i SECONDS] [-t SECONDS] "
 	    "[-S SECONDS] [-b BYTES] [-o OUTPUT] [-s STATEDIR] [-w SPOOLDIR] "
 	    "[-d DOMAINS.cdb] [-T TOKENFILE] [-C CAFILE] [-c CERT -k KEY] "
-	    "[-M METRICS] PEER...");
+	    "[-p STORE [-P SECONDS]] [-M METRICS] PEER...");
 }
 
 static int64_t
@@ -339,47 +361,176 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Options shared by the pull and the push handle of a peer. */
+static CURL *
+easy_new(struct peer *p)
+{
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		return NULL;
+	curl_easy_setopt(e, CURLOPT_PRIVATE, p);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cf.timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)(cf.timeout_ms < 10000 ? cf.timeout_ms : 10000));
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "dnstap-bgp sync-pull");
+	if (p->headers)
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
+	if (cf.ca) {
+		/* pinned: this CA only, not the system's */
+		curl_easy_setopt(e, CURLOPT_CAINFO, cf.ca);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	}
+	if (cf.cert) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, cf.cert);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, cf.key);
+	}
+	return e;
+}
+
+static size_t
+discard(char *data, size_t size, size_t nmemb, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * nmemb;
+}
+
 static int
 setup_peer(struct peer *p)
 {
 	char hdr[1100];
 
-	p->easy = curl_easy_init();
-	if (!p->easy)
-		return -1;
-	curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
-	curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
-	curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(p->easy, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, (long)cf.timeout_ms);
-	curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)(cf.timeout_ms < 10000 ? cf.timeout_ms : 10000));
-	/* a peer that stalls mid-body is given up after stall_s */
-	curl_easy_setopt(p->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_LOW_SPEED_TIME, (long)cf.stall_s);
-	curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "dnstap-bgp sync-pull");
-	curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
-	curl_easy_setopt(p->easy, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(p->easy, CURLOPT_HEADERDATA, p);
 	if (cf.token) {
 		snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", cf.token);
 		p->headers = curl_slist_append(NULL, hdr);
 		if (!p->headers)
 			return -1;
-		curl_easy_setopt(p->easy, CURLOPT_HTTPHEADER, p->headers);
 	}
-	if (cf.ca) {
-		/* pinned: this CA only, not the system's */
-		curl_easy_setopt(p->easy, CURLOPT_CAINFO, cf.ca);
-		curl_easy_setopt(p->easy, CURLOPT_CAPATH, NULL);
-	}
-	if (cf.cert) {
-		curl_easy_setopt(p->easy, CURLOPT_SSLCERT, cf.cert);
-		curl_easy_setopt(p->easy, CURLOPT_SSLKEY, cf.key);
+	if (!(p->easy = easy_new(p)))
+		return -1;
+	curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->errbuf);
+	/* a peer that stalls mid-body is given up after stall_s */
+	curl_easy_setopt(p->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(p->easy, CURLOPT_LOW_SPEED_TIME, (long)cf.stall_s);
+	curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
+	curl_easy_setopt(p->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(p->easy, CURLOPT_HEADERDATA, p);
+	if (cf.push_store) {
+		struct curl_slist *h;
+
+		if (!(p->push_easy = easy_new(p)) ||
+		    !(p->queue = calloc(PUSH_QUEUE, sizeof *p->queue)))
+			return -1;
+		/* Go's client sends the JSON with no content type; curl would
+		 * say form data */
+		h = curl_slist_append(NULL, "Content-Type: application/json");
+		if (h && cf.token) {
+			snprintf(hdr, sizeof hdr, "Authorization: Bearer %s",
+			    cf.token);
+			h = curl_slist_append(h, hdr);
+		}
+		if (!h)
+			return -1;
+		p->push_headers = h;
+		curl_easy_setopt(p->push_easy, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(p->push_easy, CURLOPT_CUSTOMREQUEST, "PUT");
+		curl_easy_setopt(p->push_easy, CURLOPT_WRITEFUNCTION, discard);
+		snprintf(hdr, sizeof hdr, "%s/put", p->base);
+		curl_easy_setopt(p->push_easy, CURLOPT_URL, hdr);
 	}
 	return 0;
+}
+
+/* Queues one entry's JSON for a peer; a full queue drops it. */
+static void
+push_queue(struct peer *p, const char *json, size_t n)
+{
+	if (p->qlen == PUSH_QUEUE || n >= PUSH_JSON) {
+		st.push_dropped++;
+		return;
+	}
+	memcpy(p->queue[(p->qhead + p->qlen) % PUSH_QUEUE], json, n);
+	p->queue[(p->qhead + p->qlen) % PUSH_QUEUE][n] = '\0';
+	p->qlen++;
+}
+
+static void
+push_next(CURLM *multi, struct peer *p)
+{
+	if (p->push_busy || p->qlen == 0)
+		return;
+	curl_easy_setopt(p->push_easy, CURLOPT_COPYPOSTFIELDS,
+	    p->queue[p->qhead]);
+	p->qhead = (p->qhead + 1) % PUSH_QUEUE;
+	p->qlen--;
+	if (curl_multi_add_handle(multi, p->push_easy) == CURLM_OK)
+		p->push_busy = 1;
+}
+
+static void
+push_done(CURLM *multi, struct peer *p, CURLcode res)
+{
+	long code = 0;
+
+	curl_multi_remove_handle(multi, p->push_easy);
+	p->push_busy = 0;
+	curl_easy_getinfo(p->push_easy, CURLINFO_RESPONSE_CODE, &code);
+	if (res == CURLE_OK && code == 200) {
+		st.pushes++;
+	} else {
+		st.push_errors++;
+		log_warn_limited(&rl, "%s: push failed: %s", p->base,
+		    res != CURLE_OK ? curl_easy_strerror(res) : "HTTP status");
+	}
+	push_next(multi, p);
+}
+
+struct scan {
+	int64_t floor, newest;
+};
+
+static int
+scan_entry(const struct store_entry *e, void *arg)
+{
+	struct scan *sc = arg;
+	char json[PUSH_JSON];
+	size_t n;
+	int i;
+
+	if (e->changed_us > sc->newest)
+		sc->newest = e->changed_us;
+	/* new and learned here: refreshes and peers' entries are not pushed */
+	if (e->origin != STORE_LOCAL || e->first_us <= sc->floor)
+		return 0;
+	n = sync_entry_json(json, sizeof json, &e->addr, e->name,
+	    strlen(e->name), e->last_us, e->tag);
+	for (i = 0; n && i < npeers; i++)
+		push_queue(&peers[i], json, n);
+	return 0;
+}
+
+/* Queues the entries that appeared in the local store since the last scan. */
+static void
+push_scan(CURLM *multi)
+{
+	struct scan sc;
+	char err[256];
+	int i;
+
+	/* first_us is ipcache's clock, as changed_us is: a little slack for
+	 * the batch that was open during the last scan */
+	sc.floor = push_cursor - 5000000;
+	sc.newest = push_cursor;
+	if (store_each(pst, push_cursor, scan_entry, &sc, err, sizeof err) == -1)
+		log_warn_limited(&rl, "unable to read %s: %s", cf.push_store, err);
+	push_cursor = sc.newest;
+	for (i = 0; i < npeers; i++)
+		push_next(multi, &peers[i]);
 }
 
 static void
@@ -578,13 +729,12 @@ int
 main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0 };
-	struct peer *peers;
 	CURLM *multi;
 	struct curl_waitfd wfd;
 	CURLMsg *msg;
 	char err[256];
-	int c, i, npeers, sfd, running, sig, stop = 0, failures = 0;
-	int64_t t, wait_us, last_metrics = 0;
+	int c, i, sfd, running, sig, stop = 0, failures = 0, permanent;
+	int64_t t, wait_us, last_metrics = 0, next_scan = 0;
 	const char *token_file = NULL, *s;
 
 	log_init(argv[0]);
@@ -592,8 +742,9 @@ main(int argc, char **argv)
 	cf.timeout_ms = 60000;
 	cf.stall_s = 10;
 	cf.max_body = 1ULL << 30;
+	cf.push_every_us = 1000000;
 	cf.metrics_path = getenv("METRICS_FILE");
-	while ((c = getopt(argc, argv, "1b:c:C:d:i:k:M:o:s:S:t:T:w:")) != -1) {
+	while ((c = getopt(argc, argv, "1b:c:C:d:i:k:M:o:p:P:s:S:t:T:w:")) != -1) {
 		switch (c) {
 		case '1': cf.once = 1; break;
 		case 'b': cf.max_body = (uint64_t)number(optarg, 2, LLONG_MAX, "body limit"); break;
@@ -604,6 +755,8 @@ main(int argc, char **argv)
 		case 'k': cf.key = optarg; break;
 		case 'M': cf.metrics_path = optarg; break;
 		case 'o': cf.out_path = optarg; break;
+		case 'p': cf.push_store = optarg; break;
+		case 'P': cf.push_every_us = number(optarg, 1, 3600, "push interval") * 1000000LL; break;
 		case 's': cf.state_dir = optarg; break;
 		case 'S': cf.stall_s = number(optarg, 1, 3600, "stall time"); break;
 		case 't': cf.timeout_ms = number(optarg, 1, 86400, "timeout") * 1000; break;
@@ -656,6 +809,15 @@ main(int argc, char **argv)
 	if (cf.dlist_path && !(dl = dlist_open(cf.dlist_path, err, sizeof err)))
 		log_fatal(errno == ENOENT ? EXIT_TEMP : EXIT_PERM,
 		    "unable to open %s: %s", cf.dlist_path, err);
+	if (cf.push_store) {
+		pst = store_open(cf.push_store, STORE_READ, err, sizeof err,
+		    &permanent);
+		if (!pst)
+			log_fatal(permanent ? EXIT_PERM : EXIT_TEMP,
+			    "unable to open %s: %s", cf.push_store, err);
+		/* what is there already is not new */
+		push_cursor = store_changed(pst);
+	}
 	if ((sfd = sig_open(sigs)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
@@ -689,6 +851,14 @@ main(int argc, char **argv)
 		}
 		if (cf.once && running == 0)
 			break;
+		if (pst && !cf.once) {
+			if (t >= next_scan) {
+				push_scan(multi);
+				next_scan = t + cf.push_every_us;
+			}
+			if (next_scan - t < wait_us)
+				wait_us = next_scan - t;
+		}
 		if (cf.metrics_path && t - last_metrics >= 5000000) {
 			write_metrics();
 			last_metrics = t;
@@ -731,6 +901,10 @@ main(int argc, char **argv)
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 			    (char **)&p);
+			if (msg->easy_handle == p->push_easy) {
+				push_done(multi, p, msg->data.result);
+				continue;
+			}
 			finish_pull(multi, p, msg->data.result);
 			if (p->why[0])
 				failures++;
@@ -743,7 +917,12 @@ main(int argc, char **argv)
 			curl_multi_remove_handle(multi, peers[i].easy);
 			end_response(&peers[i]);
 		}
+		if (peers[i].push_busy)
+			curl_multi_remove_handle(multi, peers[i].push_easy);
+		curl_easy_cleanup(peers[i].push_easy);
+		free(peers[i].queue);
 		curl_slist_free_all(peers[i].headers);
+		curl_slist_free_all(peers[i].push_headers);
 		curl_easy_cleanup(peers[i].easy);
 		free(peers[i].base);
 	}
@@ -754,6 +933,7 @@ main(int argc, char **argv)
 	out_close();
 	write_metrics();
 	dlist_close(&dl);
+	store_close(&pst);
 	free(peers);
 	free(cf.token);
 	close(sfd);
