@@ -2,3 +2,7 @@
 UNITS += ipcache-store
 unit-ipcache-store_SRCS := tests/ipcache/store_test.c
 unit-ipcache-store_LIBS := $(LMDB_LIBS)
+PROGS += ipcache
+ipcache_SRCS := ipcache/ipcache.c ipcache/engine.c
+ipcache_LIBS := $(LMDB_LIBS)
+MANS += ipcache/ipcache.8

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rec.h"
+
 struct dlist {
 	struct cdb cdb;
 	int fd;
@@ -17,13 +19,119 @@ struct dlist {
 	off_t size;
 	struct timespec mtime;
 	uint64_t count;
+	const unsigned char *bloom; /* NULL: no filter in the file */
+	uint64_t bloom_blocks;
+	const unsigned char *depths; /* NULL: no label count mask */
 };
+
+/*
+ * A 64-bit hash of a name, the same on every host (bytes are read one by
+ * one, not as host-order words): the filter is part of the file format.
+ */
+static uint64_t
+dlist_hash(const char *s, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, v;
+	size_t i;
+
+	while (n) {
+		v = 0;
+		for (i = 0; i < 8 && i < n; i++)
+			v |= (uint64_t)(unsigned char)s[i] << (8 * i);
+		h = (h ^ v) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+		s += i;
+		n -= i;
+	}
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return h;
+}
+
+/* The offset of the block for h (high bits); the 3 bits are low bits. */
+static size_t
+bloom_off(uint64_t blocks, uint64_t h)
+{
+	return (size_t)(((h >> 32) * blocks) >> 32) * 64;
+}
+
+size_t
+dlist_bloom_size(uint64_t n)
+{
+	/* 16 bits per entry: about 1% false positives with 3 bits. */
+	uint64_t blocks = (n * 16 + 511) / 512;
+
+	if (blocks == 0)
+		blocks = 1;
+	if (blocks > 0xffffffffu)
+		blocks = 0xffffffffu;
+	return (size_t)blocks * 64;
+}
+
+void
+dlist_bloom_add(unsigned char *bloom, size_t size, const char *name,
+    size_t len)
+{
+	uint64_t h = dlist_hash(name, len);
+	unsigned char *b = bloom + bloom_off(size / 64, h);
+	unsigned i, bit;
+
+	for (i = 0; i < 3; i++) {
+		bit = (unsigned)(h >> (9 * i)) & 511;
+		b[bit / 8] |= (unsigned char)(1u << (bit % 8));
+	}
+}
+
+static int
+bloom_has(const struct dlist *dl, uint64_t h)
+{
+	const unsigned char *b = dl->bloom + bloom_off(dl->bloom_blocks, h);
+	unsigned i, bit;
+
+	for (i = 0; i < 3; i++) {
+		bit = (unsigned)(h >> (9 * i)) & 511;
+		if (!(b[bit / 8] & (1u << (bit % 8))))
+			return 0;
+	}
+	return 1;
+}
 
 static void
 dlist_err(char *err, size_t errlen, const char *msg)
 {
 	if (errlen)
 		snprintf(err, errlen, "%s", msg);
+}
+
+/*
+ * A cdb is 256 (position, slots) pairs, the records, then the 256 hash
+ * tables back to back up to the end of the file. Checking that chain costs
+ * 256 steps and no page of the records, so it stays within the reload
+ * budget, and it refuses a file cut short or with bytes appended (the usual
+ * results of copying over a list in place). A byte flipped inside a record
+ * is only seen when a lookup reads it (see dlist_lookup).
+ */
+static int
+dlist_layout_ok(const struct cdb *c, uint64_t fsize)
+{
+	const unsigned char *mem = c->cdb_mem;
+	uint64_t pos, next;
+	unsigned i;
+
+	if (fsize > 0xffffffffu)
+		return -1;
+	next = cdb_unpack(mem);
+	if (next < 2048 || next > fsize)
+		return -1;
+	for (i = 0; i < 256; i++) {
+		pos = cdb_unpack(mem + i * 8);
+		if (pos != next)
+			return -1;
+		next = pos + (uint64_t)cdb_unpack(mem + i * 8 + 4) * 8;
+		if (next > fsize)
+			return -1;
+	}
+	return next == fsize ? 0 : -1;
 }
 
 struct dlist *
@@ -58,6 +166,13 @@ dlist_open(const char *path, char *err, size_t errlen)
 		dlist_err(err, errlen, strerror(e));
 		goto fail;
 	}
+	if (dlist_layout_ok(&dl->cdb, (uint64_t)st.st_size) == -1) {
+		cdb_free(&dl->cdb);
+		e = EPROTO;
+		dlist_err(err, errlen,
+		    "not a domain list cdb (truncated or corrupt)");
+		goto fail;
+	}
 	if (cdb_find(&dl->cdb, "", 0) <= 0 ||
 	    (n = cdb_datalen(&dl->cdb)) >= sizeof hdr ||
 	    !(p = cdb_getdata(&dl->cdb))) {
@@ -76,6 +191,17 @@ dlist_open(const char *path, char *err, size_t errlen)
 		dlist_err(err, errlen, "not a domain list cdb (bad header)");
 		goto fail;
 	}
+	if (cdb_find(&dl->cdb, DLIST_BLOOM_KEY, sizeof DLIST_BLOOM_KEY - 1) >
+		0 &&
+	    (n = cdb_datalen(&dl->cdb)) >= 64 && n % 64 == 0 &&
+	    (p = cdb_getdata(&dl->cdb))) {
+		dl->bloom = (const unsigned char *)p;
+		dl->bloom_blocks = n / 64;
+	}
+	if (cdb_find(&dl->cdb, DLIST_DEPTHS_KEY, sizeof DLIST_DEPTHS_KEY - 1) >
+		0 &&
+	    cdb_datalen(&dl->cdb) == 16 && (p = cdb_getdata(&dl->cdb)))
+		dl->depths = (const unsigned char *)p;
 	dl->dev = st.st_dev;
 	dl->ino = st.st_ino;
 	dl->size = st.st_size;
@@ -114,31 +240,66 @@ dlist_lookup(const struct dlist *dl, const char *name, size_t len,
 {
 	/* cdb_find keeps its cursor in struct cdb; work on a copy. */
 	struct cdb c = dl->cdb;
-	const char *p = name, *end = name + len, *v;
+	const char *start[128], *p = name, *end = name + len, *v;
+	uint64_t h[128];
+	size_t n = 0, i, labels;
 	unsigned vlen;
 
+	if (len == 0 || (len == 1 && name[0] == '.'))
+		return 0; /* the root is never an entry; "" is the header */
+	/*
+	 * The suffixes, most specific first. Canonical names escape every '.'
+	 * inside a label as \046, so each raw '.' is a boundary.
+	 */
 	for (;;) {
-		if (cdb_find(&c, p, (unsigned)(end - p)) > 0) {
-			vlen = cdb_datalen(&c);
-			v = cdb_getdata(&c);
-			if (!v || vlen == 0)
-				return 0;
-			m->entry = p;
-			m->entry_len = (size_t)(end - p);
-			m->excluded = v[0] == '!';
-			m->tag = v + 1;
-			m->tag_len = vlen - 1;
-			return 1;
-		}
-		/*
-		 * Up one label. Canonical names escape every '.' inside a label
-		 * as \046, so each raw '.' is a boundary.
-		 */
+		if (n == 128)
+			return 0; /* more labels than a name can have */
+		start[n++] = p;
 		p = memchr(p, '.', (size_t)(end - p));
 		if (!p)
-			return 0;
+			break;
 		p++;
 	}
+	/*
+	 * Only suffixes with as many labels as some entry has can match.
+	 * Their filter blocks are fetched all at once, so the cache misses
+	 * overlap instead of queueing one after the other.
+	 */
+	for (i = 0; i < n; i++) {
+		labels = n - i;
+		if (dl->depths &&
+		    !(dl->depths[labels / 8] & (1u << (labels % 8)))) {
+			start[i] = NULL;
+			continue;
+		}
+		if (dl->bloom) {
+			h[i] = dlist_hash(start[i], (size_t)(end - start[i]));
+			__builtin_prefetch(
+			    dl->bloom + bloom_off(dl->bloom_blocks, h[i]));
+		}
+	}
+	for (i = 0; i < n; i++) {
+		p = start[i];
+		if (!p || (dl->bloom && !bloom_has(dl, h[i])) ||
+		    cdb_find(&c, p, (unsigned)(end - p)) <= 0)
+			continue;
+		vlen = cdb_datalen(&c);
+		v = cdb_getdata(&c);
+		/* A damaged value is no entry, never a wild tag. */
+		if (!v || vlen == 0 ||
+		    (v[0] == '!' ? vlen != 1 :
+				   v[0] != '+' || vlen < 2 ||
+			    rec_tag_check(v + 1, vlen - 1) == -1 ||
+			    v[1] == '-'))
+			return 0;
+		m->entry = p;
+		m->entry_len = (size_t)(end - p);
+		m->excluded = v[0] == '!';
+		m->tag = v + 1;
+		m->tag_len = vlen - 1;
+		return 1;
+	}
+	return 0;
 }
 
 int

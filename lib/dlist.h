@@ -8,8 +8,18 @@
  *   "+TAG"     the name and every name below it match, with TAG
  *   "!"        an exclusion: the name and every name below it do not match
  *
- * plus a header under the empty key: "dnstap-bgp-domains 1 COUNT". A file
- * without that header is not a domain list. Matching walks from the full name
+ * plus a header under the empty key: "dnstap-bgp-domains 1 COUNT", and
+ * optionally a Bloom filter of all entry names under the key " bloom" (no
+ * name contains a space): blocks of 64 bytes, 3 bits set per name in the
+ * block that the name's hash picks (dlist_bloom_add). Most names looked up
+ * are on no list; the filter (about 2 bytes per entry, small enough to stay
+ * in the CPU cache) answers those without touching the cdb's pages. And
+ * optionally under " depths" 16 bytes, a bit set for each label count
+ * (bit N of byte N/8, least significant first) that some entry has: a
+ * suffix with another count is not looked up at all. A file
+ * without that header, or whose hash tables do not end exactly at the end of
+ * the file (cut short, or written over in place), is not a domain list.
+ * domain-compile (domain-match/) writes these files. Matching walks from the full name
  * up, label by label, and the first key found decides: the most specific
  * entry wins. Nothing is loaded into the heap: memory does not grow with
  * the list.
@@ -22,6 +32,8 @@
 #include <sys/types.h>
 
 #define DLIST_HEADER "dnstap-bgp-domains 1 "
+#define DLIST_BLOOM_KEY " bloom"
+#define DLIST_DEPTHS_KEY " depths"
 
 struct dlist;
 
@@ -46,7 +58,8 @@ uint64_t dlist_count(const struct dlist *dl);
  * Looks name (canonical form, name_len bytes) up. Returns 1 and fills m when
  * an entry (or exclusion) covers it, 0 when none does. A name matches only
  * on label boundaries: "example.com" covers "a.example.com", never
- * "aexample.com".
+ * "aexample.com". A damaged value (not "!" or "+" and a valid tag) counts
+ * as no entry: a corrupt file never yields a tag that no list gave.
  */
 int dlist_lookup(const struct dlist *dl, const char *name, size_t name_len,
     struct dlist_match *m);
@@ -56,5 +69,11 @@ int dlist_lookup(const struct dlist *dl, const char *name, size_t name_len,
  * size or mtime)? For polling at most about once a second.
  */
 int dlist_changed(const struct dlist *dl, const char *path);
+
+/* The size in bytes of the Bloom filter for n entries (a multiple of 64). */
+size_t dlist_bloom_size(uint64_t n);
+/* Adds a name (canonical form) to the filter bloom of size bytes. */
+void dlist_bloom_add(unsigned char *bloom, size_t size, const char *name,
+    size_t len);
 
 #endif

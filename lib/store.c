@@ -69,6 +69,7 @@ mdb_permanent(int rc)
 	case EACCES:
 	case EPERM:
 	case EROFS:
+	case ENOTDIR:
 		return 1;
 	}
 	return 0;
@@ -160,6 +161,7 @@ open_dbs(struct store *s, char *err, size_t errlen, int *permanent)
 	MDB_val k = { 6, (void *)"format" }, v;
 	MDB_stat st;
 	MDB_cursor *c;
+	MDB_dbi main;
 	unsigned fl = s->mode == STORE_WRITE ? MDB_CREATE : 0;
 	int rc;
 
@@ -170,6 +172,15 @@ open_dbs(struct store *s, char *err, size_t errlen, int *permanent)
 		serr(err, errlen, "", mdb_strerror(rc));
 		return -1;
 	}
+	/* Only a brand-new environment (nothing in its main DB) is made ours. */
+	if ((rc = mdb_dbi_open(txn, NULL, 0, &main)) ||
+	    (rc = mdb_stat(txn, main, &st))) {
+		*permanent = mdb_permanent(rc);
+		serr(err, errlen, "", mdb_strerror(rc));
+		goto fail;
+	}
+	if (st.ms_entries != 0)
+		fl = 0;
 	if ((rc = mdb_dbi_open(txn, "meta", fl, &s->meta)) ||
 	    (rc = mdb_dbi_open(txn, "entries", fl, &s->entries)) ||
 	    (rc = mdb_dbi_open(txn, "changed", fl, &s->changed))) {

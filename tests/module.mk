@@ -1,4 +1,5 @@
 # Unit tests of lib/.
-UNITS += rec lineio
+UNITS += rec lineio metrics
 unit-rec_SRCS := tests/unit/rec_test.c
 unit-lineio_SRCS := tests/unit/lineio_test.c
+unit-metrics_SRCS := tests/unit/metrics_test.c

@@ -1,0 +1,923 @@
+/*
+ * dnstap-read: DNSTap (Frame Streams of protobuf:dnstap.Dnstap) in, one
+ * `answer` record per A/AAAA answer out (docs/records.md).
+ *
+ * Reads Frame Streams files (-r, "-" for stdin) with libfstrm's file
+ * reader, or serves any number of senders on UNIX and TCP sockets (-l) from
+ * one non-blocking poll loop: each connection has its own buffer bounded by
+ * the largest frame, speaks the bidirectional (READY, ACCEPT, START, ...,
+ * STOP, FINISH) or unidirectional (START, ..., STOP) handshake, and is closed
+ * alone when it misbehaves. When stdout cannot take more, the loop stops
+ * reading sockets (the DNS servers then drop on their side) instead of
+ * queueing: memory stays bounded and the stall is counted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fstrm.h>
+
+#include "frame.h"
+#include "lineio.h"
+#include "log.h"
+#include "metrics.h"
+#include "sig.h"
+
+#define CONTENT_TYPE "protobuf:dnstap.Dnstap"
+#define OUT_CAP (256 * 1024)	 /* stdout buffer */
+#define OUT_HIGH (64 * 1024)	 /* stop reading sockets above this */
+#define CONN_BUF_MIN (64 * 1024) /* initial per-connection buffer */
+#define FILE_BUF (1024 * 1024)
+#define MAX_LISTEN 16
+#define METRICS_INTERVAL 10 /* seconds */
+#define EXIT_FLUSH_MS 5000  /* how long TERM waits for a stuck stdout */
+
+static const char usage_text[] =
+    "usage: dnstap-read [-t TYPES] [-s MAXFRAME] [-M FILE] -r FILE ...\n"
+    "       dnstap-read [-t TYPES] [-s MAXFRAME] [-M FILE] [-c MAXCONN]\n"
+    "                   [-m MODE] [-u USER[:GROUP]] -l PATH|ADDR:PORT ...\n";
+
+static struct {
+	uint64_t conns, conns_open, frames, skipped, records;
+	uint64_t e_proto, e_dnstap, e_dns, e_size, e_ctype, e_handshake,
+	    e_truncated, e_read;
+	uint64_t stalls, stalled;
+} st;
+
+static const struct metric metrics[] = {
+	{ "connections_total", NULL, METRIC_COUNTER, "Sender connections accepted", &st.conns },
+	{ "connections", NULL, METRIC_GAUGE, "Sender connections open", &st.conns_open },
+	{ "frames_total", NULL, METRIC_COUNTER, "Data frames received", &st.frames },
+	{ "frames_skipped_total", NULL, METRIC_COUNTER, "Frames of message types not selected", &st.skipped },
+	{ "records_total", NULL, METRIC_COUNTER, "Answer records written", &st.records },
+	{ "errors_total", "kind=\"protobuf\"", METRIC_COUNTER, "Bad input by kind", &st.e_proto },
+	{ "errors_total", "kind=\"dnstap\"", METRIC_COUNTER, "Bad input by kind", &st.e_dnstap },
+	{ "errors_total", "kind=\"dns\"", METRIC_COUNTER, "Bad input by kind", &st.e_dns },
+	{ "errors_total", "kind=\"frame_size\"", METRIC_COUNTER, "Bad input by kind", &st.e_size },
+	{ "errors_total", "kind=\"content_type\"", METRIC_COUNTER, "Bad input by kind", &st.e_ctype },
+	{ "errors_total", "kind=\"handshake\"", METRIC_COUNTER, "Bad input by kind", &st.e_handshake },
+	{ "errors_total", "kind=\"truncated\"", METRIC_COUNTER, "Bad input by kind", &st.e_truncated },
+	{ "errors_total", "kind=\"read\"", METRIC_COUNTER, "Bad input by kind", &st.e_read },
+	{ "stalls_total", NULL, METRIC_COUNTER, "Times reading stopped because stdout was full", &st.stalls },
+	{ "stalled", NULL, METRIC_GAUGE, "1 while reading is stopped by back-pressure", &st.stalled },
+};
+#define NMETRICS (sizeof metrics / sizeof metrics[0])
+
+static struct frame_ctx *fctx;
+static struct lw out;
+static size_t max_frame = 256 * 1024;
+static const char *metrics_file;
+static struct ratelimit rl_input = RATELIMIT_INIT;
+
+static void
+usage(void)
+{
+	(void)!write(2, usage_text, sizeof usage_text - 1);
+	exit(EXIT_PERM);
+}
+
+static void
+emit(void *arg, const char *line, size_t n)
+{
+	(void)arg;
+	if (lw_put(&out, line, n) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
+}
+
+/* One data frame from sender `from`: records out, errors counted. */
+static void
+frame_in(const char *from, const uint8_t *buf, size_t len)
+{
+	enum frame_res r;
+	unsigned nrec;
+
+	st.frames++;
+	r = frame_records(fctx, buf, len, emit, NULL, &nrec);
+	st.records += nrec;
+	switch (r) {
+	case FRAME_OK:
+		return;
+	case FRAME_SKIPPED:
+		st.skipped++;
+		return;
+	case FRAME_E_PROTO:
+		st.e_proto++;
+		break;
+	case FRAME_E_DNSTAP:
+		st.e_dnstap++;
+		break;
+	default:
+		st.e_dns++;
+		break;
+	}
+	log_warn_limited(&rl_input, "%s: frame skipped: %s: %s", from,
+	    frame_strerror(r), frame_detail(fctx));
+}
+
+static void
+metrics_flush(void)
+{
+	if (metrics_file &&
+	    metrics_write(metrics_file, "dnstap-read", metrics, NMETRICS) == -1)
+		log_warn_sys("unable to write %s", metrics_file);
+}
+
+/* Signals between frames of a file: 1 when told to stop. */
+static int
+file_signals(int sigfd)
+{
+	int s;
+
+	while ((s = sig_next(sigfd)) > 0) {
+		if (s == SIGTERM || s == SIGINT)
+			return 1;
+		if (s == SIGUSR1)
+			metrics_log(metrics, NMETRICS);
+	}
+	return 0;
+}
+
+/* ---- sockets ---- */
+
+struct listener {
+	int fd;
+	char name[128];
+	char *path; /* UNIX: unlinked at exit */
+};
+
+struct conn {
+	int fd;
+	char name[160];
+	int started;  /* START seen: data frames are welcome */
+	int ready;    /* READY seen: bidirectional */
+	int closing;  /* close once wbuf is written */
+	uint8_t *buf; /* frames being received */
+	size_t len, cap;
+	uint8_t wbuf[FSTRM_CONTROL_FRAME_LENGTH_MAX + 8];
+	size_t wlen;
+	uint64_t frames;
+	char why[64]; /* the last error */
+};
+
+static struct listener listeners[MAX_LISTEN];
+static size_t nlisteners;
+static struct conn **conns;
+static size_t nconns, maxconns = 256;
+static struct fstrm_control *ctl;
+
+static int
+listen_unix(struct listener *l, const char *path, long mode, uid_t uid,
+    gid_t gid)
+{
+	struct sockaddr_un sun;
+	struct stat sb;
+	int fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	/* A socket left by a previous run; never remove anything else. */
+	if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+		unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+	    (mode >= 0 && chmod(path, (mode_t)mode) == -1) ||
+	    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+		chown(path, uid, gid) == -1) ||
+	    listen(fd, 128) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	l->fd = fd;
+	l->path = strdup(path);
+	snprintf(l->name, sizeof l->name, "unix:%s", path);
+	return 0;
+}
+
+static int
+listen_tcp(struct listener *l, const char *spec)
+{
+	char host[64];
+	const char *orig = spec, *port, *colon = strrchr(spec, ':');
+	struct addrinfo hints, *ai;
+	size_t hl;
+	int fd, one = 1, e;
+
+	if (!colon || colon == spec || !colon[1]) {
+		errno = EINVAL;
+		return -1;
+	}
+	port = colon + 1;
+	hl = (size_t)(colon - spec);
+	if (spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']') {
+		spec++;
+		hl -= 2;
+	}
+	if (hl >= sizeof host) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if (getaddrinfo(host, port, &hints, &ai) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1 ||
+	    (ai->ai_family == AF_INET6 &&
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) ==
+		    -1) ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    listen(fd, 128) == -1) {
+		e = errno;
+		if (fd != -1)
+			close(fd);
+		freeaddrinfo(ai);
+		errno = e;
+		return -1;
+	}
+	freeaddrinfo(ai);
+	l->fd = fd;
+	l->path = NULL;
+	snprintf(l->name, sizeof l->name, "tcp:%s", orig);
+	return 0;
+}
+
+static void
+conn_accept(struct listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	struct ucred cred;
+	socklen_t cl = sizeof cred;
+	struct conn *c;
+	int fd;
+
+	fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn_sys("%s: unable to accept", l->name);
+		return;
+	}
+	if (!(c = calloc(1, sizeof *c)) || !(c->buf = malloc(CONN_BUF_MIN))) {
+		log_warn("%s: unable to accept: out of memory", l->name);
+		free(c);
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->cap = CONN_BUF_MIN;
+	if (ss.ss_family == AF_UNIX) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
+			snprintf(c->name, sizeof c->name, "%s pid %ld",
+			    l->name, (long)cred.pid);
+		else
+			snprintf(c->name, sizeof c->name, "%s", l->name);
+	} else if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host,
+		       serv, sizeof serv,
+		       NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+		snprintf(c->name, sizeof c->name,
+		    ss.ss_family == AF_INET6 ? "tcp:[%s]:%s" : "tcp:%s:%s",
+		    host, serv);
+	} else {
+		snprintf(c->name, sizeof c->name, "%s", l->name);
+	}
+	conns[nconns++] = c;
+	st.conns++;
+	st.conns_open++;
+	log_info("%s: connected", c->name);
+}
+
+static void
+conn_free(struct conn *c)
+{
+	close(c->fd);
+	free(c->buf);
+	free(c);
+	st.conns_open--;
+}
+
+/* Ends a connection for bad input: counted, logged, closed. */
+static int
+conn_fail(struct conn *c, uint64_t *counter, const char *why)
+{
+	(*counter)++;
+	snprintf(c->why, sizeof c->why, "%s", why);
+	if (c->fd != -1) /* a file says it once, fatally */
+		log_warn_limited(&rl_input, "%s: closing connection: %s",
+		    c->name, why);
+	return -1;
+}
+
+static void
+conn_write(struct conn *c)
+{
+	ssize_t k;
+
+	while (c->wlen) {
+		k = write(c->fd, c->wbuf, c->wlen);
+		if (k == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				c->wlen = 0, c->closing = 1; /* EPIPE: normal */
+			return;
+		}
+		memmove(c->wbuf, c->wbuf + k, c->wlen - (size_t)k);
+		c->wlen -= (size_t)k;
+	}
+}
+
+/* Queues ACCEPT (with our content type) or FINISH. */
+static int
+conn_reply(struct conn *c, fstrm_control_type type)
+{
+	size_t n = sizeof c->wbuf - c->wlen;
+
+	fstrm_control_reset(ctl);
+	if (fstrm_control_set_type(ctl, type) != fstrm_res_success ||
+	    (type == FSTRM_CONTROL_ACCEPT &&
+		fstrm_control_add_field_content_type(ctl,
+		    (const uint8_t *)CONTENT_TYPE,
+		    strlen(CONTENT_TYPE)) != fstrm_res_success) ||
+	    fstrm_control_encode(ctl, c->wbuf + c->wlen, &n,
+		FSTRM_CONTROL_FLAG_WITH_HEADER) != fstrm_res_success)
+		return -1;
+	c->wlen += n;
+	conn_write(c);
+	return 0;
+}
+
+/* A control frame's payload: 0 go on, 1 finished, -1 closed for an error. */
+static int
+conn_control(struct conn *c, const uint8_t *p, size_t n)
+{
+	fstrm_control_type type;
+	int ct_ok;
+
+	if (fstrm_control_decode(ctl, p, n, 0) != fstrm_res_success ||
+	    fstrm_control_get_type(ctl, &type) != fstrm_res_success)
+		return conn_fail(c, &st.e_handshake, "bad control frame");
+	ct_ok = fstrm_control_match_field_content_type(ctl,
+		    (const uint8_t *)CONTENT_TYPE,
+		    strlen(CONTENT_TYPE)) == fstrm_res_success;
+	switch (type) {
+	case FSTRM_CONTROL_READY:
+		if (c->ready || c->started)
+			return conn_fail(c, &st.e_handshake, "unexpected READY");
+		if (!ct_ok)
+			return conn_fail(c, &st.e_ctype,
+			    "content type is not " CONTENT_TYPE);
+		c->ready = 1;
+		if (conn_reply(c, FSTRM_CONTROL_ACCEPT) == -1)
+			return conn_fail(c, &st.e_handshake,
+			    "unable to encode ACCEPT");
+		return 0;
+	case FSTRM_CONTROL_START:
+		if (c->started)
+			return conn_fail(c, &st.e_handshake, "unexpected START");
+		if (!ct_ok)
+			return conn_fail(c, &st.e_ctype,
+			    "content type is not " CONTENT_TYPE);
+		c->started = 1;
+		return 0;
+	case FSTRM_CONTROL_STOP:
+		if (!c->started)
+			return conn_fail(c, &st.e_handshake, "unexpected STOP");
+		/* The sender may close without reading FINISH (unbound
+		 * does): a failed write is no error. */
+		if (c->ready)
+			(void)conn_reply(c, FSTRM_CONTROL_FINISH);
+		c->closing = 1;
+		return 1;
+	default:
+		return conn_fail(c, &st.e_handshake,
+		    "unexpected control frame");
+	}
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Handles the whole frames in c->buf. 0 go on, 1 the stream finished, -1
+ * closed for an error. A partial frame stays at the front of the buffer,
+ * which grows (up to max_frame) to hold it.
+ */
+static int
+conn_frames(struct conn *c)
+{
+	size_t p = 0, avail, need;
+	uint32_t flen, clen;
+	uint8_t *nb;
+	int r = 0;
+
+	while (r == 0 && (avail = c->len - p) >= 4) {
+		flen = get32(c->buf + p);
+		if (flen == 0) {
+			if (avail < 8)
+				break;
+			clen = get32(c->buf + p + 4);
+			if (clen > FSTRM_CONTROL_FRAME_LENGTH_MAX)
+				return conn_fail(c, &st.e_size,
+				    "control frame too large");
+			if (avail < 8 + (size_t)clen)
+				break;
+			r = conn_control(c, c->buf + p + 8, clen);
+			p += 8 + (size_t)clen;
+			continue;
+		}
+		if (!c->started)
+			return conn_fail(c, &st.e_handshake,
+			    "data frame before START");
+		if (flen > max_frame) {
+			char why[64];
+
+			snprintf(why, sizeof why, "frame of %lu bytes",
+			    (unsigned long)flen);
+			return conn_fail(c, &st.e_size, why);
+		}
+		need = 4 + (size_t)flen;
+		if (avail < need) {
+			if (need > c->cap) {
+				if (!(nb = realloc(c->buf, need)))
+					return conn_fail(c, &st.e_read,
+					    "out of memory");
+				memmove(nb, nb + p, avail);
+				c->buf = nb;
+				c->cap = need;
+				c->len = avail;
+				return 0;
+			}
+			break;
+		}
+		frame_in(c->name, c->buf + p + 4, flen);
+		c->frames++;
+		p += need;
+	}
+	if (p) {
+		memmove(c->buf, c->buf + p, c->len - p);
+		c->len -= p;
+	}
+	return r;
+}
+
+/* Reads what the socket has. 0 keep the connection, -1 close it. */
+static int
+conn_read(struct conn *c)
+{
+	ssize_t n;
+	int r;
+
+	if (c->closing)
+		return -1;
+	n = read(c->fd, c->buf + c->len, c->cap - c->len);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		if (errno == ECONNRESET && c->len == 0)
+			return -1; /* gone between frames: normal */
+		st.e_read++;
+		log_warn_limited(&rl_input, "%s: unable to read: %s", c->name,
+		    strerror(errno));
+		return -1;
+	}
+	if (n == 0) {
+		/* Closing without STOP is normal (dnsdist, pdns do it);
+		 * inside a frame it is not. */
+		if (c->len)
+			return conn_fail(c, &st.e_truncated,
+			    "closed in the middle of a frame");
+		return -1;
+	}
+	c->len += (size_t)n;
+	r = conn_frames(c);
+	if (r == -1)
+		return -1;
+	if (r == 1 && c->wlen == 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Replays one Frame Streams file through the same frame parser as the
+ * sockets (libfstrm's file reader takes a file cut inside a frame for a
+ * clean end): 0, or 1 when a signal said stop. Bad data exits 100 after the
+ * records before it are written.
+ */
+static int
+file_read(const char *path, int sigfd)
+{
+	struct conn c;
+	ssize_t n;
+	int fd, r = 0, stop = 0;
+
+	memset(&c, 0, sizeof c);
+	if (strcmp(path, "-") == 0) {
+		fd = 0;
+		snprintf(c.name, sizeof c.name, "stdin");
+	} else {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			log_fatal_sys(EXIT_TEMP, "unable to open %s", path);
+		snprintf(c.name, sizeof c.name, "%s", path);
+	}
+	c.fd = -1; /* nothing is ever written back to a file */
+	c.cap = FILE_BUF;
+	if (!(c.buf = malloc(c.cap)))
+		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
+	while (r == 0) {
+		n = read(fd, c.buf + c.len, c.cap - c.len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			log_fatal_sys(EXIT_TEMP, "unable to read %s", c.name);
+		if (n == 0)
+			break;
+		c.len += (size_t)n;
+		r = conn_frames(&c);
+		if (file_signals(sigfd)) {
+			stop = 1;
+			break;
+		}
+	}
+	if (r == 0 && !stop && c.len) {
+		r = conn_fail(&c, &st.e_truncated,
+		    "ends in the middle of a frame");
+	}
+	if (r == -1) {
+		if (lw_flush(&out) == -1)
+			log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
+		metrics_flush();
+		log_fatal(EXIT_PERM, "unable to read %s: %s", c.name, c.why);
+	}
+	if (fd != 0)
+		close(fd);
+	free(c.buf);
+	return stop;
+}
+
+/* Writes what stdout takes without blocking. */
+static void
+out_try(void)
+{
+	ssize_t k;
+
+	while (out.len) {
+		k = write(out.fd, out.buf, out.len);
+		if (k == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return;
+			log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
+		}
+		memmove(out.buf, out.buf + k, out.len - (size_t)k);
+		out.len -= (size_t)k;
+	}
+}
+
+/* At exit: flush stdout, but do not wait forever on a stuck reader. */
+static void
+out_drain(void)
+{
+	struct pollfd pfd = { .fd = out.fd, .events = POLLOUT };
+	int waited = 0;
+
+	for (;;) {
+		out_try();
+		if (!out.len)
+			return;
+		if (waited >= EXIT_FLUSH_MS)
+			log_fatal(EXIT_TEMP,
+			    "unable to write to stdout: %zu bytes left after "
+			    "%d s",
+			    out.len, EXIT_FLUSH_MS / 1000);
+		(void)poll(&pfd, 1, 100);
+		waited += 100;
+	}
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+serve(int sigfd)
+{
+	struct pollfd *pfd;
+	size_t i, j, np, first_conn;
+	int64_t next_metrics = now_ms() + METRICS_INTERVAL * 1000, t;
+	int s, paused, outflags, timeout;
+
+	if (!(conns = calloc(maxconns, sizeof *conns)) ||
+	    !(pfd = calloc(2 + MAX_LISTEN + maxconns, sizeof *pfd)))
+		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
+	/* Never block on stdout: a slow next stage pauses the reading. */
+	outflags = fcntl(1, F_GETFL);
+	if (outflags == -1 || fcntl(1, F_SETFL, outflags | O_NONBLOCK) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to set stdout non-blocking");
+
+	for (;;) {
+		out_try();
+		paused = out.len >= OUT_HIGH;
+		if (paused && !st.stalled)
+			st.stalls++;
+		st.stalled = (uint64_t)paused;
+
+		np = 0;
+		pfd[np++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+		pfd[np++] = (struct pollfd){ .fd = out.len ? 1 : -1,
+			.events = POLLOUT };
+		for (i = 0; i < nlisteners; i++)
+			pfd[np++] = (struct pollfd){
+				.fd = !paused && nconns < maxconns ?
+				    listeners[i].fd :
+				    -1,
+				.events = POLLIN };
+		first_conn = np;
+		for (i = 0; i < nconns; i++) {
+			struct conn *c = conns[i];
+			short ev = (short)((paused ? 0 : POLLIN) |
+			    (c->wlen ? POLLOUT : 0));
+
+			/* Left out entirely while paused: a hung-up socket
+			 * would wake poll at once, again and again. */
+			pfd[np++] = (struct pollfd){ .fd = ev ? c->fd : -1,
+				.events = ev };
+		}
+		timeout = -1;
+		if (metrics_file) {
+			t = next_metrics - now_ms();
+			timeout = t < 0 ? 0 : (int)t;
+		}
+		if (poll(pfd, np, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_fatal_sys(EXIT_TEMP, "unable to poll");
+		}
+
+		if (pfd[0].revents) {
+			while ((s = sig_next(sigfd)) > 0) {
+				if (s == SIGTERM || s == SIGINT)
+					goto done;
+				if (s == SIGUSR1)
+					metrics_log(metrics, NMETRICS);
+			}
+		}
+		if (metrics_file && now_ms() >= next_metrics) {
+			metrics_flush();
+			next_metrics = now_ms() + METRICS_INTERVAL * 1000;
+		}
+		for (i = 0; i < nlisteners; i++)
+			if (pfd[2 + i].revents & POLLIN)
+				for (j = 0; j < 16 && nconns < maxconns; j++) {
+					size_t before = nconns;
+
+					conn_accept(&listeners[i]);
+					if (nconns == before)
+						break;
+				}
+		/* Connections accepted just now are not in pfd: only the
+		 * first (np - first_conn) are looked at. */
+		for (i = 0; i < np - first_conn; i++) {
+			struct conn *c = conns[i];
+			short re = pfd[first_conn + i].revents;
+			int gone = 0;
+
+			if (!re)
+				continue;
+			if (re & POLLOUT)
+				conn_write(c);
+			if (re & (POLLIN | POLLHUP | POLLERR))
+				gone = conn_read(c) == -1;
+			if (c->closing && c->wlen == 0)
+				gone = 1;
+			if (gone) {
+				log_info("%s: closed after %llu frames",
+				    c->name, (unsigned long long)c->frames);
+				conn_free(c);
+				conns[i] = NULL;
+			}
+		}
+		for (i = j = 0; i < nconns; i++)
+			if (conns[i])
+				conns[j++] = conns[i];
+		nconns = j;
+	}
+done:
+	fcntl(1, F_SETFL, outflags);
+	out_drain();
+	for (i = 0; i < nconns; i++)
+		conn_free(conns[i]);
+	for (i = 0; i < nlisteners; i++) {
+		close(listeners[i].fd);
+		if (listeners[i].path)
+			unlink(listeners[i].path);
+		free(listeners[i].path);
+	}
+	free(conns);
+	free(pfd);
+}
+
+/* "client,resolver,forwarder" to FRAME_T_ bits; 0 when bad. */
+static unsigned
+types_parse(const char *s)
+{
+	unsigned t = 0;
+	size_t n;
+
+	while (*s) {
+		n = strcspn(s, ",");
+		if (n == 6 && strncmp(s, "client", n) == 0)
+			t |= FRAME_T_CLIENT;
+		else if (n == 8 && strncmp(s, "resolver", n) == 0)
+			t |= FRAME_T_RESOLVER;
+		else if (n == 9 && strncmp(s, "forwarder", n) == 0)
+			t |= FRAME_T_FORWARDER;
+		else
+			return 0;
+		s += n;
+		if (*s == ',' && *++s == '\0')
+			return 0;
+	}
+	return t;
+}
+
+/* USER[:GROUP], names or numbers; -1 when unknown. */
+static int
+owner_parse(char *s, uid_t *uid, gid_t *gid)
+{
+	char *g = strchr(s, ':');
+	struct passwd *pw;
+	struct group *gr;
+	const char *err;
+	long long v;
+
+	if (g)
+		*g++ = '\0';
+	if (*s) {
+		if ((pw = getpwnam(s))) {
+			*uid = pw->pw_uid;
+			if (!g)
+				*gid = pw->pw_gid;
+		} else {
+			v = strtonum(s, 0, 0x7fffffff, &err);
+			if (err)
+				return -1;
+			*uid = (uid_t)v;
+		}
+	}
+	if (g && *g) {
+		if ((gr = getgrnam(g))) {
+			*gid = gr->gr_gid;
+		} else {
+			v = strtonum(g, 0, 0x7fffffff, &err);
+			if (err)
+				return -1;
+			*gid = (gid_t)v;
+		}
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0 };
+	const char *files[64], *lspec[MAX_LISTEN], *err;
+	size_t nfiles = 0, nl = 0, i;
+	unsigned types = FRAME_T_CLIENT;
+	long mode = -1;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	char *end;
+	int c, sigfd, rc = 0;
+
+	log_init("dnstap-read");
+	metrics_file = getenv("METRICS_FILE");
+	if (metrics_file && !*metrics_file)
+		metrics_file = NULL;
+	while ((c = getopt(argc, argv, "c:l:M:m:r:s:t:u:")) != -1) {
+		switch (c) {
+		case 'c':
+			maxconns = (size_t)strtonum(optarg, 1, 65536, &err);
+			if (err)
+				log_fatal(EXIT_PERM, "-c %s: %s", optarg, err);
+			break;
+		case 'l':
+			if (nl == MAX_LISTEN)
+				log_fatal(EXIT_PERM, "at most %d -l", MAX_LISTEN);
+			lspec[nl++] = optarg;
+			break;
+		case 'M':
+			metrics_file = *optarg ? optarg : NULL;
+			break;
+		case 'm':
+			errno = 0;
+			mode = strtol(optarg, &end, 8);
+			if (errno || *end || !*optarg || mode < 0 ||
+			    mode > 07777)
+				log_fatal(EXIT_PERM, "-m %s: not an octal mode",
+				    optarg);
+			break;
+		case 'r':
+			if (nfiles == sizeof files / sizeof files[0])
+				log_fatal(EXIT_PERM, "too many -r");
+			files[nfiles++] = optarg;
+			break;
+		case 's':
+			max_frame = (size_t)strtonum(optarg, 1024, 16777216,
+			    &err);
+			if (err)
+				log_fatal(EXIT_PERM, "-s %s: %s", optarg, err);
+			break;
+		case 't':
+			if (!(types = types_parse(optarg)))
+				log_fatal(EXIT_PERM,
+				    "-t %s: want client, resolver, forwarder, "
+				    "comma-separated",
+				    optarg);
+			break;
+		case 'u':
+			if (owner_parse(optarg, &uid, &gid) == -1)
+				log_fatal(EXIT_PERM, "-u: unknown user or group");
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || (nfiles == 0) == (nl == 0))
+		usage();
+
+	if (lw_init(&out, 1, OUT_CAP) == -1 ||
+	    !(fctx = frame_ctx_init(types, max_frame)))
+		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
+	if ((sigfd = sig_open(sigs)) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
+	for (i = 0; i < nl; i++) {
+		struct listener *l = &listeners[nlisteners];
+
+		if (strchr(lspec[i], '/') ?
+			listen_unix(l, lspec[i], mode, uid, gid) == -1 :
+			listen_tcp(l, lspec[i]) == -1)
+			log_fatal_sys(errno == EINVAL ? EXIT_PERM : EXIT_TEMP,
+			    "unable to listen on %s", lspec[i]);
+		nlisteners++;
+	}
+
+	if (!(ctl = fstrm_control_init()))
+		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
+	if (nfiles) {
+		for (i = 0; i < nfiles && !rc; i++)
+			rc = file_read(files[i], sigfd);
+		if (lw_flush(&out) == -1)
+			log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
+	} else {
+		serve(sigfd);
+	}
+	metrics_flush();
+	lw_destroy(&out);
+	frame_ctx_destroy(&fctx);
+	fstrm_control_destroy(&ctl);
+	close(sigfd);
+	return 0;
+}

@@ -1,0 +1,221 @@
+/*
+ * frame: a dnstap frame to answer records. See frame.h.
+ */
+#include "frame.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dns.h"
+#include "dnstap.pb-c.h"
+#include "rec.h"
+
+/*
+ * protobuf-c copies every bytes field; a bump allocator reset per frame
+ * makes that cost a pointer increment. Its size bounds what one frame may
+ * unpack to: a frame that needs more (only thousands of tiny unknown fields
+ * do) fails to unpack and counts as a protobuf error.
+ */
+struct arena {
+	uint8_t *base;
+	size_t cap, used;
+};
+
+struct frame_ctx {
+	unsigned types;
+	struct arena arena;
+	ProtobufCAllocator alloc;
+	const char *detail;
+	struct dns_answers dns;
+	char qname[REC_NAME_MAX];
+	/* The chain names joined by ','; ends[k]: length of the first k. */
+	char chain[DNS_CHAIN_MAX * REC_NAME_MAX];
+	size_t ends[DNS_CHAIN_MAX + 1];
+	char line[REC_LINE_MAX];
+};
+
+static void *
+arena_alloc(void *data, size_t n)
+{
+	struct arena *a = data;
+	void *p;
+
+	n = (n + 15) & ~(size_t)15;
+	if (n > a->cap - a->used)
+		return NULL;
+	p = a->base + a->used;
+	a->used += n;
+	return p;
+}
+
+static void
+arena_free(void *data, void *p)
+{
+	(void)data;
+	(void)p;
+}
+
+struct frame_ctx *
+frame_ctx_init(unsigned types, size_t max_frame)
+{
+	struct frame_ctx *c;
+
+	if (!(c = calloc(1, sizeof *c)))
+		return NULL;
+	c->types = types;
+	c->arena.cap = 2 * max_frame + 65536;
+	if (!(c->arena.base = malloc(c->arena.cap))) {
+		free(c);
+		return NULL;
+	}
+	c->alloc.alloc = arena_alloc;
+	c->alloc.free = arena_free;
+	c->alloc.allocator_data = &c->arena;
+	c->detail = "";
+	return c;
+}
+
+void
+frame_ctx_destroy(struct frame_ctx **c)
+{
+	if (!*c)
+		return;
+	free((*c)->arena.base);
+	free(*c);
+	*c = NULL;
+}
+
+static const char *const frame_errs[FRAME_RES_COUNT_] = {
+	[FRAME_OK] = "ok",
+	[FRAME_SKIPPED] = "skipped",
+	[FRAME_E_PROTO] = "protobuf",
+	[FRAME_E_DNSTAP] = "dnstap",
+	[FRAME_E_DNS] = "dns",
+};
+
+const char *
+frame_strerror(enum frame_res r)
+{
+	return (unsigned)r < FRAME_RES_COUNT_ ? frame_errs[r] : "?";
+}
+
+const char *
+frame_detail(const struct frame_ctx *c)
+{
+	return c->detail;
+}
+
+/* Microseconds since the epoch, or -1 when the time cannot be one. */
+static int64_t
+time_us(uint64_t sec, uint32_t nsec)
+{
+	if (nsec >= 1000000000u || sec > (uint64_t)INT64_MAX / 1000000 - 1)
+		return -1;
+	return (int64_t)sec * 1000000 + nsec / 1000;
+}
+
+/* Presentation forms of the question and the chain, once per message. */
+static int
+names_format(struct frame_ctx *c)
+{
+	size_t o = 0, n;
+	unsigned k;
+
+	if (!rec_name_from_wire(c->qname, sizeof c->qname, c->dns.qname.wire,
+		c->dns.qname.len))
+		return -1;
+	c->ends[0] = 0;
+	for (k = 0; k < c->dns.nchain; k++) {
+		if (k)
+			c->chain[o++] = ',';
+		n = rec_name_from_wire(c->chain + o, sizeof c->chain - o,
+		    c->dns.chain[k].wire, c->dns.chain[k].len);
+		if (!n)
+			return -1;
+		o += n;
+		c->ends[k + 1] = o;
+	}
+	return 0;
+}
+
+enum frame_res
+frame_records(struct frame_ctx *c, const uint8_t *buf, size_t len,
+    frame_emit *emit, void *arg, unsigned *nrec)
+{
+	Dnstap__Dnstap *d;
+	Dnstap__Message *m;
+	enum frame_res res = FRAME_OK;
+	enum dns_err de;
+	struct rec r;
+	struct timespec now;
+	size_t n;
+	unsigned i;
+
+	*nrec = 0;
+	c->detail = "";
+	c->arena.used = 0;
+	d = dnstap__dnstap__unpack(&c->alloc, len, buf);
+	if (!d) {
+		c->detail = "not a dnstap.Dnstap message";
+		return FRAME_E_PROTO;
+	}
+	m = d->message;
+	if (d->type != DNSTAP__DNSTAP__TYPE__MESSAGE || !m) {
+		c->detail = "no message";
+		return FRAME_E_DNSTAP;
+	}
+	if ((unsigned)m->type >= 32 || !(c->types & 1u << m->type))
+		return FRAME_SKIPPED;
+	if (!m->has_response_message) {
+		c->detail = "no response message";
+		return FRAME_E_DNSTAP;
+	}
+
+	memset(&r, 0, sizeof r);
+	r.type = REC_ANSWER;
+	r.tag = "";
+	if (m->has_response_time_sec)
+		r.time_us = time_us(m->response_time_sec,
+		    m->has_response_time_nsec ? m->response_time_nsec : 0);
+	else if (m->has_query_time_sec)
+		r.time_us = time_us(m->query_time_sec,
+		    m->has_query_time_nsec ? m->query_time_nsec : 0);
+	else {
+		clock_gettime(CLOCK_REALTIME, &now);
+		r.time_us = time_us((uint64_t)now.tv_sec, (uint32_t)now.tv_nsec);
+	}
+	if (r.time_us < 0) {
+		c->detail = "bad time";
+		return FRAME_E_DNSTAP;
+	}
+
+	de = dns_answers(&c->dns, m->response_message.data,
+	    m->response_message.len);
+	if (de != DNS_OK) {
+		c->detail = dns_strerror(de);
+		return FRAME_E_DNS;
+	}
+	if (c->dns.naddr == 0)
+		return res;
+	if (names_format(c) == -1) {
+		c->detail = "bad name";
+		return FRAME_E_DNS;
+	}
+	r.name = c->qname;
+	r.name_len = strlen(c->qname);
+	r.chain = c->chain;
+	for (i = 0; i < c->dns.naddr; i++) {
+		const struct dns_addr *a = &c->dns.addr[i];
+
+		rec_addr_set(&r.addr, a->a, a->family == 4 ? 4 : 16);
+		r.ttl = a->ttl;
+		r.chain_len = c->ends[a->depth];
+		n = rec_format(c->line, sizeof c->line, &r);
+		if (n) {
+			emit(arg, c->line, n);
+			(*nrec)++;
+		}
+	}
+	return res;
+}

@@ -1,0 +1,139 @@
+/*
+ * engine: ipcache's in-memory cache and its rules, without any I/O but the
+ * output writer: records in, announce/withdraw out, entries marked for the
+ * store. ipcache.c owns the poll loop, the store and the domain list file;
+ * the fuzz target drives this directly.
+ *
+ * Memory is the point (a million entries in well under 150 bytes each):
+ * entries are 64-byte slots in one array, found through a chained hash on
+ * (address, tag); names are interned, reference-counted, in one arena;
+ * tags are a small table indexed by a byte; expiry is a binary heap of
+ * (second, slot) pairs that is corrected lazily, so a refresh is a hash
+ * lookup and two stores, never a heap operation.
+ */
+#ifndef IPCACHE_ENGINE_H
+#define IPCACHE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dlist.h"
+#include "lineio.h"
+#include "log.h"
+#include "rec.h"
+#include "store.h"
+
+#define IC_TAGS_MAX 256
+
+enum { F_DIRTY = 1, F_STORED = 2 };
+
+struct ent {
+	uint8_t a[16];
+	uint8_t family; /* 0: free slot */
+	uint8_t tag;
+	uint8_t origin;
+	uint8_t flags;
+	uint32_t name;	/* offset of the interned name */
+	int64_t first_us, last_us, expires_us;
+	uint32_t stored_s; /* expiry (seconds) as last written to the store */
+	uint32_t hpos;	   /* position in the expiry heap */
+	uint32_t hnext;	   /* hash chain */
+	uint32_t pad;
+};
+
+struct hnode {
+	uint32_t key_s; /* expiry second, possibly stale (too early) */
+	uint32_t idx;
+};
+
+struct delkey {
+	uint8_t a[16];
+	uint8_t family, tag;
+};
+
+struct prefixes {
+	struct rec_addr *p;
+	size_t n, cap;
+};
+
+struct ic_counters {
+	uint64_t entries, announces, withdraws, refreshes, filtered, limited,
+	    malformed, store_writes, store_errors, answers, peers;
+};
+
+struct ic {
+	/* configuration */
+	int64_t lifetime_us;
+	int ttl_mode;
+	int64_t ttl_floor_us, ttl_ceil_us;
+	int64_t gran_s;	       /* refresh persisted when expiry moved this far */
+	int record_clock;      /* time comes from the records (tests) */
+	uint32_t max_per_name; /* 0: no limit */
+	uint32_t max_total;
+	struct prefixes deny, allow, own;
+	const struct dlist *dl; /* may be NULL */
+
+	int64_t now_us;
+	struct lw *out;
+	int out_err; /* errno of a failed write to out */
+	struct ic_counters cnt;
+
+	/* entries */
+	struct ent *e;
+	uint32_t ecap, eused, freelist;
+	uint32_t *bucket;
+	uint32_t nbucket; /* power of two */
+	/* expiry heap */
+	struct hnode *heap;
+	uint32_t hn, hcap;
+	/* names: [refs u32][len u16][bytes][NUL] records in one arena */
+	char *arena;
+	size_t alen, acap, adead;
+	uint32_t *nset;
+	uint32_t nsetcap, nnames;
+	/* tags */
+	char tags[IC_TAGS_MAX][REC_TAG_MAX + 1];
+	unsigned ntags;
+	/* for the store */
+	uint32_t *dirty;
+	size_t ndirty, dcap;
+	struct delkey *dels;
+	size_t ndels, delcap;
+
+	struct ratelimit rl_bad, rl_limit, rl_filter;
+};
+
+/* 0, or -1 when out of memory. */
+int ic_init(struct ic *ic, struct lw *out);
+void ic_free(struct ic *ic);
+
+/*
+ * One input line, from stdin (peer = 0: answer records) or the peer input
+ * (peer = 1: peer records). Bad lines are counted and warned about.
+ * Returns -1 only when out of memory.
+ */
+int ic_line(struct ic *ic, char *line, size_t len, int peer);
+/* Withdraws every entry expired at ic->now_us. */
+void ic_expire(struct ic *ic);
+/* Writes replay, one announce per entry, eor. */
+void ic_replay(struct ic *ic);
+/*
+ * Applies the domain list dl to every entry: drops those whose name is no
+ * longer listed, re-tags those listed with another tag; with emit, writes
+ * the withdraws and announces. Sets ic->dl = dl.
+ */
+int ic_relist(struct ic *ic, const struct dlist *dl, int emit);
+/* Adds an entry read from the store at start-up (filters apply, silently). */
+int ic_load(struct ic *ic, const struct store_entry *se);
+/* Fills se from slot i. */
+void ic_entry(const struct ic *ic, uint32_t i, struct store_entry *se);
+/* After a successful store commit of ic->dirty and ic->dels. */
+void ic_stored(struct ic *ic);
+/* Is a in a deny prefix (or one of this host's addresses) and no allow one? */
+int ic_denied(const struct ic *ic, const struct rec_addr *a);
+/* Adds a prefix; -1 when out of memory. */
+int prefixes_add(struct prefixes *l, const struct rec_addr *p);
+/* Shrinks the name arena when more than half of it is dead. */
+int ic_compact(struct ic *ic);
+
+#endif
