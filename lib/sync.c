@@ -548,6 +548,22 @@ sync_entry_from_raw(struct sync_entry *e, const struct sync_raw *r,
 	return SYNC_OK;
 }
 
+size_t
+sync_entry_record(char *buf, size_t cap, const struct sync_entry *e)
+{
+	struct rec r;
+
+	memset(&r, 0, sizeof r);
+	r.type = REC_PEER;
+	r.time_us = e->time_us;
+	r.name = e->name;
+	r.name_len = e->name_len;
+	r.addr = e->addr;
+	r.tag = "-";
+	r.tag_len = 1;
+	return rec_format(buf, cap, &r);
+}
+
 /* A JSON string, escaped the way encoding/json does (HTML-safe). */
 static size_t
 put_str(char *buf, size_t cap, size_t o, const char *s, size_t n)

@@ -96,6 +96,14 @@ enum sync_err sync_entry_from_raw(struct sync_entry *e,
     const struct sync_raw *r, int64_t now_us);
 
 /*
+ * The `peer TIME NAME ADDR -` record of e, newline included (rec_format).
+ * The tag is always "-": the receiving ipcache takes it from its own list,
+ * so a peer's Tag can neither pick BGP attributes here nor let a name past
+ * the list. Returns the length, or 0 when cap is too small.
+ */
+size_t sync_entry_record(char *buf, size_t cap, const struct sync_entry *e);
+
+/*
  * Go's time.Time JSON text in UTC ("2026-11-26T08:40:00.123456Z") without
  * the quotes. Returns the length, or 0 when cap is too small.
  */

@@ -273,7 +273,6 @@ on_entry(const struct sync_raw *raw, void *arg)
 	struct peer *p = arg;
 	struct sync_entry e;
 	struct dlist_match m;
-	struct rec r;
 	enum sync_err err;
 	char line[REC_LINE_MAX];
 	size_t n;
@@ -292,15 +291,7 @@ on_entry(const struct sync_raw *raw, void *arg)
 		    sync_strerror(err));
 		return 0;
 	}
-	memset(&r, 0, sizeof r);
-	r.type = REC_PEER;
-	r.time_us = e.time_us;
-	r.name = e.name;
-	r.name_len = e.name_len;
-	r.addr = e.addr;
-	r.tag = e.tag_len ? e.tag : "-";
-	r.tag_len = e.tag_len ? e.tag_len : 1;
-	n = rec_format(line, sizeof line, &r);
+	n = sync_entry_record(line, sizeof line, &e);
 	if (n == 0 || lw_put(&p->sw, line, n) == -1) {
 		refuse(p, "unable to write the spool file: %s",
 		    n ? strerror(errno) : "record too long");

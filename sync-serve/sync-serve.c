@@ -470,7 +470,6 @@ finish_put(struct MHD_Connection *c, struct put *pu, const char *who)
 {
 	struct sync_entry e;
 	struct dlist_match m;
-	struct rec r;
 	enum sync_err err;
 	char line[REC_LINE_MAX], addr[64];
 	size_t n;
@@ -506,15 +505,7 @@ finish_put(struct MHD_Connection *c, struct put *pu, const char *who)
 		    "list", who, e.name, addr);
 		return answer(c, 400, "Bad request: name not in the domain list");
 	}
-	memset(&r, 0, sizeof r);
-	r.type = REC_PEER;
-	r.time_us = e.time_us;
-	r.name = e.name;
-	r.name_len = e.name_len;
-	r.addr = e.addr;
-	r.tag = e.tag_len ? e.tag : "-";
-	r.tag_len = e.tag_len ? e.tag_len : 1;
-	n = rec_format(line, sizeof line, &r);
+	n = sync_entry_record(line, sizeof line, &e);
 	if (n == 0 || n > PIPE_BUF || peer_write(line, n) == -1) {
 		st.put_unavailable++;
 		log_warn_limited(&rl, "unable to write to %s: %s",
