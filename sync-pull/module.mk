@@ -11,3 +11,6 @@ unit-sync_LIBS := $(YAJL_LIBS)
 FUZZERS += sync-json
 fuzz-sync-json_SRCS := tests/fuzz/sync-json.c
 fuzz-sync-json_LIBS := $(YAJL_LIBS)
+
+# Full and incremental sync of a 1,000,000-entry cache (BENCHMARKS.md).
+BENCHES += bench/sync
