@@ -52,7 +52,7 @@ static uint64_t skipped, dups, conflicts, shown_bad, shown_conflicts;
 static void
 usage(void)
 {
-	log_fatal(EXIT_PERM, "usage: domain-compile [-n] [-t TAG] "
+	log_fatal(EXIT_PERM, "usage: domain-compile [-en] [-t TAG] "
 			     "-o FILE.cdb [TAG=]LIST...");
 }
 
@@ -75,11 +75,15 @@ grow(void *p, size_t *cap, size_t need, size_t size)
 static uint16_t
 tag_index(const char *t)
 {
+	static size_t last;
 	size_t i;
 
+	/* Lines with a tag mostly repeat the one before. */
+	if (last < ntags && strcmp(tags[last], t) == 0)
+		return (uint16_t)last;
 	for (i = 0; i < ntags; i++)
 		if (strcmp(tags[i], t) == 0)
-			return (uint16_t)i;
+			return (uint16_t)(last = i);
 	if (ntags == MAX_TAGS)
 		log_fatal(EXIT_PERM, "more than %d different tags", MAX_TAGS);
 	if (!(tags[ntags] = strdup(t)))
@@ -338,13 +342,17 @@ int
 main(int argc, char **argv)
 {
 	const char *out = NULL, *deftag = "default";
-	int c, check = 0, i;
-	size_t kept, excluded = 0;
+	const char *empty_list = NULL;
+	int c, check = 0, allow_empty = 0, i;
+	size_t kept, excluded = 0, before;
 	uint16_t def, tag;
 
 	log_init(argv[0]);
-	while ((c = getopt(argc, argv, "no:t:")) != -1) {
+	while ((c = getopt(argc, argv, "eno:t:")) != -1) {
 		switch (c) {
+		case 'e':
+			allow_empty = 1;
+			break;
 		case 'n':
 			check = 1;
 			break;
@@ -385,7 +393,14 @@ main(int argc, char **argv)
 		}
 		if (*files[i] == '\0')
 			usage();
+		before = nents;
 		read_list(files[i], (uint16_t)i, tag);
+		/*
+		 * One list of several coming back as an error page must not
+		 * silently drop its tag's routes.
+		 */
+		if (nents == before && !allow_empty)
+			empty_list = files[i];
 	}
 
 	kept = merge();
@@ -406,6 +421,9 @@ main(int argc, char **argv)
 	    (unsigned long long)conflicts, argc, argc == 1 ? "" : "s");
 	if (kept == excluded)
 		log_fatal(EXIT_PERM, "no entry to match in the lists%s",
+		    check ? "" : "; the old file stays in place");
+	if (empty_list)
+		log_fatal(EXIT_PERM, "%s: no entry in this list%s", empty_list,
 		    check ? "" : "; the old file stays in place");
 	if (check)
 		print_entries();

@@ -30,6 +30,7 @@
 
 #define CHECK_MS 1000	 /* how often the list file is looked at */
 #define METRICS_MS 10000 /* how often the metrics file is written */
+#define BATCH 32	 /* records parsed, then matched together */
 
 static struct dlist *dl;
 static const char *path;
@@ -82,11 +83,21 @@ reload(const char *why)
 {
 	char err[256];
 	struct dlist *n;
+	struct timespec t0, t1;
+	struct stat st;
+	int have_st;
 
+	/*
+	 * The file as it was before the open: if it is replaced while we
+	 * look, the next check sees another file and tries again.
+	 */
+	have_st = stat(path, &st) == 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = dlist_open(path, err, sizeof err);
 	if (!n) {
 		n_reload_failures++;
-		have_refused = stat(path, &refused) == 0;
+		have_refused = have_st;
+		refused = st;
 		log_warn("unable to reload %s (%s): %s; keeping the list in "
 			 "use (%llu entries)",
 		    path, why, err, (unsigned long long)n_entries);
@@ -94,22 +105,36 @@ reload(const char *why)
 	}
 	dlist_close(&dl);
 	dl = n;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	have_refused = 0;
 	n_reloads++;
 	n_entries = dlist_count(dl);
-	log_info("reloaded %s (%s): %llu entries", path, why,
-	    (unsigned long long)n_entries);
+	log_info("reloaded %s (%s): %llu entries in %.3f ms", path, why,
+	    (unsigned long long)n_entries,
+	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		(double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 }
 
 /* Replaced since the last load, and not by the file refused last time? */
 static int
 list_replaced(void)
 {
+	static int gone;
 	struct stat st;
 
+	/* A removed file is no new list, but worth one line. */
+	if (stat(path, &st) == -1) {
+		if (!gone)
+			log_warn_sys("list %s gone; keeping the list in use "
+				     "(%llu entries)",
+			    path, (unsigned long long)n_entries);
+		gone = 1;
+		return 0;
+	}
+	gone = 0;
 	if (!dlist_changed(dl, path))
 		return 0;
-	if (have_refused && stat(path, &st) == 0 && st.st_ino == refused.st_ino &&
+	if (have_refused && st.st_ino == refused.st_ino &&
 	    st.st_dev == refused.st_dev && st.st_size == refused.st_size &&
 	    st.st_mtim.tv_sec == refused.st_mtim.tv_sec &&
 	    st.st_mtim.tv_nsec == refused.st_mtim.tv_nsec)
@@ -125,13 +150,25 @@ write_metrics(const char *mfile)
 		log_warn_sys("unable to write %s", mfile);
 }
 
+/* A line read, parsed; matched once the whole batch is parsed. */
+struct item {
+	struct rec r;
+	enum rec_err e; /* REC_OK, or why the line is skipped */
+	int too_long;
+	int probed; /* probe holds the query name's lookup */
+	struct dlist_probe probe;
+};
+
 /* The first of the record's names that the list matches decides. */
 static int
-match(const struct rec *r, struct dlist_match *m)
+match(struct item *it, struct dlist_match *m)
 {
+	const struct rec *r = &it->r;
 	const char *p, *end, *comma;
 
-	if (dlist_lookup(dl, r->name, r->name_len, m) && !m->excluded)
+	if ((it->probed ? dlist_probe_lookup(dl, &it->probe, m) :
+			  dlist_lookup(dl, r->name, r->name_len, m)) &&
+	    !m->excluded)
 		return 1;
 	if (!chain_mode || r->chain_len == 0)
 		return 0;
@@ -149,43 +186,71 @@ match(const struct rec *r, struct dlist_match *m)
 }
 
 static void
-handle(struct lw *w, char *line, size_t len)
+parse(struct item *it, char *line, size_t len)
 {
-	struct rec r;
+	it->probed = 0;
+	it->too_long = len >= REC_LINE_MAX;
+	if (it->too_long) {
+		it->e = REC_E_FIELDS;
+		return;
+	}
+	it->e = rec_parse(&it->r, line, len);
+	if (it->e == REC_OK && it->r.type != REC_ANSWER)
+		it->e = REC_E_TYPE;
+}
+
+/*
+ * Lookups miss the CPU cache on a big list; taking the query names of the
+ * whole batch through the lookup step by step lets those misses overlap
+ * (dlist_probe_*). Chain names (-c) are looked up plainly.
+ */
+static void
+prefetch(struct item *it, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (it[i].e == REC_OK)
+			dlist_probe_start(dl, &it[i].probe, it[i].r.name,
+			    it[i].r.name_len);
+	for (i = 0; i < n; i++)
+		if (it[i].e == REC_OK)
+			dlist_probe_fetch(dl, &it[i].probe);
+	for (i = 0; i < n; i++)
+		if (it[i].e == REC_OK) {
+			dlist_probe_fetch(dl, &it[i].probe);
+			it[i].probed = 1;
+		}
+}
+
+static void
+finish(struct lw *w, struct item *it)
+{
 	struct dlist_match m;
-	enum rec_err e;
 	char out[REC_LINE_MAX + 64];
 	size_t n;
 	int hit;
 
 	n_in++;
-	if (len >= REC_LINE_MAX) {
-		n_malformed++;
-		log_warn_limited(&bad_rl, "input line %llu: line too long",
-		    (unsigned long long)n_in);
-		return;
-	}
-	e = rec_parse(&r, line, len);
-	if (e == REC_OK && r.type != REC_ANSWER)
-		e = REC_E_TYPE;
-	if (e != REC_OK) {
+	if (it->e != REC_OK) {
 		n_malformed++;
 		log_warn_limited(&bad_rl, "input line %llu: %s%s",
-		    (unsigned long long)n_in, rec_strerror(e),
-		    e == REC_E_TYPE ? " (want answer)" : "");
+		    (unsigned long long)n_in,
+		    it->too_long ? "line too long" : rec_strerror(it->e),
+		    it->e == REC_E_TYPE ? " (want answer)" : "");
 		return;
 	}
-	hit = match(&r, &m);
+	hit = match(it, &m);
 	if (hit) {
 		n_matched++;
-		r.tag = m.tag;
-		r.tag_len = m.tag_len;
+		it->r.tag = m.tag;
+		it->r.tag_len = m.tag_len;
 	}
 	if (hit == invert) {
 		n_dropped++;
 		return;
 	}
-	n = rec_format(out, sizeof out, &r);
+	n = rec_format(out, sizeof out, &it->r);
 	if (n == 0) {
 		/* Cannot happen for a record that parsed; never write half. */
 		n_malformed++;
@@ -208,7 +273,7 @@ query(int argc, char **argv)
 		if (list_name(argv[i], strlen(argv[i]), name, &len, &why) ==
 		    -1) {
 			printf("%s: bad name: %s\n", argv[i], why);
-			rc = rc ? rc : 1;
+			rc = 1;
 			continue;
 		}
 		if (!dlist_lookup(dl, name, len, &m)) {
@@ -239,8 +304,9 @@ main(int argc, char **argv)
 	struct pollfd pfd[2];
 	enum lr_result res;
 	int64_t now, next_check, next_metrics;
+	static struct item batch[BATCH];
 	int c, check = 0, qmode = 0, sfd, sig, done = 0, tmo;
-	size_t len;
+	size_t len, nb, i;
 	ssize_t n;
 
 	log_init(argv[0]);
@@ -299,18 +365,27 @@ main(int argc, char **argv)
 	next_check = now_ms() + CHECK_MS;
 	next_metrics = now_ms() + METRICS_MS;
 	while (!done) {
-		/* One batch: everything buffered, against one list. */
-		while ((res = lr_next(&r, &line, &len)) != LR_NONE) {
-			if (res == LR_LONG) {
-				n_in++;
-				n_malformed++;
-				log_warn_limited(&bad_rl,
-				    "input line %llu: line too long",
-				    (unsigned long long)n_in);
-				continue;
+		/*
+		 * Everything buffered, against one list, in batches of BATCH
+		 * (lines stay valid until the next lr_fill).
+		 */
+		do {
+			nb = 0;
+			while (nb < BATCH &&
+			    (res = lr_next(&r, &line, &len)) != LR_NONE) {
+				if (res == LR_LONG) {
+					batch[nb].probed = 0;
+					batch[nb].too_long = 1;
+					batch[nb++].e = REC_E_FIELDS;
+					continue;
+				}
+				parse(&batch[nb++], line, len);
 			}
-			handle(&w, line, len);
-		}
+			if (nb > 1)
+				prefetch(batch, nb);
+			for (i = 0; i < nb; i++)
+				finish(&w, &batch[i]);
+		} while (nb == BATCH);
 		if (r.eof)
 			break;
 		if (lw_flush(&w) == -1)

@@ -153,6 +153,13 @@ list_parse(char *line, size_t len, struct list_entry *e, const char **why)
 	if (list_name(f[0], fl[0], e->name, &e->name_len, why) == -1)
 		return LIST_BAD;
 	if (n == 2) {
+		struct rec_addr a;
+
+		if (!e->excluded && rec_addr_parse(&a, f[0], fl[0], 0) == 0) {
+			*why = "an address and a name (hosts file format?): "
+			       "write the name alone";
+			return LIST_BAD;
+		}
 		if (rec_tag_check(f[1], fl[1]) == -1 ||
 		    (fl[1] == 1 && f[1][0] == '-')) {
 			*why = "bad tag (1 to 32 of a-z 0-9 - _, "

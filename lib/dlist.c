@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -202,6 +203,12 @@ dlist_open(const char *path, char *err, size_t errlen)
 		0 &&
 	    cdb_datalen(&dl->cdb) == 16 && (p = cdb_getdata(&dl->cdb)))
 		dl->depths = (const unsigned char *)p;
+	/*
+	 * Lookups jump around the file: no readahead or fault-around, so
+	 * only the pages actually read become resident.
+	 */
+	(void)madvise((void *)(uintptr_t)dl->cdb.cdb_mem, dl->cdb.cdb_fsize,
+	    MADV_RANDOM);
 	dl->dev = st.st_dev;
 	dl->ino = st.st_ino;
 	dl->size = st.st_size;
@@ -234,70 +241,161 @@ dlist_count(const struct dlist *dl)
 	return dl->count;
 }
 
+/*
+ * The suffixes of name that can be entries, most specific first: those
+ * with as many labels as some entry has. Canonical names escape every '.'
+ * inside a label as \046, so each raw '.' is a boundary. Returns the count
+ * (0 for the root and for names with more labels than DNS allows), or
+ * max + 1 when there are more than max.
+ */
+static size_t
+suffixes(const struct dlist *dl, const char *name, size_t len,
+    const char **start, size_t max)
+{
+	const char *all[128];
+	size_t n = 0, i, k = 0, labels;
+
+	if (len == 0 || (len == 1 && name[0] == '.'))
+		return 0; /* the root is never an entry; "" is the header */
+	all[n++] = name;
+	for (i = 0; i < len; i++)
+		if (name[i] == '.') {
+			if (n == 128)
+				return 0;
+			all[n++] = name + i + 1;
+		}
+	for (i = 0; i < n; i++) {
+		labels = n - i;
+		if (dl->depths &&
+		    !(dl->depths[labels / 8] & (1u << (labels % 8))))
+			continue;
+		if (k == max)
+			return max + 1;
+		start[k++] = all[i];
+	}
+	return k;
+}
+
+/*
+ * Fills m from the entry c found for the suffix p..end. A damaged value
+ * is no entry, never a wild tag: 0.
+ */
+static int
+entry(struct cdb *c, const char *p, const char *end, struct dlist_match *m)
+{
+	unsigned vlen = cdb_datalen(c);
+	const char *v = cdb_getdata(c);
+
+	if (!v || vlen == 0 ||
+	    (v[0] == '!' ? vlen != 1 :
+			   v[0] != '+' || vlen < 2 ||
+		    rec_tag_check(v + 1, vlen - 1) == -1 || v[1] == '-'))
+		return 0;
+	m->entry = p;
+	m->entry_len = (size_t)(end - p);
+	m->excluded = v[0] == '!';
+	m->tag = v + 1;
+	m->tag_len = vlen - 1;
+	return 1;
+}
+
 int
 dlist_lookup(const struct dlist *dl, const char *name, size_t len,
     struct dlist_match *m)
 {
 	/* cdb_find keeps its cursor in struct cdb; work on a copy. */
 	struct cdb c = dl->cdb;
-	const char *start[128], *p = name, *end = name + len, *v;
-	uint64_t h[128];
-	size_t n = 0, i, labels;
-	unsigned vlen;
+	const char *start[128], *end = name + len;
+	size_t n, i;
 
-	if (len == 0 || (len == 1 && name[0] == '.'))
-		return 0; /* the root is never an entry; "" is the header */
-	/*
-	 * The suffixes, most specific first. Canonical names escape every '.'
-	 * inside a label as \046, so each raw '.' is a boundary.
-	 */
-	for (;;) {
-		if (n == 128)
-			return 0; /* more labels than a name can have */
-		start[n++] = p;
-		p = memchr(p, '.', (size_t)(end - p));
-		if (!p)
-			break;
-		p++;
-	}
-	/*
-	 * Only suffixes with as many labels as some entry has can match.
-	 * Their filter blocks are fetched all at once, so the cache misses
-	 * overlap instead of queueing one after the other.
-	 */
+	n = suffixes(dl, name, len, start, 128);
 	for (i = 0; i < n; i++) {
-		labels = n - i;
-		if (dl->depths &&
-		    !(dl->depths[labels / 8] & (1u << (labels % 8)))) {
-			start[i] = NULL;
+		if (dl->bloom &&
+		    !bloom_has(dl, dlist_hash(start[i], (size_t)(end - start[i]))))
+			continue;
+		if (cdb_find(&c, start[i], (unsigned)(end - start[i])) > 0)
+			return entry(&c, start[i], end, m);
+	}
+	return 0;
+}
+
+void
+dlist_probe_start(const struct dlist *dl, struct dlist_probe *pr,
+    const char *name, size_t len)
+{
+	size_t i;
+
+	pr->name = name;
+	pr->len = len;
+	pr->n = suffixes(dl, name, len, pr->start, DLIST_PROBE_MAX);
+	if (pr->n > DLIST_PROBE_MAX)
+		return;
+	for (i = 0; i < pr->n; i++) {
+		pr->pass[i] = 1;
+		pr->slot[i] = NULL;
+		if (!dl->bloom)
+			continue;
+		pr->h[i] = dlist_hash(pr->start[i],
+		    (size_t)(name + len - pr->start[i]));
+		__builtin_prefetch(dl->bloom + bloom_off(dl->bloom_blocks,
+						   pr->h[i]));
+	}
+	pr->filtered = !dl->bloom;
+}
+
+void
+dlist_probe_fetch(const struct dlist *dl, struct dlist_probe *pr)
+{
+	const unsigned char *mem = dl->cdb.cdb_mem, *slot;
+	unsigned hv, tpos, tlen, rpos, fsize = dl->cdb.cdb_fsize;
+	size_t i, klen;
+
+	if (pr->n > DLIST_PROBE_MAX)
+		return;
+	for (i = 0; i < pr->n; i++) {
+		if (!pr->filtered)
+			pr->pass[i] = (uint8_t)bloom_has(dl, pr->h[i]);
+		if (!pr->pass[i])
+			continue;
+		if (pr->slot[i]) {
+			/* Second call: the record the slot points to. */
+			rpos = cdb_unpack(pr->slot[i] + 4);
+			if (rpos < fsize)
+				__builtin_prefetch(mem + rpos);
 			continue;
 		}
-		if (dl->bloom) {
-			h[i] = dlist_hash(start[i], (size_t)(end - start[i]));
-			__builtin_prefetch(
-			    dl->bloom + bloom_off(dl->bloom_blocks, h[i]));
-		}
-	}
-	for (i = 0; i < n; i++) {
-		p = start[i];
-		if (!p || (dl->bloom && !bloom_has(dl, h[i])) ||
-		    cdb_find(&c, p, (unsigned)(end - p)) <= 0)
+		/* Where cdb_find will look: the cdb format's hash slot. */
+		klen = (size_t)(pr->name + pr->len - pr->start[i]);
+		hv = cdb_hash(pr->start[i], (unsigned)klen);
+		tpos = cdb_unpack(mem + ((hv << 3) & 2047));
+		tlen = cdb_unpack(mem + ((hv << 3) & 2047) + 4);
+		if (tlen == 0 || (uint64_t)tpos + (uint64_t)tlen * 8 > fsize)
 			continue;
-		vlen = cdb_datalen(&c);
-		v = cdb_getdata(&c);
-		/* A damaged value is no entry, never a wild tag. */
-		if (!v || vlen == 0 ||
-		    (v[0] == '!' ? vlen != 1 :
-				   v[0] != '+' || vlen < 2 ||
-			    rec_tag_check(v + 1, vlen - 1) == -1 ||
-			    v[1] == '-'))
-			return 0;
-		m->entry = p;
-		m->entry_len = (size_t)(end - p);
-		m->excluded = v[0] == '!';
-		m->tag = v + 1;
-		m->tag_len = vlen - 1;
-		return 1;
+		slot = mem + tpos + (size_t)((hv >> 8) % tlen) * 8;
+		__builtin_prefetch(slot);
+		pr->slot[i] = slot;
+	}
+	pr->filtered = 1;
+}
+
+int
+dlist_probe_lookup(const struct dlist *dl, struct dlist_probe *pr,
+    struct dlist_match *m)
+{
+	struct cdb c = dl->cdb;
+	const char *end = pr->name + pr->len;
+	size_t i;
+
+	if (pr->n > DLIST_PROBE_MAX)
+		return dlist_lookup(dl, pr->name, pr->len, m);
+	for (i = 0; i < pr->n; i++) {
+		if (!pr->filtered && !bloom_has(dl, pr->h[i]))
+			continue;
+		if (pr->filtered && !pr->pass[i])
+			continue;
+		if (cdb_find(&c, pr->start[i],
+			(unsigned)(end - pr->start[i])) > 0)
+			return entry(&c, pr->start[i], end, m);
 	}
 	return 0;
 }

@@ -1,5 +1,6 @@
 /*
  * dlist: the compiled domain list, a cdb mapped read-only (tinycdb).
+ * domain-compile (domain-match/) writes these files.
  *
  * The cdb holds one key per list entry, the entry's name in the canonical
  * record form (docs/records.md: lowercase, no trailing dot, \DDD escapes),
@@ -8,21 +9,23 @@
  *   "+TAG"     the name and every name below it match, with TAG
  *   "!"        an exclusion: the name and every name below it do not match
  *
- * plus a header under the empty key: "dnstap-bgp-domains 1 COUNT", and
- * optionally a Bloom filter of all entry names under the key " bloom" (no
- * name contains a space): blocks of 64 bytes, 3 bits set per name in the
- * block that the name's hash picks (dlist_bloom_add). Most names looked up
- * are on no list; the filter (about 2 bytes per entry, small enough to stay
- * in the CPU cache) answers those without touching the cdb's pages. And
- * optionally under " depths" 16 bytes, a bit set for each label count
- * (bit N of byte N/8, least significant first) that some entry has: a
- * suffix with another count is not looked up at all. A file
- * without that header, or whose hash tables do not end exactly at the end of
- * the file (cut short, or written over in place), is not a domain list.
- * domain-compile (domain-match/) writes these files. Matching walks from the full name
- * up, label by label, and the first key found decides: the most specific
- * entry wins. Nothing is loaded into the heap: memory does not grow with
- * the list.
+ * plus a header under the empty key: "dnstap-bgp-domains 1 COUNT". Two
+ * optional keys start with a space, which no name contains:
+ *
+ *   " bloom"   a Bloom filter of all entry names: blocks of 64 bytes, 3
+ *              bits set per name in the block its hash picks
+ *              (dlist_bloom_add). Most names looked up are on no list; the
+ *              filter (2 bytes per entry, small enough to stay in the CPU
+ *              cache) answers those without touching the cdb's pages.
+ *   " depths"  16 bytes, bit N (of byte N/8, least significant first) set
+ *              when some entry has N labels: suffixes with other label
+ *              counts are not looked up at all.
+ *
+ * A file without the header, or whose hash tables do not end exactly at
+ * the end of the file (cut short, or written over in place), is not a
+ * domain list. Matching walks from the full name up, label by label, and
+ * the first key found decides: the most specific entry wins. Nothing is
+ * loaded into the heap: memory does not grow with the list.
  */
 #ifndef DLIST_H
 #define DLIST_H
@@ -62,6 +65,32 @@ uint64_t dlist_count(const struct dlist *dl);
  * as no entry: a corrupt file never yields a tag that no list gave.
  */
 int dlist_lookup(const struct dlist *dl, const char *name, size_t name_len,
+    struct dlist_match *m);
+
+/*
+ * The same lookup in steps, for callers that match records in batches:
+ * the lookups of a big list miss the CPU cache, and taking each step for a
+ * whole batch before the next lets those misses overlap. start computes the
+ * suffixes and fetches their filter blocks; each fetch (call it up to
+ * twice) tests the filter and fetches the cdb hash slots, then the records
+ * they point to; lookup gives what dlist_lookup gives. The name must stay
+ * in place, and the dlist open, from start to lookup.
+ */
+#define DLIST_PROBE_MAX 8
+struct dlist_probe {
+	const char *name;
+	size_t len;
+	size_t n; /* suffixes to try; > DLIST_PROBE_MAX: plain lookup */
+	int filtered;
+	const char *start[DLIST_PROBE_MAX];
+	uint64_t h[DLIST_PROBE_MAX];
+	const unsigned char *slot[DLIST_PROBE_MAX];
+	uint8_t pass[DLIST_PROBE_MAX];
+};
+void dlist_probe_start(const struct dlist *dl, struct dlist_probe *pr,
+    const char *name, size_t len);
+void dlist_probe_fetch(const struct dlist *dl, struct dlist_probe *pr);
+int dlist_probe_lookup(const struct dlist *dl, struct dlist_probe *pr,
     struct dlist_match *m);
 
 /*

@@ -1,0 +1,202 @@
+/*
+ * Unit test of lib/dlist.c: lookups (plain and through dlist_probe_*, which
+ * must agree), with and without the optional filter and label-count keys,
+ * damaged values, the layout check, dlist_changed.
+ */
+#include <cdb.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../unit/t.h"
+#include "dlist.h"
+
+static const char *const entries[][2] = {
+	{ "example.com", "+t1" },
+	{ "mail.example.com", "!" },
+	{ "deep.mail.example.com", "+t2" },
+	{ "a", "+one" },
+	{ "j.i.h.g.f.e.d.c.b.a.example", "+ten" },
+	{ "bad.example", "+Bad" }, /* a damaged value */
+	{ "x\\046y.example", "+esc" },
+};
+#define NENT (sizeof entries / sizeof entries[0])
+
+static const char *const cases[][2] = {
+	/* name, expected: tag, "!" excluded, "" none */
+	{ "example.com", "t1" },
+	{ "www.example.com", "t1" },
+	{ "aexample.com", "" },
+	{ "example.community", "" },
+	{ "com", "" },
+	{ "mail.example.com", "!" },
+	{ "x.mail.example.com", "!" },
+	{ "deep.mail.example.com", "t2" },
+	{ "z.deep.mail.example.com", "t2" },
+	{ "a", "one" },
+	{ "b.a", "one" },
+	{ "z.j.i.h.g.f.e.d.c.b.a.example", "ten" },
+	{ "i.h.g.f.e.d.c.b.a.example", "" },
+	{ "bad.example", "" },
+	{ "x\\046y.example", "esc" },
+	{ "y.example", "" },
+	{ ".", "" },
+	{ "", "" },
+};
+
+/* Writes a list cdb to path: header, entries, optionally filter/depths. */
+static void
+make(const char *path, int extras, const char *hdr)
+{
+	struct cdb_make cm;
+	unsigned char *bloom, depths[16] = { 0 };
+	size_t i, bs = dlist_bloom_size(NENT), labels;
+	const char *p;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	bloom = calloc(1, bs);
+	cdb_make_start(&cm, fd);
+	cdb_make_add(&cm, "", 0, hdr, (unsigned)strlen(hdr));
+	for (i = 0; i < NENT; i++) {
+		cdb_make_add(&cm, entries[i][0], (unsigned)strlen(entries[i][0]),
+		    entries[i][1], (unsigned)strlen(entries[i][1]));
+		dlist_bloom_add(bloom, bs, entries[i][0], strlen(entries[i][0]));
+		for (labels = 1, p = entries[i][0]; (p = strchr(p, '.')); p++)
+			labels++;
+		depths[labels / 8] |= (unsigned char)(1u << (labels % 8));
+	}
+	if (extras) {
+		cdb_make_add(&cm, DLIST_BLOOM_KEY, sizeof DLIST_BLOOM_KEY - 1,
+		    bloom, (unsigned)bs);
+		cdb_make_add(&cm, DLIST_DEPTHS_KEY, sizeof DLIST_DEPTHS_KEY - 1,
+		    depths, sizeof depths);
+	}
+	cdb_make_finish(&cm);
+	close(fd);
+	free(bloom);
+}
+
+static void
+result(char *out, int hit, const struct dlist_match *m)
+{
+	if (!hit)
+		strcpy(out, "");
+	else if (m->excluded)
+		strcpy(out, "!");
+	else
+		snprintf(out, 64, "%.*s", (int)m->tag_len, m->tag);
+}
+
+static void
+lookups(const char *what, const struct dlist *dl)
+{
+	struct dlist_match m;
+	struct dlist_probe pr;
+	char got[64], name[300];
+	size_t i;
+	int hit;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *n = cases[i][0];
+
+		hit = dlist_lookup(dl, n, strlen(n), &m);
+		result(got, hit, &m);
+		T_CHECK(strcmp(got, cases[i][1]) == 0, "%s: lookup %s -> '%s'",
+		    what, n, got);
+		dlist_probe_start(dl, &pr, n, strlen(n));
+		dlist_probe_fetch(dl, &pr);
+		dlist_probe_fetch(dl, &pr);
+		hit = dlist_probe_lookup(dl, &pr, &m);
+		result(got, hit, &m);
+		T_CHECK(strcmp(got, cases[i][1]) == 0, "%s: probe %s -> '%s'",
+		    what, n, got);
+		dlist_probe_start(dl, &pr, n, strlen(n));
+		hit = dlist_probe_lookup(dl, &pr, &m);
+		result(got, hit, &m);
+		T_CHECK(strcmp(got, cases[i][1]) == 0,
+		    "%s: probe without fetch %s -> '%s'", what, n, got);
+	}
+	/* 127 labels: more suffixes than a probe holds without the mask. */
+	for (i = 0; i < 126; i++)
+		memcpy(name + 2 * i, "b.", 2);
+	name[252] = 'a';
+	dlist_probe_start(dl, &pr, name, 253);
+	dlist_probe_fetch(dl, &pr);
+	hit = dlist_probe_lookup(dl, &pr, &m);
+	T_CHECK(hit && !m.excluded && m.entry_len == 1,
+	    "%s: 127 labels, probe", what);
+	T_CHECK(dlist_lookup(dl, name, 253, &m) && m.entry_len == 1,
+	    "%s: 127 labels, lookup", what);
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/dlist-test.XXXXXX", a[256], b[256], c[256],
+						       err[128], cmd[1200];
+	struct dlist *dl;
+	FILE *f;
+	long size;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(a, sizeof a, "%s/a.cdb", dir);
+	snprintf(b, sizeof b, "%s/b.cdb", dir);
+	snprintf(c, sizeof c, "%s/c.cdb", dir);
+
+	make(a, 1, "dnstap-bgp-domains 1 7");
+	dl = dlist_open(a, err, sizeof err);
+	T_CHECK(dl != NULL, "open with filter: %s", dl ? "ok" : err);
+	if (dl) {
+		T_CHECK(dlist_count(dl) == 7, "count");
+		lookups("with filter", dl);
+		T_CHECK(!dlist_changed(dl, a), "not changed");
+		make(b, 0, "dnstap-bgp-domains 1 7");
+		rename(b, a);
+		T_CHECK(dlist_changed(dl, a), "changed after a rename");
+		T_CHECK(dlist_lookup(dl, "example.com", 11, &(struct dlist_match){ 0 }),
+		    "the old mapping still answers after the rename");
+		dlist_close(&dl);
+		T_CHECK(dl == NULL, "close NULLs the pointer");
+	}
+	dl = dlist_open(a, err, sizeof err);
+	T_CHECK(dl != NULL, "open without filter: %s", dl ? "ok" : err);
+	if (dl) {
+		lookups("without filter", dl);
+		dlist_close(&dl);
+	}
+
+	/* Cut short and appended to: refused, EPROTO. */
+	f = fopen(a, "rb");
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "head -c %ld %s > %s && { cat %s; echo x; } > %s",
+	    size - 1, a, b, a, c);
+	T_CHECK(system(cmd) == 0, "make damaged copies");
+	errno = 0;
+	dl = dlist_open(b, err, sizeof err);
+	T_CHECK(!dl && errno == EPROTO && strstr(err, "truncated"),
+	    "truncated refused: %s", err);
+	dlist_close(&dl);
+	errno = 0;
+	dl = dlist_open(c, err, sizeof err);
+	T_CHECK(!dl && errno == EPROTO, "appended refused: %s", err);
+	dlist_close(&dl);
+	make(b, 1, "dnstap-bgp-domains 2 7");
+	dl = dlist_open(b, err, sizeof err);
+	T_CHECK(!dl && strstr(err, "bad header"), "other version refused: %s",
+	    err);
+	dlist_close(&dl);
+	snprintf(b, sizeof b, "%s/none.cdb", dir);
+	dl = dlist_open(b, err, sizeof err);
+	T_CHECK(!dl && errno == ENOENT, "missing: ENOENT (%s)", err);
+
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 1;
+	T_DONE();
+}
