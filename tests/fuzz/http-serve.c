@@ -88,7 +88,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	close(s[1]);
 	/* let libmicrohttpd see the close and free the connection */
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 100 && MHD_get_daemon_info(d,
+	    MHD_DAEMON_INFO_CURRENT_CONNECTIONS)->num_connections > 0; i++)
 		MHD_run(d);
 	return 0;
 }
