@@ -108,6 +108,20 @@ def serve(s):
     elif MODE == "as2":
         # an old speaker: no 4-octet AS capability
         s.sendall(open_msg(caps=bytes([1, 4, 0, 1, 0, 1])) + msg(4, b""))
+    elif MODE == "flood":
+        # a peer that sends its whole table: 100,000 IPv4 prefixes
+        s.sendall(open_msg() + msg(4, b""))
+        if read_msgs(s, buf, (4,)) != 4:
+            return
+        attrs = bytes([0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 127, 0, 14, 1,
+                       0x40, 5, 4, 0, 0, 0, 100])
+        out = bytearray()
+        for k in range(0, 100000, 800):
+            nlri = b"".join(bytes([32, 172, 16 + (i >> 16), (i >> 8) & 255, i & 255])
+                            for i in range(k, min(k + 800, 100000)))
+            out += msg(2, struct.pack(">HH", 0, len(attrs)) + attrs + nlri)
+        s.sendall(bytes(out) + msg(2, b"\0\0\0\0"))
+        log.write("flooded\n")
     elif MODE == "silent":
         # hold time 3 s, then nothing: bgp-announce sends a keepalive a
         # second and gives up after 3 s with "hold timer expired"
