@@ -2,12 +2,12 @@
  * dnstap-read: DNSTap (Frame Streams of protobuf:dnstap.Dnstap) in, one
  * `answer` record per A/AAAA answer out (docs/records.md).
  *
- * Reads Frame Streams files (-r, "-" for stdin) with libfstrm's file
- * reader, or serves any number of senders on UNIX and TCP sockets (-l) from
- * one non-blocking poll loop: each connection has its own buffer bounded by
- * the largest frame, speaks the bidirectional (READY, ACCEPT, START, ...,
- * STOP, FINISH) or unidirectional (START, ..., STOP) handshake, and is closed
- * alone when it misbehaves. When stdout cannot take more, the loop stops
+ * Reads Frame Streams files (-r, "-" for stdin), or serves any number of
+ * senders on UNIX and TCP sockets (-l) from one non-blocking poll loop: each
+ * connection is a stream (stream.c: its own buffer bounded by the largest
+ * frame, the bidirectional READY, ACCEPT, START, ..., STOP, FINISH or the
+ * unidirectional START, ..., STOP handshake) and is closed alone when it
+ * misbehaves. Each data frame becomes records in frame.c. When stdout cannot take more, the loop stops
  * reading sockets (the DNS servers then drop on their side) instead of
  * queueing: memory stays bounded and the stall is counted.
  */
@@ -27,15 +27,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fstrm.h>
-
 #include "frame.h"
 #include "lineio.h"
 #include "log.h"
 #include "metrics.h"
 #include "sig.h"
+#include "stream.h"
 
-#define CONTENT_TYPE "protobuf:dnstap.Dnstap"
 #define OUT_CAP (256 * 1024)	 /* stdout buffer */
 #define OUT_HIGH (64 * 1024)	 /* stop reading sockets above this */
 #define CONN_BUF_MIN (64 * 1024) /* initial per-connection buffer */
@@ -53,7 +51,7 @@ static struct {
 	uint64_t conns, conns_open, frames, skipped, records;
 	uint64_t e_proto, e_dnstap, e_dns, e_size, e_ctype, e_handshake,
 	    e_truncated, e_read;
-	uint64_t stalls, stalled;
+	uint64_t stalls, stalled, cut;
 } st;
 
 static const struct metric metrics[] = {
@@ -62,6 +60,7 @@ static const struct metric metrics[] = {
 	{ "frames_total", NULL, METRIC_COUNTER, "Data frames received", &st.frames },
 	{ "frames_skipped_total", NULL, METRIC_COUNTER, "Frames of message types not selected", &st.skipped },
 	{ "records_total", NULL, METRIC_COUNTER, "Answer records written", &st.records },
+	{ "answers_cut_total", NULL, METRIC_COUNTER, "Answers cut short: CNAME loop, chain over 16, over 1024 addresses", &st.cut },
 	{ "errors_total", "kind=\"protobuf\"", METRIC_COUNTER, "Bad input by kind", &st.e_proto },
 	{ "errors_total", "kind=\"dnstap\"", METRIC_COUNTER, "Bad input by kind", &st.e_dnstap },
 	{ "errors_total", "kind=\"dns\"", METRIC_COUNTER, "Bad input by kind", &st.e_dns },
@@ -96,10 +95,11 @@ emit(void *arg, const char *line, size_t n)
 		log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
 }
 
-/* One data frame from sender `from`: records out, errors counted. */
+/* One data frame from sender arg (a name): records out, errors counted. */
 static void
-frame_in(const char *from, const uint8_t *buf, size_t len)
+frame_in(void *arg, const uint8_t *buf, size_t len)
 {
+	const char *from = arg;
 	enum frame_res r;
 	unsigned nrec;
 
@@ -108,6 +108,13 @@ frame_in(const char *from, const uint8_t *buf, size_t len)
 	st.records += nrec;
 	switch (r) {
 	case FRAME_OK:
+		if (frame_cut(fctx)) {
+			st.cut++;
+			log_warn_limited(&rl_input,
+			    "%s: answer cut short: CNAME loop, chain over 16 "
+			    "or over 1024 addresses",
+			    from);
+		}
 		return;
 	case FRAME_SKIPPED:
 		st.skipped++;
@@ -160,22 +167,14 @@ struct listener {
 struct conn {
 	int fd;
 	char name[160];
-	int started;  /* START seen: data frames are welcome */
-	int ready;    /* READY seen: bidirectional */
-	int closing;  /* close once wbuf is written */
-	uint8_t *buf; /* frames being received */
-	size_t len, cap;
-	uint8_t wbuf[FSTRM_CONTROL_FRAME_LENGTH_MAX + 8];
-	size_t wlen;
-	uint64_t frames;
-	char why[64]; /* the last error */
+	int closing; /* close once the reply (FINISH) is written */
+	struct stream s;
 };
 
 static struct listener listeners[MAX_LISTEN];
 static size_t nlisteners;
 static struct conn **conns;
 static size_t nconns, maxconns = 256;
-static struct fstrm_control *ctl;
 
 static int
 listen_unix(struct listener *l, const char *path, long mode, uid_t uid,
@@ -219,7 +218,7 @@ static int
 listen_tcp(struct listener *l, const char *spec)
 {
 	char host[64];
-	const char *orig = spec, *port, *colon = strrchr(spec, ':');
+	const char *orig = spec, *port, *err, *colon = strrchr(spec, ':');
 	struct addrinfo hints, *ai;
 	size_t hl;
 	int fd, one = 1, e;
@@ -229,6 +228,11 @@ listen_tcp(struct listener *l, const char *spec)
 		return -1;
 	}
 	port = colon + 1;
+	(void)strtonum(port, 1, 65535, &err); /* getaddrinfo takes 99999 */
+	if (err) {
+		errno = EINVAL;
+		return -1;
+	}
 	hl = (size_t)(colon - spec);
 	if (spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']') {
 		spec++;
@@ -289,14 +293,14 @@ conn_accept(struct listener *l)
 			log_warn_sys("%s: unable to accept", l->name);
 		return;
 	}
-	if (!(c = calloc(1, sizeof *c)) || !(c->buf = malloc(CONN_BUF_MIN))) {
+	if (!(c = calloc(1, sizeof *c)) ||
+	    stream_init(&c->s, CONN_BUF_MIN, max_frame) == -1) {
 		log_warn("%s: unable to accept: out of memory", l->name);
 		free(c);
 		close(fd);
 		return;
 	}
 	c->fd = fd;
-	c->cap = CONN_BUF_MIN;
 	if (ss.ss_family == AF_UNIX) {
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
 			snprintf(c->name, sizeof c->name, "%s pid %ld",
@@ -322,194 +326,68 @@ static void
 conn_free(struct conn *c)
 {
 	close(c->fd);
-	free(c->buf);
+	stream_destroy(&c->s);
 	free(c);
 	st.conns_open--;
 }
 
-/* Ends a connection for bad input: counted, logged, closed. */
+/* Counts and logs the stream's error; -1 (close it). */
 static int
-conn_fail(struct conn *c, uint64_t *counter, const char *why)
+conn_fail(struct conn *c)
 {
-	(*counter)++;
-	snprintf(c->why, sizeof c->why, "%s", why);
-	if (c->fd != -1) /* a file says it once, fatally */
-		log_warn_limited(&rl_input, "%s: closing connection: %s",
-		    c->name, why);
+	static uint64_t *const counter[] = {
+		[STREAM_OK] = &st.e_handshake,
+		[STREAM_E_SIZE] = &st.e_size,
+		[STREAM_E_CTYPE] = &st.e_ctype,
+		[STREAM_E_HANDSHAKE] = &st.e_handshake,
+		[STREAM_E_NOMEM] = &st.e_read,
+	};
+
+	(*counter[c->s.err])++;
+	log_warn_limited(&rl_input, "%s: closing connection: %s", c->name,
+	    c->s.why);
 	return -1;
 }
 
+/* Writes the queued control frames; EPIPE and the like are no error. */
 static void
 conn_write(struct conn *c)
 {
 	ssize_t k;
 
-	while (c->wlen) {
-		k = write(c->fd, c->wbuf, c->wlen);
+	while (c->s.wlen) {
+		k = write(c->fd, c->s.wbuf, c->s.wlen);
 		if (k == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN)
-				c->wlen = 0, c->closing = 1; /* EPIPE: normal */
+			if (errno != EAGAIN) {
+				c->s.wlen = 0;
+				c->closing = 1;
+			}
 			return;
 		}
-		memmove(c->wbuf, c->wbuf + k, c->wlen - (size_t)k);
-		c->wlen -= (size_t)k;
+		memmove(c->s.wbuf, c->s.wbuf + k, c->s.wlen - (size_t)k);
+		c->s.wlen -= (size_t)k;
 	}
-}
-
-/* Queues ACCEPT (with our content type) or FINISH. */
-static int
-conn_reply(struct conn *c, fstrm_control_type type)
-{
-	size_t n = sizeof c->wbuf - c->wlen;
-
-	fstrm_control_reset(ctl);
-	if (fstrm_control_set_type(ctl, type) != fstrm_res_success ||
-	    (type == FSTRM_CONTROL_ACCEPT &&
-		fstrm_control_add_field_content_type(ctl,
-		    (const uint8_t *)CONTENT_TYPE,
-		    strlen(CONTENT_TYPE)) != fstrm_res_success) ||
-	    fstrm_control_encode(ctl, c->wbuf + c->wlen, &n,
-		FSTRM_CONTROL_FLAG_WITH_HEADER) != fstrm_res_success)
-		return -1;
-	c->wlen += n;
-	conn_write(c);
-	return 0;
-}
-
-/* A control frame's payload: 0 go on, 1 finished, -1 closed for an error. */
-static int
-conn_control(struct conn *c, const uint8_t *p, size_t n)
-{
-	fstrm_control_type type;
-	int ct_ok;
-
-	if (fstrm_control_decode(ctl, p, n, 0) != fstrm_res_success ||
-	    fstrm_control_get_type(ctl, &type) != fstrm_res_success)
-		return conn_fail(c, &st.e_handshake, "bad control frame");
-	ct_ok = fstrm_control_match_field_content_type(ctl,
-		    (const uint8_t *)CONTENT_TYPE,
-		    strlen(CONTENT_TYPE)) == fstrm_res_success;
-	switch (type) {
-	case FSTRM_CONTROL_READY:
-		if (c->ready || c->started)
-			return conn_fail(c, &st.e_handshake, "unexpected READY");
-		if (!ct_ok)
-			return conn_fail(c, &st.e_ctype,
-			    "content type is not " CONTENT_TYPE);
-		c->ready = 1;
-		if (conn_reply(c, FSTRM_CONTROL_ACCEPT) == -1)
-			return conn_fail(c, &st.e_handshake,
-			    "unable to encode ACCEPT");
-		return 0;
-	case FSTRM_CONTROL_START:
-		if (c->started)
-			return conn_fail(c, &st.e_handshake, "unexpected START");
-		if (!ct_ok)
-			return conn_fail(c, &st.e_ctype,
-			    "content type is not " CONTENT_TYPE);
-		c->started = 1;
-		return 0;
-	case FSTRM_CONTROL_STOP:
-		if (!c->started)
-			return conn_fail(c, &st.e_handshake, "unexpected STOP");
-		/* The sender may close without reading FINISH (unbound
-		 * does): a failed write is no error. */
-		if (c->ready)
-			(void)conn_reply(c, FSTRM_CONTROL_FINISH);
-		c->closing = 1;
-		return 1;
-	default:
-		return conn_fail(c, &st.e_handshake,
-		    "unexpected control frame");
-	}
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-/*
- * Handles the whole frames in c->buf. 0 go on, 1 the stream finished, -1
- * closed for an error. A partial frame stays at the front of the buffer,
- * which grows (up to max_frame) to hold it.
- */
-static int
-conn_frames(struct conn *c)
-{
-	size_t p = 0, avail, need;
-	uint32_t flen, clen;
-	uint8_t *nb;
-	int r = 0;
-
-	while (r == 0 && (avail = c->len - p) >= 4) {
-		flen = get32(c->buf + p);
-		if (flen == 0) {
-			if (avail < 8)
-				break;
-			clen = get32(c->buf + p + 4);
-			if (clen > FSTRM_CONTROL_FRAME_LENGTH_MAX)
-				return conn_fail(c, &st.e_size,
-				    "control frame too large");
-			if (avail < 8 + (size_t)clen)
-				break;
-			r = conn_control(c, c->buf + p + 8, clen);
-			p += 8 + (size_t)clen;
-			continue;
-		}
-		if (!c->started)
-			return conn_fail(c, &st.e_handshake,
-			    "data frame before START");
-		if (flen > max_frame) {
-			char why[64];
-
-			snprintf(why, sizeof why, "frame of %lu bytes",
-			    (unsigned long)flen);
-			return conn_fail(c, &st.e_size, why);
-		}
-		need = 4 + (size_t)flen;
-		if (avail < need) {
-			if (need > c->cap) {
-				if (!(nb = realloc(c->buf, need)))
-					return conn_fail(c, &st.e_read,
-					    "out of memory");
-				memmove(nb, nb + p, avail);
-				c->buf = nb;
-				c->cap = need;
-				c->len = avail;
-				return 0;
-			}
-			break;
-		}
-		frame_in(c->name, c->buf + p + 4, flen);
-		c->frames++;
-		p += need;
-	}
-	if (p) {
-		memmove(c->buf, c->buf + p, c->len - p);
-		c->len -= p;
-	}
-	return r;
 }
 
 /* Reads what the socket has. 0 keep the connection, -1 close it. */
 static int
 conn_read(struct conn *c)
 {
+	uint8_t *p;
+	size_t room;
 	ssize_t n;
 	int r;
 
 	if (c->closing)
 		return -1;
-	n = read(c->fd, c->buf + c->len, c->cap - c->len);
+	p = stream_space(&c->s, &room);
+	n = read(c->fd, p, room);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
-		if (errno == ECONNRESET && c->len == 0)
+		if (errno == ECONNRESET && c->s.len == 0)
 			return -1; /* gone between frames: normal */
 		st.e_read++;
 		log_warn_limited(&rl_input, "%s: unable to read: %s", c->name,
@@ -519,17 +397,24 @@ conn_read(struct conn *c)
 	if (n == 0) {
 		/* Closing without STOP is normal (dnsdist, pdns do it);
 		 * inside a frame it is not. */
-		if (c->len)
-			return conn_fail(c, &st.e_truncated,
-			    "closed in the middle of a frame");
+		if (c->s.len) {
+			st.e_truncated++;
+			log_warn_limited(&rl_input,
+			    "%s: closing connection: closed in the middle of a "
+			    "frame",
+			    c->name);
+		}
 		return -1;
 	}
-	c->len += (size_t)n;
-	r = conn_frames(c);
+	r = stream_input(&c->s, (size_t)n, frame_in, c->name);
 	if (r == -1)
-		return -1;
-	if (r == 1 && c->wlen == 0)
-		return -1;
+		return conn_fail(c);
+	if (r == 1) {
+		c->closing = 1;
+		conn_write(c);
+	} else if (c->s.wlen) {
+		conn_write(c);
+	}
 	return 0;
 }
 
@@ -542,51 +427,59 @@ conn_read(struct conn *c)
 static int
 file_read(const char *path, int sigfd)
 {
-	struct conn c;
+	struct stream sm;
+	char name[256];
+	const char *why = NULL;
+	uint8_t *p;
+	size_t room;
 	ssize_t n;
-	int fd, r = 0, stop = 0;
+	int fd = 0, r = 0, stop = 0;
 
-	memset(&c, 0, sizeof c);
-	if (strcmp(path, "-") == 0) {
-		fd = 0;
-		snprintf(c.name, sizeof c.name, "stdin");
-	} else {
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-			log_fatal_sys(EXIT_TEMP, "unable to open %s", path);
-		snprintf(c.name, sizeof c.name, "%s", path);
-	}
-	c.fd = -1; /* nothing is ever written back to a file */
-	c.cap = FILE_BUF;
-	if (!(c.buf = malloc(c.cap)))
+	snprintf(name, sizeof name, "%s",
+	    strcmp(path, "-") == 0 ? "stdin" : path);
+	if (strcmp(path, "-") != 0 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to open %s", path);
+	if (stream_init(&sm, FILE_BUF, max_frame) == -1)
 		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
 	while (r == 0) {
-		n = read(fd, c.buf + c.len, c.cap - c.len);
+		p = stream_space(&sm, &room);
+		n = read(fd, p, room);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
-			log_fatal_sys(EXIT_TEMP, "unable to read %s", c.name);
+			log_fatal_sys(EXIT_TEMP, "unable to read %s", name);
 		if (n == 0)
 			break;
-		c.len += (size_t)n;
-		r = conn_frames(&c);
+		/* A READY in a file gets an ACCEPT nobody reads. */
+		sm.wlen = 0;
+		r = stream_input(&sm, (size_t)n, frame_in, name);
 		if (file_signals(sigfd)) {
 			stop = 1;
 			break;
 		}
 	}
-	if (r == 0 && !stop && c.len) {
-		r = conn_fail(&c, &st.e_truncated,
-		    "ends in the middle of a frame");
-	}
 	if (r == -1) {
+		if (sm.err == STREAM_E_SIZE)
+			st.e_size++;
+		else if (sm.err == STREAM_E_CTYPE)
+			st.e_ctype++;
+		else
+			st.e_handshake++;
+		why = sm.why;
+	} else if (r == 0 && !stop && sm.len) {
+		st.e_truncated++;
+		why = "ends in the middle of a frame";
+	}
+	if (why) {
 		if (lw_flush(&out) == -1)
 			log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
 		metrics_flush();
-		log_fatal(EXIT_PERM, "unable to read %s: %s", c.name, c.why);
+		log_fatal(EXIT_PERM, "unable to read %s: %s", name, why);
 	}
 	if (fd != 0)
 		close(fd);
-	free(c.buf);
+	stream_destroy(&sm);
 	return stop;
 }
 
@@ -677,7 +570,7 @@ serve(int sigfd)
 		for (i = 0; i < nconns; i++) {
 			struct conn *c = conns[i];
 			short ev = (short)((paused ? 0 : POLLIN) |
-			    (c->wlen ? POLLOUT : 0));
+			    (c->s.wlen ? POLLOUT : 0));
 
 			/* Left out entirely while paused: a hung-up socket
 			 * would wake poll at once, again and again. */
@@ -729,11 +622,11 @@ serve(int sigfd)
 				conn_write(c);
 			if (re & (POLLIN | POLLHUP | POLLERR))
 				gone = conn_read(c) == -1;
-			if (c->closing && c->wlen == 0)
+			if (c->closing && c->s.wlen == 0)
 				gone = 1;
 			if (gone) {
 				log_info("%s: closed after %llu frames",
-				    c->name, (unsigned long long)c->frames);
+				    c->name, (unsigned long long)c->s.frames);
 				conn_free(c);
 				conns[i] = NULL;
 			}
@@ -744,8 +637,8 @@ serve(int sigfd)
 		nconns = j;
 	}
 done:
-	fcntl(1, F_SETFL, outflags);
 	out_drain();
+	fcntl(1, F_SETFL, outflags);
 	for (i = 0; i < nconns; i++)
 		conn_free(conns[i]);
 	for (i = 0; i < nlisteners; i++) {
@@ -899,13 +792,12 @@ main(int argc, char **argv)
 		if (strchr(lspec[i], '/') ?
 			listen_unix(l, lspec[i], mode, uid, gid) == -1 :
 			listen_tcp(l, lspec[i]) == -1)
-			log_fatal_sys(errno == EINVAL ? EXIT_PERM : EXIT_TEMP,
+			log_fatal_sys(errno == EINVAL || errno == ENAMETOOLONG ?
+			    EXIT_PERM : EXIT_TEMP,
 			    "unable to listen on %s", lspec[i]);
 		nlisteners++;
 	}
 
-	if (!(ctl = fstrm_control_init()))
-		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
 	if (nfiles) {
 		for (i = 0; i < nfiles && !rc; i++)
 			rc = file_read(files[i], sigfd);
@@ -917,7 +809,6 @@ main(int argc, char **argv)
 	metrics_flush();
 	lw_destroy(&out);
 	frame_ctx_destroy(&fctx);
-	fstrm_control_destroy(&ctl);
 	close(sigfd);
 	return 0;
 }

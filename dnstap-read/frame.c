@@ -27,6 +27,7 @@ struct frame_ctx {
 	struct arena arena;
 	ProtobufCAllocator alloc;
 	const char *detail;
+	int cut;
 	struct dns_answers dns;
 	char qname[REC_NAME_MAX];
 	/* The chain names joined by ','; ends[k]: length of the first k. */
@@ -100,6 +101,12 @@ frame_strerror(enum frame_res r)
 	return (unsigned)r < FRAME_RES_COUNT_ ? frame_errs[r] : "?";
 }
 
+int
+frame_cut(const struct frame_ctx *c)
+{
+	return c->cut;
+}
+
 const char *
 frame_detail(const struct frame_ctx *c)
 {
@@ -153,6 +160,7 @@ frame_records(struct frame_ctx *c, const uint8_t *buf, size_t len,
 	unsigned i;
 
 	*nrec = 0;
+	c->cut = 0;
 	c->detail = "";
 	c->arena.used = 0;
 	d = dnstap__dnstap__unpack(&c->alloc, len, buf);
@@ -196,6 +204,7 @@ frame_records(struct frame_ctx *c, const uint8_t *buf, size_t len,
 		c->detail = dns_strerror(de);
 		return FRAME_E_DNS;
 	}
+	c->cut = c->dns.chain_cut || c->dns.chain_loop || c->dns.addr_cut;
 	if (c->dns.naddr == 0)
 		return res;
 	if (names_format(c) == -1) {

@@ -42,6 +42,11 @@ void frame_ctx_destroy(struct frame_ctx **c);
 enum frame_res frame_records(struct frame_ctx *c, const uint8_t *buf,
     size_t len, frame_emit *emit, void *arg, unsigned *nrec);
 const char *frame_strerror(enum frame_res r);
+/*
+ * Whether the last frame's answer was cut short (not an error): a CNAME
+ * loop, a chain over 16 links or 64 CNAMEs, or over 1024 addresses.
+ */
+int frame_cut(const struct frame_ctx *c);
 const char *frame_detail(const struct frame_ctx *c);
 
 #endif

@@ -8,7 +8,7 @@ MANS += dnstap-read/dnstap-read.8
 DTR_GEN := $(O)/gen/dnstap-read
 DTR_PB := $(DTR_GEN)/dnstap.pb-c.o
 DTR_CORE := dnstap-read/frame.c dnstap-read/dns.c
-dnstap-read_SRCS := dnstap-read/dnstap-read.c $(DTR_CORE)
+dnstap-read_SRCS := dnstap-read/dnstap-read.c dnstap-read/stream.c $(DTR_CORE)
 dnstap-read_LIBS := $(FSTRM_LIBS) $(PROTOBUF_LIBS)
 dnstap-read_CFLAGS := -I$(DTR_GEN) $(FSTRM_CFLAGS) $(PROTOBUF_CFLAGS)
 
@@ -31,9 +31,12 @@ $(O)/tests/unit-dnstap-frame: $(DTR_PB)
 $(O)/tests/dnstap-read/frame_test.o: $(DTR_GEN)/dnstap.pb-c.h
 $(O)/tests/dnstap-read/frame_test.o: CPPFLAGS += -I$(DTR_GEN)
 
-FUZZERS += dnstap-frame
+FUZZERS += dnstap-frame dnstap-stream
 fuzz-dnstap-frame_SRCS := tests/fuzz/dnstap-frame.c $(DTR_CORE)
 fuzz-dnstap-frame_LIBS := $(PROTOBUF_LIBS)
 $(O)/fuzz/fuzz-dnstap-frame: $(DTR_PB)
+fuzz-dnstap-stream_SRCS := tests/fuzz/dnstap-stream.c dnstap-read/stream.c $(DTR_CORE)
+fuzz-dnstap-stream_LIBS := $(FSTRM_LIBS) $(PROTOBUF_LIBS)
+$(O)/fuzz/fuzz-dnstap-stream: $(DTR_PB)
 
 BENCHES += bench/dnstap-read

@@ -173,18 +173,27 @@ name_setrefs(struct ic *ic, uint32_t o, uint32_t r)
 	memcpy(ic->arena + o, &r, 4);
 }
 
-/* The set slot holding name s, or of the empty slot where it would go. */
+/*
+ * The set slot holding name s, or the empty slot where it would go. A slot
+ * is the name's hash (high half) and offset (low half): most mismatches are
+ * told apart without touching the arena.
+ */
 static uint32_t
-name_slot(const struct ic *ic, const char *s, size_t n)
+name_slot(const struct ic *ic, const char *s, size_t n, uint32_t *hash)
 {
-	uint32_t mask = ic->nsetcap - 1, i = nhash(s, n) & mask, o;
+	uint32_t h = nhash(s, n), mask = ic->nsetcap - 1, i = h & mask;
 	const char *t;
 	size_t l;
+	uint64_t v;
 
+	if (hash)
+		*hash = h;
 	for (;; i = (i + 1) & mask) {
-		if (!(o = ic->nset[i]))
+		if (!(v = ic->nset[i]))
 			return i;
-		t = name_str(ic, o, &l);
+		if ((uint32_t)(v >> 32) != h)
+			continue;
+		t = name_str(ic, (uint32_t)v, &l);
 		if (l == n && memcmp(t, s, n) == 0)
 			return i;
 	}
@@ -193,9 +202,8 @@ name_slot(const struct ic *ic, const char *s, size_t n)
 static int
 nset_grow(struct ic *ic)
 {
-	uint32_t *old = ic->nset, oldcap = ic->nsetcap, i, j, mask;
-	const char *s;
-	size_t l;
+	uint64_t *old = ic->nset;
+	uint32_t oldcap = ic->nsetcap, i, j, mask;
 
 	if (!(ic->nset = calloc((size_t)oldcap * 2, sizeof *ic->nset))) {
 		ic->nset = old;
@@ -206,8 +214,8 @@ nset_grow(struct ic *ic)
 	for (i = 0; i < oldcap; i++) {
 		if (!old[i])
 			continue;
-		s = name_str(ic, old[i], &l);
-		for (j = nhash(s, l) & mask; ic->nset[j]; j = (j + 1) & mask)
+		for (j = (uint32_t)(old[i] >> 32) & mask; ic->nset[j];
+		     j = (j + 1) & mask)
 			;
 		ic->nset[j] = old[i];
 	}
@@ -219,20 +227,20 @@ nset_grow(struct ic *ic)
 static uint32_t
 name_ref(struct ic *ic, const char *s, size_t n)
 {
-	uint32_t i, o;
+	uint32_t i, o, h;
 	uint16_t l = (uint16_t)n;
 
 	if (n >= REC_NAME_MAX)
 		return 0;
-	i = name_slot(ic, s, n);
-	if ((o = ic->nset[i])) {
+	i = name_slot(ic, s, n, &h);
+	if ((o = (uint32_t)ic->nset[i])) {
 		name_setrefs(ic, o, name_refs(ic, o) + 1);
 		return o;
 	}
 	if ((ic->nnames + 1) * 2 > ic->nsetcap) {
 		if (nset_grow(ic) == -1)
 			return 0;
-		i = name_slot(ic, s, n);
+		i = name_slot(ic, s, n, NULL);
 	}
 	if (ic->alen + NAME_HDR + n + 1 > UINT32_MAX ||
 	    grow(&ic->arena, 1, &ic->acap, ic->alen + NAME_HDR + n + 1, 65536))
@@ -243,7 +251,7 @@ name_ref(struct ic *ic, const char *s, size_t n)
 	memcpy(ic->arena + o + NAME_HDR, s, n);
 	ic->arena[o + NAME_HDR + n] = '\0';
 	ic->alen += NAME_HDR + n + 1;
-	ic->nset[i] = o;
+	ic->nset[i] = (uint64_t)h << 32 | o;
 	ic->nnames++;
 	return o;
 }
@@ -260,7 +268,7 @@ name_unref(struct ic *ic, uint32_t o)
 		return;
 	}
 	s = name_str(ic, o, &n);
-	i = name_slot(ic, s, n);
+	i = name_slot(ic, s, n, NULL);
 	ic->adead += NAME_HDR + n + 1;
 	ic->nnames--;
 	/* Backward-shift deletion keeps linear probing without tombstones. */
@@ -268,8 +276,7 @@ name_unref(struct ic *ic, uint32_t o)
 		j = (j + 1) & mask;
 		if (!ic->nset[j])
 			break;
-		s = name_str(ic, ic->nset[j], &n);
-		k = nhash(s, n) & mask;
+		k = (uint32_t)(ic->nset[j] >> 32) & mask;
 		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
 			ic->nset[i] = ic->nset[j];
 			i = j;
@@ -291,7 +298,7 @@ ic_compact(struct ic *ic)
 		return -1;
 	memset(na, 0, 8);
 	for (i = 0; i < ic->nsetcap; i++) {
-		if (!(o = ic->nset[i]))
+		if (!(o = (uint32_t)ic->nset[i]))
 			continue;
 		name_str(ic, o, &n);
 		memcpy(na + nlen, ic->arena + o, NAME_HDR + n + 1);
@@ -299,7 +306,7 @@ ic_compact(struct ic *ic)
 		nlen += NAME_HDR + n + 1;
 		/* Leave the new offset where the old record's refs were. */
 		memcpy(ic->arena + o, &no, 4);
-		ic->nset[i] = no;
+		ic->nset[i] = (ic->nset[i] & 0xffffffff00000000ULL) | no;
 	}
 	for (i = 1; i < ic->eused; i++)
 		if (ic->e[i].family)
@@ -638,7 +645,7 @@ add(struct ic *ic, const struct rec *r, const char *name, size_t nlen,
 		    ic->max_total, as, (int)nlen, name);
 		return 0;
 	}
-	if (ic->max_per_name && (o = ic->nset[name_slot(ic, name, nlen)]) &&
+	if (ic->max_per_name && (o = (uint32_t)ic->nset[name_slot(ic, name, nlen, NULL)]) &&
 	    name_refs(ic, o) >= ic->max_per_name) {
 		ic->cnt.limited++;
 		rec_addr_format(as, sizeof as, &r->addr, 0);
@@ -832,8 +839,7 @@ ic_load(struct ic *ic, const struct store_entry *se)
 
 	if ((tag = tag_id(ic, se->tag, strlen(se->tag))) < 0)
 		return 0;
-	if (find(ic, &se->addr, (unsigned)tag))
-		return 0;
+	/* No duplicate check: the store's keys are (address, tag) already. */
 	if (ic_denied(ic, &se->addr) || se->expires_us <= ic->now_us) {
 		/* Gone for good: drop it from the store too. */
 		if (grow(&ic->dels, sizeof *ic->dels, &ic->delcap, ic->ndels + 1,

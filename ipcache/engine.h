@@ -89,7 +89,7 @@ struct ic {
 	/* names: [refs u32][len u16][bytes][NUL] records in one arena */
 	char *arena;
 	size_t alen, acap, adead;
-	uint32_t *nset;
+	uint64_t *nset; /* hash << 32 | offset */
 	uint32_t nsetcap, nnames;
 	/* tags */
 	char tags[IC_TAGS_MAX][REC_TAG_MAX + 1];

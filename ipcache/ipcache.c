@@ -366,6 +366,7 @@ main(int argc, char **argv)
 	struct stat st;
 	int64_t now, next_flush, next_tick, next_metrics;
 	long long floor_s = 0, ceil_s = 0;
+	unsigned ticks = 0;
 	int c, listmode = 0, sfd, pfdn, sig, timeout;
 	size_t i;
 	ssize_t n;
@@ -516,6 +517,9 @@ main(int argc, char **argv)
 			}
 			if (ic_compact(&ic) == -1)
 				log_warn("unable to compact names: out of memory");
+			/* Writes fault store pages in: keep RSS the cache's. */
+			if (++ticks % 60 == 0)
+				store_forget_pages(store);
 			next_tick = now + TICK_MS;
 			continue;
 		}

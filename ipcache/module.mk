@@ -6,3 +6,6 @@ PROGS += ipcache
 ipcache_SRCS := ipcache/ipcache.c ipcache/engine.c
 ipcache_LIBS := $(LMDB_LIBS)
 MANS += ipcache/ipcache.8
+FUZZERS += ipcache
+fuzz-ipcache_SRCS := tests/fuzz/ipcache.c ipcache/engine.c
+BENCHES += bench/ipcache

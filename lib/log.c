@@ -24,7 +24,7 @@ log_prog(void)
 }
 
 /* One write(2) per line so lines from several processes never interleave. */
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_line(const char *level, const char *suffix, const char *fmt, va_list ap)
 {
 	char buf[1024];

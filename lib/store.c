@@ -304,10 +304,6 @@ store_open(const char *dir, enum store_mode mode, char *err, size_t errlen,
 		*permanent = 1;
 		goto fail;
 	}
-	if (mode == STORE_WRITE) {
-		int dead;
-		mdb_reader_check(s->env, &dead);
-	}
 	if (open_dbs(s, err, errlen, permanent) == -1)
 		goto fail;
 	return s;
@@ -431,9 +427,13 @@ store_begin(struct store *s, char *err, size_t errlen)
 	int64_t now = now_us();
 	int rc;
 
+	int dead;
+
 	if (s->txn)
 		return 0;
 	s->full = 0;
+	/* A reader killed mid-transaction would pin old pages: free its slot. */
+	mdb_reader_check(s->env, &dead);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &s->txn))) {
 		s->txn = NULL;
 		return werr(s, rc, err, errlen);
@@ -569,11 +569,28 @@ store_full(const struct store *s)
 void
 store_forget_pages(struct store *s)
 {
-	MDB_envinfo info;
-	MDB_stat st;
+	MDB_txn *txn;
+	MDB_val k = { 6, (void *)"format" }, v;
+	unsigned long lo, hi, p;
+	char line[512];
+	FILE *f;
 
-	if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &st) == 0 &&
-	    info.me_mapaddr)
-		madvise(info.me_mapaddr,
-		    ((size_t)info.me_last_pgno + 1) * st.ms_psize, MADV_DONTNEED);
+	/*
+	 * LMDB does not tell where its map is (me_mapaddr is only set with
+	 * MDB_FIXEDMAP): take a value's address and find its mapping.
+	 */
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))
+		return;
+	if (mdb_get(txn, s->meta, &k, &v) == 0 &&
+	    (f = fopen("/proc/self/maps", "re"))) {
+		p = (unsigned long)v.mv_data;
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && p >= lo &&
+			    p < hi) {
+				madvise((void *)lo, hi - lo, MADV_DONTNEED);
+				break;
+			}
+		fclose(f);
+	}
+	mdb_txn_abort(txn);
 }

@@ -3,7 +3,9 @@
 #
 # nsd serves the test zone example.test on 127.0.0.1; resolvers stub both
 # that zone and "." to it and send from 127.0.0.1 only, so no query ever
-# leaves the machine.
+# leaves the machine. With DTR_IN="ip netns exec NS" the servers and dig
+# run inside the network namespace NS.
+DTR_IN=${DTR_IN:-}
 
 # The zone: a plain name, a name with several A and AAAA, a CNAME chain of
 # two links to it, a label with a dot inside, an AAAA-only name.
@@ -52,8 +54,8 @@ zone:
 	name: example.test
 	zonefile: example.test.zone
 EOF
-	spawn nsd nsd -d -c "$T/nsd/nsd.conf"
-	wait_until 10 dig +time=1 +tries=1 -p "$1" @127.0.0.1 ns.example.test A +short
+	spawn nsd $DTR_IN nsd -d -c "$T/nsd/nsd.conf"
+	wait_until 10 $DTR_IN dig +time=1 +tries=1 -p "$1" @127.0.0.1 ns.example.test A +short
 }
 
 # unbound_start PORT NSD_PORT DNSTAP_LINES: unbound on 127.0.0.1@PORT with
@@ -95,13 +97,13 @@ dnstap:
 	dnstap-log-resolver-response-messages: yes
 $3
 EOF
-	spawn unbound unbound -d -c "$T/unbound/unbound.conf"
-	wait_until 10 dig +time=1 +tries=1 -p "$1" @127.0.0.1 ns.example.test A +short
+	spawn unbound $DTR_IN unbound -d -c "$T/unbound/unbound.conf"
+	wait_until 10 $DTR_IN dig +time=1 +tries=1 -p "$1" @127.0.0.1 ns.example.test A +short
 }
 
 # ask PORT NAME TYPE: one query through the resolver.
 ask() {
-	dig +time=2 +tries=2 -p "$1" @127.0.0.1 "$2" "$3" > /dev/null
+	$DTR_IN dig +time=2 +tries=2 -p "$1" @127.0.0.1 "$2" "$3" > /dev/null
 }
 
 # The records the test zone must produce (TIME and TTL cut off, sorted).

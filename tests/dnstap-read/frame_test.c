@@ -105,7 +105,22 @@ main(void)
 		    0,
 	    "client response to records: %s", flat());
 
+	T_CHECK(!frame_cut(c), "a plain chain is not cut");
+
+	/* A CNAME loop is reported as a cut answer. */
+	m_start(&m, "loop.example", 1, 3);
+	m_cname(&m, "loop.example", "a.example");
+	m_cname(&m, "a.example", "loop.example");
+	m_a(&m, "a.example", 3);
+	len = pack(6, 1, -1, 0);
+	T_CHECK(run(c, len, &n) == FRAME_OK && n == 1 && frame_cut(c),
+	    "CNAME loop: the address on it, and the answer marked cut");
+
 	/* Resolver responses only when asked for. */
+	m_start(&m, "WWW.example.com", 1, 3);
+	m_cname(&m, "www.example.com", "cdn.Example.net");
+	m_a(&m, "cdn.example.net", 7);
+	m_aaaa(&m, "cdn.example.net", 1);
 	len = pack(4, 1764150000, -1, 0);
 	T_CHECK(run(c, len, &n) == FRAME_SKIPPED && n == 0,
 	    "resolver response skipped by default");
