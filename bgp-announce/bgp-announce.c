@@ -1,0 +1,341 @@
+/*
+ * bgp-announce: keeps every configured BGP peer's table equal to the set of
+ * prefixes on stdin.
+ *
+ * Reads ipcache's records (docs/records.md): "announce PREFIX TAG NAME",
+ * "withdraw PREFIX TAG NAME", and "replay" ... "eor" around a full-state
+ * replay, after which prefixes not re-announced are withdrawn and peers get
+ * End-of-RIB. Writes nothing on stdout; diagnostics and state changes on
+ * stderr. Configuration: the environment (config.c, bgp-announce.8).
+ *
+ * One poll loop serves stdin, signals and every peer socket. Input is taken
+ * in bounded chunks and turned into table changes; each peer's output is
+ * refilled from the table only while its buffer is short, so keepalives and
+ * the peers' own messages are never stuck behind bulk work.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bgpa.h"
+#include "lineio.h"
+#include "log.h"
+#include "metrics.h"
+#include "rec.h"
+#include "sig.h"
+
+#define RECORD_BUDGET 20000	 /* records per loop turn before output */
+#define METRICS_EVERY_MS 10000
+#define DRAIN_MS 10000		 /* how long exit waits for peers to take output */
+
+static struct bgpa G;
+static struct config CFG;
+static struct ratelimit bad_rl = RATELIMIT_INIT;
+
+static const struct metric metrics[] = {
+	{ "peers_up", NULL, METRIC_GAUGE, "Peers in state Established",
+	    &G.n.peers_up },
+	{ "sessions_total", NULL, METRIC_COUNTER, "Sessions established",
+	    &G.n.sessions },
+	{ "records_total", NULL, METRIC_COUNTER, "Records read",
+	    &G.n.records },
+	{ "bad_records_total", NULL, METRIC_COUNTER,
+	    "Records that did not parse", &G.n.bad_records },
+	{ "updates_sent_total", NULL, METRIC_COUNTER, "UPDATE messages sent",
+	    &G.n.updates },
+	{ "prefixes_announced_total", NULL, METRIC_COUNTER,
+	    "Prefixes announced, summed over peers", &G.n.announced },
+	{ "prefixes_withdrawn_total", NULL, METRIC_COUNTER,
+	    "Prefixes withdrawn, summed over peers", &G.n.withdrawn },
+	{ "messages_received_total", NULL, METRIC_COUNTER,
+	    "BGP messages received", &G.n.msgs_in },
+	{ "messages_sent_total", NULL, METRIC_COUNTER, "BGP messages sent",
+	    &G.n.msgs_out },
+	{ "bytes_sent_total", NULL, METRIC_COUNTER, "BGP bytes queued to peers",
+	    &G.n.bytes_out },
+	{ "notifications_sent_total", NULL, METRIC_COUNTER,
+	    "NOTIFICATION messages sent", &G.n.notif_out },
+	{ "notifications_received_total", NULL, METRIC_COUNTER,
+	    "NOTIFICATION messages received", &G.n.notif_in },
+	{ "errors_total", NULL, METRIC_COUNTER,
+	    "Malformed messages received from peers", &G.n.errors },
+	{ "table_prefixes", NULL, METRIC_GAUGE, "Prefixes in the table",
+	    &G.n.table },
+};
+#define NMETRICS (sizeof metrics / sizeof metrics[0])
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: bgp-announce [-nw] [-M metrics-file]\n");
+	exit(EXIT_PERM);
+}
+
+static void
+set_absent(struct bgpa *g, uint32_t i)
+{
+	struct rib_entry *e = &g->rib.e[i];
+
+	if (!e->present)
+		return;
+	e->present = 0;
+	g->rib.present--;
+	update_changed(g, i);
+	rib_maybe_free(&g->rib, i);
+}
+
+static void
+record(struct bgpa *g, char *line, size_t len)
+{
+	struct rec r;
+	enum rec_err err;
+	struct rib_entry *e;
+	uint32_t i;
+	uint16_t tag;
+	int fam;
+
+	g->n.records++;
+	if ((err = rec_parse(&r, line, len)) != REC_OK ||
+	    r.type == REC_ANSWER || r.type == REC_PEER) {
+		g->n.bad_records++;
+		log_warn_limited(&bad_rl, "stdin: record %llu: %s",
+		    (unsigned long long)g->n.records,
+		    err != REC_OK ? rec_strerror(err) : "unexpected type");
+		return;
+	}
+	switch (r.type) {
+	case REC_ANNOUNCE:
+		fam = r.addr.family == 4 ? FAM4 : FAM6;
+		tag = config_tag(g->cfg, r.tag);
+		if ((i = rib_get(&g->rib, fam, r.addr.a, r.addr.plen)) ==
+		    UINT32_MAX)
+			log_fatal(EXIT_TEMP, "unable to grow the table: out of "
+					     "memory");
+		e = &g->rib.e[i];
+		e->gen = g->rib.gen;
+		if (e->present && e->tag == tag)
+			return;
+		if (!e->present)
+			g->rib.present++;
+		e->present = 1;
+		e->tag = tag;
+		update_changed(g, i);
+		return;
+	case REC_WITHDRAW:
+		fam = r.addr.family == 4 ? FAM4 : FAM6;
+		if ((i = rib_find(&g->rib, fam, r.addr.a, r.addr.plen)) !=
+		    UINT32_MAX)
+			set_absent(g, i);
+		return;
+	case REC_REPLAY:
+		/* Everything not announced again before eor goes. */
+		g->replaying = 1;
+		g->rib.gen++;
+		return;
+	case REC_EOR:
+		if (g->replaying)
+			for (i = 0; i < g->rib.n; i++)
+				if (g->rib.e[i].used && g->rib.e[i].present &&
+				    g->rib.e[i].gen != g->rib.gen)
+					set_absent(g, i);
+		g->replaying = 0;
+		if (!g->eor_seen)
+			log_info("input: full table complete (%u prefixes)",
+			    g->rib.present);
+		g->eor_seen = 1;
+		return;
+	default:
+		return;
+	}
+}
+
+/* Reads one chunk of stdin and applies up to a budget of records. */
+static int
+input(struct bgpa *g, struct lr *in, int readable, int *more)
+{
+	char *line;
+	size_t len;
+	int n = 0;
+	enum lr_result res;
+	ssize_t k;
+
+	if (readable) {
+		k = lr_fill(in);
+		if (k == -1 && errno != EINTR && errno != EAGAIN)
+			log_fatal_sys(EXIT_TEMP, "unable to read stdin");
+	}
+	*more = 0;
+	while ((res = lr_next(in, &line, &len)) != LR_NONE) {
+		if (res == LR_LONG) {
+			g->n.bad_records++;
+			log_warn_limited(&bad_rl, "stdin: line too long");
+			continue;
+		}
+		record(g, line, len);
+		if (++n == RECORD_BUDGET) {
+			*more = 1;
+			break;
+		}
+	}
+	return n;
+}
+
+static void
+write_metrics(const char *path)
+{
+	G.n.table = G.rib.present;
+	if (path && metrics_write(path, "bgp-announce", metrics, NMETRICS) ==
+		-1)
+		log_warn_sys("unable to write %s", path);
+}
+
+/* Gives established peers up to DRAIN_MS to take what is queued. */
+static void
+drain(struct bgpa *g, int sigfd)
+{
+	struct pollfd pfd[2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN + 1];
+	int64_t end = now_ms() + DRAIN_MS, t;
+	size_t n;
+
+	for (;;) {
+		session_output(g);
+		if (session_unsent(g) == 0)
+			return;
+		g->now = now_ms();
+		if (g->now >= end) {
+			log_warn("exit: peers did not take all output in %d s",
+			    DRAIN_MS / 1000);
+			return;
+		}
+		t = session_timers(g);
+		n = session_pollfds(g, pfd, 2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN);
+		pfd[n].fd = sigfd;
+		pfd[n++].events = POLLIN;
+		if (t < 0 || t > end - g->now)
+			t = end - g->now;
+		if (session_busy(g))
+			t = 0;
+		if (poll(pfd, (nfds_t)n, (int)t) == -1 && errno != EINTR)
+			log_fatal_sys(EXIT_TEMP, "unable to poll");
+		/* Signals during the drain: it ends on its own soon. */
+		if (pfd[n - 1].revents)
+			while (sig_next(sigfd) > 0)
+				;
+		session_events(g, pfd, n - 1);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0 };
+	struct pollfd pfd[2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN + 2];
+	const char *metrics_path = getenv("METRICS_FILE");
+	char err[256];
+	int opt, check = 0, withdraw = 0, sigfd, more = 0, stop = 0, s;
+	int64_t t, next_metrics;
+	size_t n, base;
+	struct lr in;
+	uint32_t i;
+
+	log_init("bgp-announce");
+	while ((opt = getopt(argc, argv, "nwM:")) != -1) {
+		switch (opt) {
+		case 'n':
+			check = 1;
+			break;
+		case 'w':
+			withdraw = 1;
+			break;
+		case 'M':
+			metrics_path = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (metrics_path && !*metrics_path)
+		metrics_path = NULL;
+	if (config_load(&CFG, err, sizeof err) == -1)
+		log_fatal(EXIT_PERM, "bad configuration: %s", err);
+	if (check) {
+		config_print(&CFG);
+		if (fflush(stdout) == EOF)
+			log_fatal_sys(EXIT_TEMP, "unable to write stdout");
+		return 0;
+	}
+
+	if ((sigfd = sig_open(sigs)) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
+	if (lr_init(&in, 0, REC_LINE_MAX * 16) == -1 || rib_init(&G.rib) == -1)
+		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
+	G.cfg = &CFG;
+	session_init(&G);
+	next_metrics = now_ms();
+
+	while (!stop) {
+		t = session_timers(&G);
+		if (G.now >= next_metrics) {
+			write_metrics(metrics_path);
+			next_metrics = G.now + METRICS_EVERY_MS;
+		}
+		if (metrics_path && (t < 0 || t > next_metrics - G.now))
+			t = next_metrics - G.now;
+		if (more || session_busy(&G))
+			t = 0;
+		n = 0;
+		pfd[n].fd = sigfd;
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = in.eof ? -1 : 0;
+		pfd[n++].events = POLLIN;
+		base = n;
+		n += session_pollfds(&G, pfd + n, 2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN);
+		if (poll(pfd, (nfds_t)n, t > 600000 ? 600000 : (int)t) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_fatal_sys(EXIT_TEMP, "unable to poll");
+		}
+		if (pfd[0].revents)
+			while ((s = sig_next(sigfd)) > 0) {
+				if (s == SIGUSR1) {
+					G.n.table = G.rib.present;
+					metrics_log(metrics, NMETRICS);
+					session_stats(&G);
+				} else if (s == SIGHUP)
+					log_info("SIGHUP: configuration is "
+						 "read at start; restart to "
+						 "change it");
+				else
+					stop = 1;
+			}
+		session_events(&G, pfd + base, n - base);
+		if (pfd[1].revents || more)
+			input(&G, &in, pfd[1].revents != 0, &more);
+		if (in.eof && !more) {
+			log_info("end of input: %s",
+			    withdraw ? "withdrawing everything" :
+				       "leaving routes to graceful restart");
+			stop = 1;
+		}
+		session_output(&G);
+	}
+
+	G.shutting = 1;
+	if (withdraw)
+		for (i = 0; i < G.rib.n; i++)
+			if (G.rib.e[i].used)
+				set_absent(&G, i);
+	drain(&G, sigfd);
+	session_close_all(&G, withdraw);
+	write_metrics(metrics_path);
+	rib_destroy(&G.rib);
+	lr_destroy(&in);
+	close(sigfd);
+	return 0;
+}

@@ -1,0 +1,415 @@
+/*
+ * msg.c: the BGP-4 wire format (RFC 4271 section 4), byte buffers.
+ *
+ * Every message starts with a 16-byte marker of all ones, a 2-byte length
+ * (19..4096, header included) and a type byte. The parsers here only read
+ * what the peer sends and never trust a length field: each failure fills a
+ * struct bgp_err with the NOTIFICATION code/subcode RFC 4271 section 6
+ * prescribes. We take no routes from peers, so an UPDATE is only checked for
+ * structure (a peer that sends its whole table is read and counted).
+ */
+#include "bgpa.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int
+buf_reserve(struct buf *b, size_t n)
+{
+	size_t cap;
+	uint8_t *p;
+
+	if (b->off > 0 && b->off == b->len)
+		b->off = b->len = 0;
+	if (b->len + n <= b->cap)
+		return 0;
+	if (b->off > 0 && b->len - b->off + n <= b->cap) {
+		memmove(b->p, b->p + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+		return 0;
+	}
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len - b->off + n)
+		cap *= 2;
+	if (b->off > 0) {
+		memmove(b->p, b->p + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+	}
+	if (cap == b->cap)
+		return 0;
+	if (!(p = realloc(b->p, cap)))
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+int
+buf_add(struct buf *b, const void *data, size_t n)
+{
+	if (buf_reserve(b, n) == -1)
+		return -1;
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	return 0;
+}
+
+void
+buf_consume(struct buf *b, size_t n)
+{
+	b->off += n;
+	if (b->off >= b->len)
+		b->off = b->len = 0;
+}
+
+size_t
+buf_pending(const struct buf *b)
+{
+	return b->len - b->off;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof *b);
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static int
+fail(struct bgp_err *e, uint8_t code, uint8_t sub, const char *why)
+{
+	e->code = code;
+	e->subcode = sub;
+	e->datalen = 0;
+	e->why = why;
+	return -1;
+}
+
+void
+bgp_put_header(uint8_t *p, size_t len, uint8_t type)
+{
+	memset(p, 0xff, 16);
+	p[16] = (uint8_t)(len >> 8);
+	p[17] = (uint8_t)len;
+	p[18] = type;
+}
+
+int
+bgp_prefix_bytes(uint8_t plen)
+{
+	return (plen + 7) / 8;
+}
+
+int
+bgp_frame(const uint8_t *b, size_t n, struct bgp_err *e)
+{
+	static const uint8_t ones[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint16_t len;
+	uint8_t type;
+	size_t min, max;
+
+	if (n < 16) {
+		if (memcmp(b, ones, n) != 0)
+			return fail(e, 1, 1, "bad marker");
+		return 0;
+	}
+	if (memcmp(b, ones, 16) != 0)
+		return fail(e, 1, 1, "bad marker");
+	if (n < BGP_HDR_LEN)
+		return 0;
+	len = get16(b + 16);
+	type = b[18];
+	switch (type) {
+	case BGP_OPEN:
+		min = 29, max = BGP_MAX_LEN;
+		break;
+	case BGP_UPDATE:
+		min = 23, max = BGP_MAX_LEN;
+		break;
+	case BGP_NOTIFICATION:
+		min = 21, max = BGP_MAX_LEN;
+		break;
+	case BGP_KEEPALIVE:
+		min = max = 19;
+		break;
+	case BGP_ROUTE_REFRESH:
+		min = max = 23;
+		break;
+	default:
+		fail(e, 1, 3, "bad message type");
+		e->data[0] = type;
+		e->datalen = 1;
+		return -1;
+	}
+	if (len < min || len > max) {
+		fail(e, 1, 2, "bad message length");
+		e->data[0] = b[16];
+		e->data[1] = b[17];
+		e->datalen = 2;
+		return -1;
+	}
+	return n >= len ? len : 0;
+}
+
+static int
+parse_caps(const uint8_t *p, size_t n, struct bgp_open *o, struct bgp_err *e)
+{
+	uint8_t code, len;
+	uint16_t afi;
+
+	while (n > 0) {
+		if (n < 2)
+			return fail(e, 2, 0, "truncated capability");
+		code = p[0];
+		len = p[1];
+		p += 2, n -= 2;
+		if (len > n)
+			return fail(e, 2, 0, "capability overruns parameter");
+		switch (code) {
+		case 1: /* multiprotocol */
+			if (len != 4)
+				return fail(e, 2, 0, "bad multiprotocol capability");
+			o->has_mp = 1;
+			afi = get16(p);
+			if (p[3] == 1 && afi == 1)
+				o->fam[FAM4] = 1;
+			if (p[3] == 1 && afi == 2)
+				o->fam[FAM6] = 1;
+			break;
+		case 2:
+		case 128:
+			o->route_refresh = 1;
+			break;
+		case 64:
+			o->gr = 1;
+			break;
+		case 65:
+			if (len != 4)
+				return fail(e, 2, 0, "bad 4-octet AS capability");
+			o->has_as4 = 1;
+			o->as4 = get32(p);
+			break;
+		default:
+			o->unknown_caps++; /* RFC 5492: ignore */
+		}
+		p += len, n -= len;
+	}
+	return 0;
+}
+
+int
+bgp_parse_open(const uint8_t *p, size_t n, struct bgp_open *o,
+    struct bgp_err *e)
+{
+	size_t optlen;
+	uint8_t type, len;
+
+	memset(o, 0, sizeof *o);
+	if (n < 10)
+		return fail(e, 1, 2, "short OPEN");
+	o->version = p[0];
+	o->my_as = get16(p + 1);
+	o->hold = get16(p + 3);
+	o->id = get32(p + 5);
+	optlen = p[9];
+	if (o->version != 4) {
+		fail(e, 2, 1, "unsupported version");
+		e->data[0] = 0;
+		e->data[1] = 4;
+		e->datalen = 2;
+		return -1;
+	}
+	if (o->hold == 1 || o->hold == 2)
+		return fail(e, 2, 6, "unacceptable hold time");
+	if (o->id == 0)
+		return fail(e, 2, 3, "bad BGP identifier");
+	p += 10, n -= 10;
+	if (optlen != n)
+		return fail(e, 2, 0, "optional parameters length mismatch");
+	while (n > 0) {
+		if (n < 2)
+			return fail(e, 2, 0, "truncated optional parameter");
+		type = p[0];
+		len = p[1];
+		p += 2, n -= 2;
+		if (len > n)
+			return fail(e, 2, 0, "optional parameter overruns OPEN");
+		if (type != 2)
+			return fail(e, 2, 4, "unsupported optional parameter");
+		if (parse_caps(p, len, o, e) == -1)
+			return -1;
+		p += len, n -= len;
+	}
+	if (!o->has_mp)
+		o->fam[FAM4] = 1; /* RFC 4760: IPv4 unicast is implied */
+	if (!o->has_as4)
+		o->as4 = o->my_as;
+	return 0;
+}
+
+/* Checks a run of prefixes (NLRI or withdrawn routes) of IPv4 length. */
+static int
+count_prefixes(const uint8_t *p, size_t n, unsigned maxlen, unsigned *count)
+{
+	while (n > 0) {
+		if (p[0] > maxlen)
+			return -1;
+		if ((size_t)bgp_prefix_bytes(p[0]) + 1 > n)
+			return -1;
+		n -= (size_t)bgp_prefix_bytes(p[0]) + 1;
+		p += bgp_prefix_bytes(p[0]) + 1;
+		(*count)++;
+	}
+	return 0;
+}
+
+static unsigned
+mp_maxlen(const uint8_t *p)
+{
+	return get16(p) == 2 ? 128 : 32;
+}
+
+int
+bgp_parse_update(const uint8_t *p, size_t n, unsigned *nannounce,
+    unsigned *nwithdraw, int *eor, struct bgp_err *e)
+{
+	size_t wlen, alen, l, hl, nhl;
+	uint8_t flags, type;
+	const uint8_t *a, *v;
+	uint32_t seen[8] = { 0 };
+	int mp_unreach_empty = 0, nattr = 0, has_origin = 0;
+
+	*nannounce = *nwithdraw = 0;
+	*eor = 0;
+	if (n < 4)
+		return fail(e, 3, 1, "short UPDATE");
+	wlen = get16(p);
+	if (wlen + 4 > n)
+		return fail(e, 3, 1, "withdrawn routes overrun UPDATE");
+	if (count_prefixes(p + 2, wlen, 32, nwithdraw) == -1)
+		return fail(e, 3, 1, "bad withdrawn route");
+	alen = get16(p + 2 + wlen);
+	if (wlen + 4 + alen > n)
+		return fail(e, 3, 1, "attributes overrun UPDATE");
+	a = p + 4 + wlen;
+	l = alen;
+	while (l > 0) {
+		if (l < 3)
+			return fail(e, 3, 1, "truncated attribute");
+		flags = a[0];
+		type = a[1];
+		hl = (flags & 0x10) ? 4 : 3;
+		if (l < hl)
+			return fail(e, 3, 1, "truncated attribute");
+		nhl = (flags & 0x10) ? get16(a + 2) : a[2];
+		if (hl + nhl > l) {
+			fail(e, 3, 5, "attribute length overruns list");
+			return -1;
+		}
+		if (seen[type / 32] & (1u << (type % 32)))
+			return fail(e, 3, 1, "duplicate attribute");
+		seen[type / 32] |= 1u << (type % 32);
+		v = a + hl;
+		nattr++;
+		if (type == 1)
+			has_origin = 1;
+		if (type == 14) { /* MP_REACH_NLRI: AFI SAFI NHLEN NH 0 NLRI */
+			if (nhl < 5 || (size_t)v[3] + 5 > nhl)
+				return fail(e, 3, 9, "bad MP_REACH_NLRI");
+			if (count_prefixes(v + 5 + v[3], nhl - 5 - v[3],
+				mp_maxlen(v), nannounce) == -1)
+				return fail(e, 3, 9, "bad MP_REACH_NLRI prefix");
+		}
+		if (type == 15) { /* MP_UNREACH_NLRI: AFI SAFI NLRI */
+			if (nhl < 3)
+				return fail(e, 3, 9, "bad MP_UNREACH_NLRI");
+			if (count_prefixes(v + 3, nhl - 3, mp_maxlen(v),
+				nwithdraw) == -1)
+				return fail(e, 3, 9, "bad MP_UNREACH_NLRI prefix");
+			if (nhl == 3)
+				mp_unreach_empty = 1;
+		}
+		a += hl + nhl;
+		l -= hl + nhl;
+	}
+	l = n - 4 - wlen - alen;
+	if (count_prefixes(a, l, 32, nannounce) == -1)
+		return fail(e, 3, 10, "bad NLRI");
+	if (l > 0 && !has_origin) {
+		fail(e, 3, 3, "missing ORIGIN");
+		e->data[0] = 1;
+		e->datalen = 1;
+		return -1;
+	}
+	if ((n == 4) || (mp_unreach_empty && nattr == 1 && wlen == 0 && l == 0))
+		*eor = 1;
+	return 0;
+}
+
+int
+bgp_parse_refresh(const uint8_t *p, size_t n, int *fam, struct bgp_err *e)
+{
+	if (n != 4)
+		return fail(e, 1, 2, "bad ROUTE-REFRESH length");
+	*fam = -1;
+	if (p[3] == 1 && get16(p) == 1)
+		*fam = FAM4;
+	if (p[3] == 1 && get16(p) == 2)
+		*fam = FAM6;
+	return 0;
+}
+
+const char *
+bgp_err_name(uint8_t code, uint8_t sub)
+{
+	static const char *hdr[] = { "message header error",
+		"connection not synchronized", "bad message length",
+		"bad message type" };
+	static const char *open[] = { "OPEN message error",
+		"unsupported version number", "bad peer AS",
+		"bad BGP identifier", "unsupported optional parameter", "?",
+		"unacceptable hold time", "unsupported capability" };
+	static const char *upd[] = { "UPDATE message error",
+		"malformed attribute list", "unrecognized well-known attribute",
+		"missing well-known attribute", "attribute flags error",
+		"attribute length error", "invalid ORIGIN attribute", "?",
+		"invalid NEXT_HOP attribute", "optional attribute error",
+		"invalid network field", "malformed AS_PATH" };
+	static const char *cease[] = { "cease", "maximum prefixes reached",
+		"administrative shutdown", "peer de-configured",
+		"administrative reset", "connection rejected",
+		"other configuration change", "connection collision resolution",
+		"out of resources", "hard reset" };
+
+	switch (code) {
+	case 1:
+		return sub < 4 ? hdr[sub] : hdr[0];
+	case 2:
+		return sub < 8 ? open[sub] : open[0];
+	case 3:
+		return sub < 12 ? upd[sub] : upd[0];
+	case 4:
+		return "hold timer expired";
+	case 5:
+		return "finite state machine error";
+	case 6:
+		return sub < 10 ? cease[sub] : cease[0];
+	}
+	return "unknown error code";
+}

@@ -1,0 +1,975 @@
+/*
+ * session.c: one BGP session per peer (RFC 4271 section 8), non-blocking.
+ *
+ * Each peer has a connection c (outgoing, or accepted for a passive peer)
+ * and possibly a second, incoming one racing it: the collision is settled
+ * on the OPEN by router id (section 6.8). Sockets are never waited on: the
+ * poll loop hands us readiness, we read everything the peer has sent (it
+ * may be a whole table) and write what fits. A peer that misbehaves gets
+ * the NOTIFICATION that msg.c chose, a log line, and a reconnect after an
+ * exponential backoff; the others are not affected.
+ */
+#include "bgpa.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define OPEN_HOLD_MS (240 * 1000) /* RFC 4271: a large hold time in OpenSent */
+#define CONNECT_MS (30 * 1000)
+#define READ_BUDGET (1024 * 1024)
+#define BACKOFF_MAX 60
+
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *
+state_name(enum peer_state s)
+{
+	static const char *n[] = { "idle", "connect", "active", "opensent",
+		"openconfirm", "established" };
+	return n[s];
+}
+
+static socklen_t
+sockaddr_of(const struct addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (a->family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)ss;
+		s->sin_family = AF_INET;
+		s->sin_port = htons(port);
+		memcpy(&s->sin_addr, a->a, 4);
+		return sizeof *s;
+	}
+	struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+	s->sin6_family = AF_INET6;
+	s->sin6_port = htons(port);
+	memcpy(&s->sin6_addr, a->a, 16);
+	return sizeof *s;
+}
+
+static void
+addr_of(struct addr *a, const struct sockaddr_storage *ss)
+{
+	memset(a, 0, sizeof *a);
+	if (ss->ss_family == AF_INET) {
+		a->family = AF_INET;
+		memcpy(a->a, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *x =
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(x)) {
+			a->family = AF_INET;
+			memcpy(a->a, x->s6_addr + 12, 4);
+		} else {
+			a->family = AF_INET6;
+			memcpy(a->a, x, 16);
+		}
+	}
+}
+
+static int
+set_md5(int fd, const struct peer_conf *pc)
+{
+	struct tcp_md5sig md;
+
+	if (!pc->password[0])
+		return 0;
+	memset(&md, 0, sizeof md);
+	sockaddr_of(&pc->addr, 0, &md.tcpm_addr);
+	md.tcpm_keylen = (uint16_t)strlen(pc->password);
+	memcpy(md.tcpm_key, pc->password, md.tcpm_keylen);
+	return setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &md, sizeof md);
+}
+
+/* GTSM (RFC 5082): send with TTL 255, accept only from within n hops. */
+static int
+set_gtsm(int fd, const struct peer_conf *pc)
+{
+	int ttl = 255, min = 256 - pc->ttl_security;
+
+	if (!pc->ttl_security)
+		return 0;
+	if (pc->addr.family == AF_INET)
+		return setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl) ||
+		    setsockopt(fd, IPPROTO_IP, IP_MINTTL, &min, sizeof min);
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl,
+		   sizeof ttl) ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &min, sizeof min);
+}
+
+static void
+count_out(struct bgpa *g, struct peer *p, size_t len)
+{
+	p->msgs_out++;
+	g->n.msgs_out++;
+	g->n.bytes_out += len;
+}
+
+static void
+send_keepalive(struct bgpa *g, struct peer *p, struct conn *c)
+{
+	uint8_t m[BGP_HDR_LEN];
+
+	bgp_put_header(m, sizeof m, BGP_KEEPALIVE);
+	buf_add(&c->out, m, sizeof m);
+	count_out(g, p, sizeof m);
+	if (c->hold)
+		c->ka_next = g->now + c->hold * 1000 / 3;
+}
+
+static void
+send_notification(struct bgpa *g, struct peer *p, struct conn *c,
+    uint8_t code, uint8_t sub, const uint8_t *data, size_t n)
+{
+	uint8_t m[BGP_HDR_LEN + 2 + 16];
+
+	if (n > 16)
+		n = 16;
+	bgp_put_header(m, BGP_HDR_LEN + 2 + n, BGP_NOTIFICATION);
+	m[BGP_HDR_LEN] = code;
+	m[BGP_HDR_LEN + 1] = sub;
+	if (n)
+		memcpy(m + BGP_HDR_LEN + 2, data, n);
+	buf_add(&c->out, m, BGP_HDR_LEN + 2 + n);
+	count_out(g, p, BGP_HDR_LEN + 2 + n);
+	p->notif_out++;
+	g->n.notif_out++;
+}
+
+static void
+send_open(struct bgpa *g, struct peer *p, struct conn *c)
+{
+	const struct peer_conf *pc = p->pc;
+	uint8_t m[128], *o = m + BGP_HDR_LEN, *cap;
+	size_t n;
+	uint16_t as2 = pc->local_as > 65535 ? AS_TRANS : (uint16_t)pc->local_as;
+
+	o[0] = 4;
+	o[1] = (uint8_t)(as2 >> 8), o[2] = (uint8_t)as2;
+	o[3] = (uint8_t)(pc->hold >> 8), o[4] = (uint8_t)pc->hold;
+	o[5] = (uint8_t)(pc->router_id >> 24);
+	o[6] = (uint8_t)(pc->router_id >> 16);
+	o[7] = (uint8_t)(pc->router_id >> 8);
+	o[8] = (uint8_t)pc->router_id;
+	cap = o + 12; /* after the parameter length, type and length */
+	n = 0;
+	/* multiprotocol IPv4 and IPv6 unicast */
+	memcpy(cap + n, "\x01\x04\x00\x01\x00\x01", 6), n += 6;
+	memcpy(cap + n, "\x01\x04\x00\x02\x00\x01", 6), n += 6;
+	/* route refresh */
+	memcpy(cap + n, "\x02\x00", 2), n += 2;
+	/* 4-octet AS */
+	cap[n++] = 65, cap[n++] = 4;
+	cap[n++] = (uint8_t)(pc->local_as >> 24);
+	cap[n++] = (uint8_t)(pc->local_as >> 16);
+	cap[n++] = (uint8_t)(pc->local_as >> 8);
+	cap[n++] = (uint8_t)pc->local_as;
+	if (pc->gr_time) {
+		/*
+		 * Graceful restart: both families with "forwarding state
+		 * preserved", so a router keeps our routes while the
+		 * pipeline restarts and drops the stale ones after our
+		 * End-of-RIB.
+		 */
+		cap[n++] = 64, cap[n++] = 10;
+		cap[n++] = (uint8_t)(pc->gr_time >> 8 & 0x0f);
+		cap[n++] = (uint8_t)pc->gr_time;
+		memcpy(cap + n, "\x00\x01\x01\x80\x00\x02\x01\x80", 8), n += 8;
+	}
+	o[9] = (uint8_t)(n + 2);
+	o[10] = 2;
+	o[11] = (uint8_t)n;
+	n += BGP_HDR_LEN + 12;
+	bgp_put_header(m, n, BGP_OPEN);
+	buf_add(&c->out, m, n);
+	count_out(g, p, n);
+}
+
+static void
+conn_reset(struct conn *c)
+{
+	buf_free(&c->in);
+	buf_free(&c->out);
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+	c->state = ST_IDLE;
+}
+
+/* Writes what is queued on c; -1 when the connection broke. */
+static int
+conn_flush(struct conn *c)
+{
+	ssize_t k;
+
+	while (buf_pending(&c->out)) {
+		k = write(c->fd, c->out.p + c->out.off, buf_pending(&c->out));
+		if (k == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return -1;
+		}
+		buf_consume(&c->out, (size_t)k);
+	}
+	return 0;
+}
+
+static void
+schedule_retry(struct bgpa *g, struct peer *p)
+{
+	if (p->pc->passive || g->shutting) {
+		p->retry_at = INT64_MAX;
+		return;
+	}
+	p->retry_at = g->now + p->backoff * 1000;
+	if (p->backoff < BACKOFF_MAX)
+		p->backoff *= 2;
+	if (p->backoff > BACKOFF_MAX)
+		p->backoff = BACKOFF_MAX;
+}
+
+/*
+ * Closes c (after a NOTIFICATION when code is set). The peer's session
+ * state goes with it when c was the session.
+ */
+static void
+conn_close(struct bgpa *g, struct peer *p, struct conn *c, uint8_t code,
+    uint8_t sub, const uint8_t *data, size_t n, const char *why)
+{
+	int was_up = c->state == ST_ESTABLISHED;
+
+	if (c->fd < 0)
+		return;
+	if (code) {
+		send_notification(g, p, c, code, sub, data, n);
+		conn_flush(c);
+	}
+	/* Repeated connect failures are logged once. */
+	if ((c == &p->c || was_up) && strcmp(p->last_error, why) != 0) {
+		snprintf(p->last_error, sizeof p->last_error, "%s", why);
+		log_info("peer %s: %s -> idle: %s", p->pc->name,
+		    state_name(c->state), why);
+	}
+	close(c->fd);
+	if (was_up) {
+		update_stop(g, p);
+		g->n.peers_up--;
+		/* A session that lasted resets the backoff. */
+		if (g->now - p->up_since > 60 * 1000)
+			p->backoff = 1;
+	}
+	conn_reset(c);
+	if (c == &p->c)
+		schedule_retry(g, p);
+}
+
+static void
+peer_connect(struct bgpa *g, struct peer *p)
+{
+	const struct peer_conf *pc = p->pc;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	p->retry_at = INT64_MAX;
+	fd = socket(pc->addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		log_warn_sys("peer %s: unable to create socket", pc->name);
+		schedule_retry(g, p);
+		return;
+	}
+	if (set_md5(fd, pc) == -1)
+		log_warn_sys("peer %s: unable to set TCP MD5 key", pc->name);
+	if (set_gtsm(fd, pc) == -1)
+		log_warn_sys("peer %s: unable to set TTL security", pc->name);
+	if (pc->source.family) {
+		len = sockaddr_of(&pc->source, 0, &ss);
+		if (bind(fd, (struct sockaddr *)&ss, len) == -1) {
+			log_warn_sys("peer %s: unable to bind to source",
+			    pc->name);
+			close(fd);
+			schedule_retry(g, p);
+			return;
+		}
+	}
+	len = sockaddr_of(&pc->addr, pc->port, &ss);
+	p->c.fd = fd;
+	p->c.inbound = 0;
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1 &&
+	    errno != EINPROGRESS) {
+		char why[96];
+		snprintf(why, sizeof why, "unable to connect: %s",
+		    strerror(errno));
+		p->c.state = ST_CONNECT;
+		conn_close(g, p, &p->c, 0, 0, NULL, 0, why);
+		return;
+	}
+	p->c.state = ST_CONNECT;
+	p->c.hold_deadline = g->now + CONNECT_MS;
+}
+
+/* The TCP connection is up: send OPEN. */
+static void
+conn_up(struct bgpa *g, struct peer *p, struct conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0)
+		addr_of(&c->local, &ss);
+	send_open(g, p, c);
+	c->state = ST_OPENSENT;
+	c->hold_deadline = g->now + OPEN_HOLD_MS;
+	if (c == &p->c)
+		log_info("peer %s: connected (%s)", p->pc->name,
+		    c->inbound ? "incoming" : "outgoing");
+}
+
+static void
+established(struct bgpa *g, struct peer *p)
+{
+	struct conn *c = &p->c;
+	const struct bgp_open *o = &c->open;
+
+	p->as4 = o->has_as4;
+	p->fam[FAM4] = o->fam[FAM4];
+	p->fam[FAM6] = o->fam[FAM6];
+	p->rr = o->route_refresh;
+	c->state = ST_ESTABLISHED;
+	p->up_since = g->now;
+	g->n.peers_up++;
+	g->n.sessions++;
+	p->last_error[0] = '\0';
+	if (update_start(g, p) == -1) {
+		conn_close(g, p, c, 6, 8, NULL, 0, "out of memory");
+		return;
+	}
+	log_info("peer %s: established: hold %u s,%s%s%s%s%s", p->pc->name,
+	    c->hold, p->fam[FAM4] ? " ipv4" : "", p->fam[FAM6] ? " ipv6" : "",
+	    p->as4 ? ", 4-octet AS" : "", p->rr ? ", route refresh" : "",
+	    o->gr ? ", graceful restart" : "");
+}
+
+/*
+ * Connection collision (RFC 4271 6.8): c has just received an OPEN; when
+ * the other connection of the peer is past OpenSent too, the one opened by
+ * the speaker with the higher router id survives. Returns the surviving
+ * connection that carries the session now (p->c), or NULL when c lost.
+ */
+static struct conn *
+collision(struct bgpa *g, struct peer *p, struct conn *c)
+{
+	struct conn *other = c == &p->c ? &p->in : &p->c;
+	int keep_inbound;
+
+	if (other->fd < 0)
+		goto done;
+	if (other->state == ST_ESTABLISHED) {
+		conn_close(g, p, c, 6, 7, NULL, 0, "collision with session");
+		return NULL;
+	}
+	if (other->state < ST_OPENSENT) {
+		/* An outgoing attempt still connecting: drop it. */
+		conn_close(g, p, other, 0, 0, NULL, 0,
+		    "incoming connection won");
+		goto done;
+	}
+	keep_inbound = p->pc->router_id < c->open.id;
+	log_info("peer %s: connection collision: keeping the %s connection",
+	    p->pc->name, keep_inbound ? "incoming" : "outgoing");
+	if (c->inbound != keep_inbound) {
+		conn_close(g, p, c, 6, 7, NULL, 0, "connection collision");
+		return NULL;
+	}
+	conn_close(g, p, other, 6, 7, NULL, 0, "connection collision");
+done:
+	if (c == &p->in) {
+		if (p->c.fd >= 0)
+			conn_close(g, p, &p->c, 0, 0, NULL, 0, "replaced");
+		p->c = p->in;
+		memset(&p->in, 0, sizeof p->in);
+		p->in.fd = -1;
+		p->retry_at = INT64_MAX;
+		c = &p->c;
+	}
+	return c;
+}
+
+static void
+log_peer_notification(struct peer *p, const uint8_t *m, size_t len)
+{
+	uint8_t code = m[BGP_HDR_LEN], sub = m[BGP_HDR_LEN + 1];
+
+	log_warn("peer %s: received NOTIFICATION %u/%u (%s)%s", p->pc->name,
+	    code, sub, bgp_err_name(code, sub),
+	    len > BGP_HDR_LEN + 2 ? " with data" : "");
+}
+
+/* Handles one message on c. Returns -1 when c was closed. */
+static int
+handle(struct bgpa *g, struct peer *p, struct conn **cp, const uint8_t *m,
+    size_t len)
+{
+	struct conn *c = *cp;
+	struct bgp_err e = { 0 };
+	uint8_t type = m[18];
+	const uint8_t *body = m + BGP_HDR_LEN;
+	size_t blen = len - BGP_HDR_LEN;
+	unsigned na, nw;
+	int eor, fam;
+	char why[160];
+
+	p->msgs_in++;
+	g->n.msgs_in++;
+	if (c->hold)
+		c->hold_deadline = g->now + c->hold * 1000;
+	if (type == BGP_NOTIFICATION) {
+		p->notif_in++;
+		g->n.notif_in++;
+		log_peer_notification(p, m, len);
+		snprintf(why, sizeof why, "NOTIFICATION from peer: %s",
+		    bgp_err_name(m[BGP_HDR_LEN], m[BGP_HDR_LEN + 1]));
+		conn_close(g, p, c, 0, 0, NULL, 0, why);
+		return -1;
+	}
+	switch (c->state) {
+	case ST_OPENSENT:
+		if (type != BGP_OPEN) {
+			conn_close(g, p, c, 5, 1, NULL, 0,
+			    "FSM error: expected OPEN");
+			return -1;
+		}
+		if (bgp_parse_open(body, blen, &c->open, &e) == -1)
+			goto bad;
+		if (c->open.as4 != p->pc->peer_as) {
+			e.code = 2, e.subcode = 2, e.why = "bad peer AS";
+			e.datalen = 2;
+			e.data[0] = body[1], e.data[1] = body[2];
+			goto bad;
+		}
+		if (c->open.id == p->pc->router_id &&
+		    p->pc->peer_as == p->pc->local_as) {
+			e.code = 2, e.subcode = 3;
+			e.why = "peer has our router id";
+			goto bad;
+		}
+		c->hold = p->pc->hold < c->open.hold ? p->pc->hold :
+							c->open.hold;
+		if (!(c = collision(g, p, c)))
+			return -1;
+		*cp = c;
+		send_keepalive(g, p, c);
+		c->state = ST_OPENCONFIRM;
+		c->hold_deadline = c->hold ? g->now + c->hold * 1000 :
+					     INT64_MAX;
+		return 0;
+	case ST_OPENCONFIRM:
+		if (type != BGP_KEEPALIVE) {
+			conn_close(g, p, c, 5, 2, NULL, 0,
+			    "FSM error: expected KEEPALIVE");
+			return -1;
+		}
+		established(g, p);
+		return c->fd < 0 ? -1 : 0;
+	case ST_ESTABLISHED:
+		switch (type) {
+		case BGP_KEEPALIVE:
+			return 0;
+		case BGP_UPDATE:
+			if (bgp_parse_update(body, blen, &na, &nw, &eor, &e) ==
+			    -1)
+				goto bad;
+			if (eor)
+				log_info("peer %s: End-of-RIB received",
+				    p->pc->name);
+			return 0;
+		case BGP_ROUTE_REFRESH:
+			if (bgp_parse_refresh(body, blen, &fam, &e) == -1)
+				goto bad;
+			if (fam >= 0 && p->fam[fam]) {
+				uint64_t b = 1ULL << p->idx;
+				uint32_t i;
+				/*
+				 * Resend the family's table from the start;
+				 * withdrawals still queued keep their bit.
+				 */
+				for (i = 0; i < g->rib.n; i++)
+					if (g->rib.e[i].fam == fam &&
+					    g->rib.e[i].present)
+						g->rib.e[i].sent &= ~b;
+				p->cursor = 0;
+				log_info("peer %s: route refresh for %s",
+				    p->pc->name, fam == FAM4 ? "ipv4" : "ipv6");
+			}
+			return 0;
+		default:
+			conn_close(g, p, c, 5, 3, NULL, 0,
+			    "FSM error: unexpected OPEN");
+			return -1;
+		}
+	default:
+		return 0;
+	}
+bad:
+	snprintf(why, sizeof why, "bad message from peer: %s (sent %u/%u)",
+	    e.why ? e.why : bgp_err_name(e.code, e.subcode), e.code, e.subcode);
+	log_warn("peer %s: %s", p->pc->name, why);
+	g->n.errors++;
+	conn_close(g, p, c, e.code, e.subcode, e.data, e.datalen, why);
+	return -1;
+}
+
+/* Reads and handles everything the peer has sent, up to a budget. */
+static void
+conn_read(struct bgpa *g, struct peer *p, struct conn *c)
+{
+	struct bgp_err e = { 0 };
+	size_t got = 0;
+	ssize_t k;
+	int len;
+	char why[160];
+
+	while (got < READ_BUDGET) {
+		if (buf_reserve(&c->in, 65536) == -1) {
+			conn_close(g, p, c, 6, 8, NULL, 0, "out of memory");
+			return;
+		}
+		k = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k == -1 && errno == EAGAIN)
+			break;
+		if (k <= 0) {
+			snprintf(why, sizeof why, "connection %s",
+			    k == 0 ? "closed by peer" : strerror(errno));
+			conn_close(g, p, c, 0, 0, NULL, 0, why);
+			return;
+		}
+		c->in.len += (size_t)k;
+		got += (size_t)k;
+		while ((len = bgp_frame(c->in.p + c->in.off,
+			    buf_pending(&c->in), &e)) > 0) {
+			const uint8_t *m = c->in.p + c->in.off;
+			buf_consume(&c->in, (size_t)len);
+			if (handle(g, p, &c, m, (size_t)len) == -1)
+				return;
+		}
+		if (len == -1) {
+			snprintf(why, sizeof why,
+			    "bad message from peer: %s (sent %u/%u)", e.why,
+			    e.code, e.subcode);
+			log_warn("peer %s: %s", p->pc->name, why);
+			g->n.errors++;
+			conn_close(g, p, c, e.code, e.subcode, e.data,
+			    e.datalen, why);
+			return;
+		}
+	}
+}
+
+static int
+listen_open(struct bgpa *g, size_t k)
+{
+	const struct config *cfg = g->cfg;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	size_t i;
+	int fd, one = 1;
+
+	fd = socket(cfg->listen[k].family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	for (i = 0; i < cfg->npeers; i++)
+		if (cfg->peers[i].addr.family == cfg->listen[k].family &&
+		    set_md5(fd, &cfg->peers[i]) == -1)
+			log_warn_sys("peer %s: unable to set TCP MD5 key",
+			    cfg->peers[i].name);
+	len = sockaddr_of(&cfg->listen[k], cfg->listen_port[k], &ss);
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    listen(fd, 16) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+accept_one(struct bgpa *g, int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	struct addr a;
+	struct peer *p = NULL;
+	struct conn *c;
+	size_t i;
+	int fd;
+	char b[64];
+
+	fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1)
+		return;
+	addr_of(&a, &ss);
+	/*
+	 * Peers are told apart by address; of several at one address (on
+	 * different ports) the first that can take a connection gets it.
+	 */
+	for (i = 0; i < g->npeers; i++) {
+		struct peer *q = &g->peers[i];
+		if (q->pc->addr.family != a.family ||
+		    memcmp(q->pc->addr.a, a.a, a.family == AF_INET ? 4 : 16))
+			continue;
+		if (!p)
+			p = q;
+		if (q->c.fd < 0 || q->c.state == ST_CONNECT ||
+		    (q->in.fd < 0 && q->c.state != ST_ESTABLISHED)) {
+			p = q;
+			break;
+		}
+	}
+	if (!p || g->shutting) {
+		log_warn("connection from %s: not a peer, closed",
+		    addr_str(&a, b, sizeof b));
+		close(fd);
+		return;
+	}
+	set_gtsm(fd, p->pc);
+	if (p->c.fd < 0 || p->c.state == ST_CONNECT) {
+		if (p->c.fd >= 0)
+			conn_close(g, p, &p->c, 0, 0, NULL, 0,
+			    "incoming connection replaces attempt");
+		c = &p->c;
+		p->retry_at = INT64_MAX;
+	} else if (p->in.fd < 0 && p->c.state != ST_ESTABLISHED) {
+		c = &p->in;
+	} else {
+		/* Already established (or a third connection): refuse. */
+		uint8_t m[BGP_HDR_LEN + 2];
+		bgp_put_header(m, sizeof m, BGP_NOTIFICATION);
+		m[BGP_HDR_LEN] = 6, m[BGP_HDR_LEN + 1] = 5;
+		if (write(fd, m, sizeof m) < 0) {
+			/* nothing to do: we close anyway */
+		}
+		close(fd);
+		log_info("peer %s: incoming connection rejected (%s)",
+		    p->pc->name, state_name(p->c.state));
+		return;
+	}
+	conn_reset(c);
+	c->fd = fd;
+	c->inbound = 1;
+	conn_up(g, p, c);
+	conn_flush(c);
+}
+
+void
+session_init(struct bgpa *g)
+{
+	size_t i;
+
+	g->now = now_ms();
+	g->npeers = g->cfg->npeers;
+	for (i = 0; i < g->npeers; i++) {
+		struct peer *p = &g->peers[i];
+		memset(p, 0, sizeof *p);
+		p->pc = &g->cfg->peers[i];
+		p->idx = (int)i;
+		conn_reset(&p->c);
+		conn_reset(&p->in);
+		p->backoff = 1;
+		p->cursor = UINT32_MAX;
+		p->retry_at = p->pc->passive ? INT64_MAX : g->now;
+	}
+	for (i = 0; i < BGPA_MAX_LISTEN; i++)
+		g->listen_fd[i] = -1;
+	for (i = 0; i < g->cfg->nlisten; i++)
+		if ((g->listen_fd[i] = listen_open(g, i)) == -1) {
+			char b[64];
+			log_fatal_sys(EXIT_TEMP, "unable to listen on %s port %u",
+			    addr_str(&g->cfg->listen[i], b, sizeof b),
+			    g->cfg->listen_port[i]);
+		}
+}
+
+size_t
+session_pollfds(struct bgpa *g, struct pollfd *pfd, size_t max)
+{
+	size_t n = 0, i;
+	struct conn *cs[2];
+	int k;
+
+	for (i = 0; i < g->cfg->nlisten && n < max; i++) {
+		pfd[n].fd = g->listen_fd[i];
+		pfd[n].revents = 0;
+		pfd[n++].events = POLLIN;
+	}
+	for (i = 0; i < g->npeers && n + 2 <= max; i++) {
+		cs[0] = &g->peers[i].c;
+		cs[1] = &g->peers[i].in;
+		for (k = 0; k < 2; k++) {
+			if (cs[k]->fd < 0)
+				continue;
+			pfd[n].fd = cs[k]->fd;
+			pfd[n].events = (short)(cs[k]->state == ST_CONNECT ?
+				POLLOUT :
+				POLLIN | (buf_pending(&cs[k]->out) ? POLLOUT : 0));
+			pfd[n++].revents = 0;
+		}
+	}
+	return n;
+}
+
+static int
+is_listener(const struct bgpa *g, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < g->cfg->nlisten; i++)
+		if (g->listen_fd[i] == fd)
+			return 1;
+	return 0;
+}
+
+static struct conn *
+conn_of_fd(struct bgpa *g, int fd, struct peer **pp)
+{
+	size_t i;
+
+	for (i = 0; i < g->npeers; i++) {
+		*pp = &g->peers[i];
+		if (g->peers[i].c.fd == fd)
+			return &g->peers[i].c;
+		if (g->peers[i].in.fd == fd)
+			return &g->peers[i].in;
+	}
+	return NULL;
+}
+
+void
+session_events(struct bgpa *g, struct pollfd *pfd, size_t n)
+{
+	size_t i;
+	struct peer *p;
+	struct conn *c;
+	int err;
+	socklen_t len;
+	char why[128];
+
+	g->now = now_ms();
+	for (i = 0; i < n; i++) {
+		if (!pfd[i].revents)
+			continue;
+		if (is_listener(g, pfd[i].fd)) {
+			accept_one(g, pfd[i].fd);
+			continue;
+		}
+		if (!(c = conn_of_fd(g, pfd[i].fd, &p)))
+			continue;
+		if (c->state == ST_CONNECT) {
+			err = 0;
+			len = sizeof err;
+			getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+			if (err) {
+				snprintf(why, sizeof why,
+				    "unable to connect: %s", strerror(err));
+				conn_close(g, p, c, 0, 0, NULL, 0, why);
+				continue;
+			}
+			conn_up(g, p, c);
+			if (conn_flush(c) == -1)
+				conn_close(g, p, c, 0, 0, NULL, 0,
+				    "write failed");
+			continue;
+		}
+		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+			conn_read(g, p, c);
+		if (c->fd >= 0 && (pfd[i].revents & POLLOUT) &&
+		    conn_flush(c) == -1) {
+			snprintf(why, sizeof why, "write failed: %s",
+			    strerror(errno));
+			conn_close(g, p, c, 0, 0, NULL, 0, why);
+		}
+	}
+}
+
+static int64_t
+conn_timers(struct bgpa *g, struct peer *p, struct conn *c)
+{
+	int64_t next = INT64_MAX;
+
+	if (c->fd < 0)
+		return next;
+	if (c->hold_deadline && g->now >= c->hold_deadline) {
+		if (c->state == ST_CONNECT)
+			conn_close(g, p, c, 0, 0, NULL, 0, "connect timeout");
+		else
+			conn_close(g, p, c, 4, 0, NULL, 0,
+			    "hold timer expired");
+		return next;
+	}
+	if (c->hold_deadline)
+		next = c->hold_deadline;
+	if ((c->state == ST_OPENCONFIRM || c->state == ST_ESTABLISHED) &&
+	    c->hold) {
+		if (g->now >= c->ka_next) {
+			send_keepalive(g, p, c);
+			if (conn_flush(c) == -1) {
+				conn_close(g, p, c, 0, 0, NULL, 0,
+				    "write failed");
+				return INT64_MAX;
+			}
+		}
+		if (c->ka_next < next)
+			next = c->ka_next;
+	}
+	return next;
+}
+
+int64_t
+session_timers(struct bgpa *g)
+{
+	int64_t next = INT64_MAX, t;
+	size_t i;
+	struct peer *p;
+
+	g->now = now_ms();
+	for (i = 0; i < g->npeers; i++) {
+		p = &g->peers[i];
+		if (p->c.fd < 0 && g->now >= p->retry_at && !g->shutting)
+			peer_connect(g, p);
+		if (p->c.fd < 0 && p->retry_at < next)
+			next = p->retry_at;
+		if ((t = conn_timers(g, p, &p->c)) < next)
+			next = t;
+		if ((t = conn_timers(g, p, &p->in)) < next)
+			next = t;
+	}
+	return next == INT64_MAX ? -1 : next - g->now;
+}
+
+void
+session_output(struct bgpa *g)
+{
+	size_t i;
+	struct peer *p;
+	int round;
+
+	for (i = 0; i < g->npeers; i++) {
+		p = &g->peers[i];
+		if (p->c.fd < 0)
+			continue;
+		/* Fill, write, and refill while the socket takes it all. */
+		for (round = 0; round < 8; round++) {
+			if (p->c.state == ST_ESTABLISHED)
+				update_drain(g, p);
+			if (!buf_pending(&p->c.out))
+				break;
+			if (conn_flush(&p->c) == -1) {
+				char why[128];
+				snprintf(why, sizeof why, "write failed: %s",
+				    strerror(errno));
+				conn_close(g, p, &p->c, 0, 0, NULL, 0, why);
+				break;
+			}
+			if (buf_pending(&p->c.out) || !update_pending(g, p))
+				break;
+		}
+		if (p->in.fd >= 0 && buf_pending(&p->in.out) &&
+		    conn_flush(&p->in) == -1)
+			conn_close(g, p, &p->in, 0, 0, NULL, 0, "write failed");
+	}
+}
+
+int
+session_busy(const struct bgpa *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->npeers; i++)
+		if (update_pending(g, &g->peers[i]) &&
+		    buf_pending(&g->peers[i].c.out) == 0)
+			return 1;
+	return 0;
+}
+
+size_t
+session_unsent(const struct bgpa *g)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < g->npeers; i++) {
+		const struct peer *p = &g->peers[i];
+		if (p->c.state != ST_ESTABLISHED)
+			continue;
+		n += buf_pending(&p->c.out) + (size_t)update_pending(g, p);
+	}
+	return n;
+}
+
+void
+session_close_all(struct bgpa *g, int cease)
+{
+	size_t i;
+	struct peer *p;
+
+	g->now = now_ms();
+	for (i = 0; i < g->npeers; i++) {
+		p = &g->peers[i];
+		if (cease && p->c.state >= ST_OPENSENT)
+			conn_close(g, p, &p->c, 6, 2, NULL, 0,
+			    "administrative shutdown");
+		else
+			conn_close(g, p, &p->c, 0, 0, NULL, 0, "exiting");
+		conn_close(g, p, &p->in, 0, 0, NULL, 0, "exiting");
+		update_stop(g, p);
+	}
+	for (i = 0; i < g->cfg->nlisten; i++) {
+		if (g->listen_fd[i] >= 0)
+			close(g->listen_fd[i]);
+		g->listen_fd[i] = -1;
+	}
+}
+
+void
+session_stats(const struct bgpa *g)
+{
+	size_t i;
+	const struct peer *p;
+
+	for (i = 0; i < g->npeers; i++) {
+		p = &g->peers[i];
+		log_info("peer %s: %s uptime %llds prefixes %llu announced "
+			 "%llu withdrawn msgs in %llu out %llu "
+			 "notifications in %llu out %llu%s%s",
+		    p->pc->name, state_name(p->c.state),
+		    p->c.state == ST_ESTABLISHED ?
+			(long long)((g->now - p->up_since) / 1000) :
+			0LL,
+		    (unsigned long long)p->pfx_announced,
+		    (unsigned long long)p->pfx_withdrawn,
+		    (unsigned long long)p->msgs_in,
+		    (unsigned long long)p->msgs_out,
+		    (unsigned long long)p->notif_in,
+		    (unsigned long long)p->notif_out,
+		    p->last_error[0] ? " last error: " : "", p->last_error);
+	}
+}

@@ -1,0 +1,68 @@
+# tests/bgp-announce/bgp.sh: helpers for the bgp-announce tests, sourced
+# after tests/lib.sh. BIRD runs in the foreground with its own control
+# socket under $T; routes are read back with birdc.
+
+# Each script uses fixed ports, addresses and namespace names: the same
+# script run from two checkouts at once would steal the other's sessions,
+# so it waits for the other to finish instead.
+exec 9> "/tmp/dnstap-bgp-bgpa-$(basename "$0").lock"
+if ! flock -w 300 9; then
+	fail "$(basename "$0"): another run holds its lock"
+	exit 1
+fi
+
+# bird_start NAME: runs bird on $T/NAME.conf, waits for its control socket.
+bird_start() {
+	spawn "$1" bird -f -c "$T/$1.conf" -s "$T/$1.ctl" -P "$T/$1.birdpid"
+	if ! wait_until 10 birdc -s "$T/$1.ctl" show status; then
+		fail "bird $1 did not start: $(tail -5 "$T/$1.log")"
+		exit 1
+	fi
+}
+
+# birdc_ NAME ARGS...
+birdc_() {
+	_b=$1
+	shift
+	birdc -s "$T/$_b.ctl" "$@"
+}
+
+# bird_established NAME PROTOCOL
+bird_established() {
+	birdc_ "$1" show protocols "$2" | grep -q Established
+}
+
+# bird_route NAME TABLE PREFIX: the route's block from "show route all".
+bird_route() {
+	birdc_ "$1" show route all table "$2" "$3" | awk -v p="$3" '
+		$1 == p { on = 1; print; next }
+		/^[^ \t]/ { on = 0 }
+		on { sub(/^[ \t]+/, ""); print }'
+}
+
+# bird_count NAME TABLE: number of routes in the table.
+bird_count() {
+	birdc_ "$1" show route count table "$2" | awk '/routes/ { print $1 }'
+}
+
+# route_has NAME TABLE PREFIX TEXT: the route's block contains TEXT.
+route_has() {
+	bird_route "$1" "$2" "$3" | grep -qF -- "$4"
+}
+
+# route_gone NAME TABLE PREFIX
+route_gone() {
+	! birdc_ "$1" show route table "$2" "$3" | grep -q "^$3 "
+}
+
+# announce_start NAME [ARGS...]: runs bgp-announce with stdin from a fifo
+# kept open on fd 3 (closing fd 3 is end of input).
+announce_start() {
+	_a=$1
+	shift
+	rm -f "$T/$_a.in"
+	mkfifo "$T/$_a.in"
+	spawn "$_a" sh -c 'f=$1; shift; exec "$0" "$@" < "$f"' \
+	    "$BIN/bgp-announce" "$T/$_a.in" "$@"
+	exec 3> "$T/$_a.in"
+}

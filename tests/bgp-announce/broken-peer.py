@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""broken-peer.py MODE PORT LOG [LISTEN-PORT]: a misbehaving BGP peer for
+bgp-announce's tests. Listens on 127.0.14.1:PORT (127.0.14.3 for collide),
+accepts connections in a loop and misbehaves as MODE says; logs what
+bgp-announce sends ("conn N", "open as N", "keepalive", "update",
+"notification C/S") one line each to LOG."""
+import socket
+import struct
+import sys
+import time
+
+MODE, PORT, LOG = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+# the collision peer has an address of its own: bgp-announce tells
+# incoming connections apart by address
+ADDR = "127.0.14.3" if MODE == "collide" else "127.0.14.1"
+MARKER = b"\xff" * 16
+log = open(LOG, "a", buffering=1)
+
+
+def msg(t, body):
+    return MARKER + struct.pack(">HB", 19 + len(body), t) + body
+
+
+def open_msg(asn=65000, version=4, caps=None, hold=90):
+    if caps is None:
+        caps = bytes([1, 4, 0, 1, 0, 1, 65, 4]) + struct.pack(">I", asn)
+    params = bytes([2, len(caps)]) + caps
+    body = struct.pack(">BHHI", version, asn, hold, 0x0A090909)
+    return msg(1, body + bytes([len(params)]) + params)
+
+
+def log_paths(body):
+    """Logs an UPDATE's AS_PATH and AS4_PATH as the peer sees them."""
+    wl = struct.unpack(">H", body[:2])[0]
+    al = struct.unpack(">H", body[2 + wl:4 + wl])[0]
+    a, end = 4 + wl, 4 + wl + al
+    while a < end:
+        flags, typ = body[a], body[a + 1]
+        if flags & 0x10:
+            ln, h = struct.unpack(">H", body[a + 2:a + 4])[0], 4
+        else:
+            ln, h = body[a + 2], 3
+        v = body[a + h:a + h + ln]
+        if typ == 2 and ln >= 2:
+            log.write("as_path %s\n" % " ".join(str(x) for x in struct.unpack(">%dH" % v[1], v[2:2 + 2 * v[1]])))
+        if typ == 17 and ln >= 2:
+            log.write("as4_path %s\n" % " ".join(str(x) for x in struct.unpack(">%dI" % v[1], v[2:2 + 4 * v[1]])))
+        a += h + ln
+
+
+def read_msgs(s, buf, want=None, timeout=5.0):
+    """Reads messages, logging them; returns when one of type want came."""
+    s.settimeout(timeout)
+    while True:
+        while len(buf) >= 19:
+            n = struct.unpack(">H", buf[16:18])[0]
+            if n < 19 or len(buf) < n:
+                break
+            t, body = buf[18], buf[19:n]
+            del buf[:n]
+            name = {1: "open", 2: "update", 3: "notification", 4: "keepalive"}.get(t, "type%d" % t)
+            if t == 3:
+                log.write("notification %d/%d\n" % (body[0], body[1]))
+            elif t == 1:
+                log.write("open as %d\n" % struct.unpack(">H", body[1:3]))
+            elif t == 2 and MODE == "as2" and len(body) > 4:
+                log_paths(body)
+            else:
+                log.write(name + "\n")
+            if want is None or t in want:
+                return t
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            return None
+        if not d:
+            log.write("closed\n")
+            return None
+        buf += d
+
+
+def serve(s):
+    buf = bytearray()
+    if read_msgs(s, buf, (1,)) != 1:
+        return
+    if MODE == "garbage":
+        s.sendall(b"\x00" * 16 + b"\x00\x13\x04")
+    elif MODE == "badlen":
+        s.sendall(MARKER + b"\x00\x05\x01")
+    elif MODE == "badtype":
+        s.sendall(MARKER + b"\x00\x13\x09")
+    elif MODE == "badas":
+        s.sendall(open_msg(asn=65099))
+    elif MODE == "badversion":
+        s.sendall(open_msg(version=3))
+    elif MODE == "truncated":
+        s.sendall(open_msg()[:10])
+        time.sleep(0.2)
+        return
+    elif MODE == "unknowncaps":
+        caps = bytes([200, 3, 1, 2, 3, 1, 4, 0, 1, 0, 1, 65, 4, 0, 0, 0xFD, 0xE8, 99, 0])
+        s.sendall(open_msg(caps=caps) + msg(4, b""))
+        if read_msgs(s, buf, (4,)) != 4:
+            return
+        log.write("established\n")
+        # an UPDATE whose withdrawn-routes length runs past its end
+        s.sendall(msg(2, struct.pack(">H", 100) + b"\x00\x00"))
+    elif MODE == "as2":
+        # an old speaker: no 4-octet AS capability
+        s.sendall(open_msg(caps=bytes([1, 4, 0, 1, 0, 1])) + msg(4, b""))
+    elif MODE == "flood":
+        # a peer that sends its whole table: 100,000 IPv4 prefixes
+        s.sendall(open_msg() + msg(4, b""))
+        if read_msgs(s, buf, (4,)) != 4:
+            return
+        attrs = bytes([0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 127, 0, 14, 1,
+                       0x40, 5, 4, 0, 0, 0, 100])
+        out = bytearray()
+        for k in range(0, 100000, 800):
+            nlri = b"".join(bytes([32, 172, 16 + (i >> 16), (i >> 8) & 255, i & 255])
+                            for i in range(k, min(k + 800, 100000)))
+            out += msg(2, struct.pack(">HH", 0, len(attrs)) + attrs + nlri)
+        s.sendall(bytes(out) + msg(2, b"\0\0\0\0"))
+        log.write("flooded\n")
+    elif MODE == "silent":
+        # hold time 3 s, then nothing: bgp-announce sends a keepalive a
+        # second and gives up after 3 s with "hold timer expired"
+        s.sendall(open_msg(hold=3) + msg(4, b""))
+        read_msgs(s, buf, (3,), timeout=15)
+        return
+    elif MODE == "collide":
+        # connect back to bgp-announce's LISTEN port as well: two
+        # connections, both past OpenSent, our router id is the lower
+        t = socket.create_connection(("127.0.14.2", int(sys.argv[4])),
+                                     source_address=(ADDR, 0))
+        t.sendall(open_msg())
+        read_msgs(t, bytearray(), (3,))
+        t.close()
+        s.sendall(open_msg() + msg(4, b""))
+        if read_msgs(s, buf, (4,)) != 4:
+            return
+        log.write("established\n")
+    elif MODE == "noread":
+        s.sendall(open_msg() + msg(4, b""))
+        if read_msgs(s, buf, (4,)) != 4:
+            return
+        log.write("established\n")
+        while True:  # keeps the session alive, never reads again
+            time.sleep(1)
+            s.sendall(msg(4, b""))
+    read_msgs(s, buf, (3,))
+
+
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if MODE == "noread":  # a small window, inherited by the connection
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+ls.bind((ADDR, PORT))
+ls.listen(4)
+n = 0
+while True:
+    c, _ = ls.accept()
+    n += 1
+    log.write("conn %d\n" % n)
+    try:
+        serve(c)
+    except OSError as e:
+        log.write("error %s\n" % e)
+    c.close()

@@ -1,0 +1,197 @@
+/*
+ * update_test: bgp-announce's table (rib.c) and UPDATE packing (update.c)
+ * without sockets: every message drained from a peer's output is framed
+ * and parsed back with msg.c, and the prefixes counted.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../bgp-announce/bgpa.h"
+#include "../unit/t.h"
+
+static struct config cfg;
+static struct bgpa g;
+
+static void
+key(uint32_t i, int *fam, uint8_t a[16])
+{
+	memset(a, 0, 16);
+	*fam = i % 3 == 0 ? FAM6 : FAM4;
+	if (*fam == FAM4) {
+		a[0] = 10;
+		a[1] = (uint8_t)(i >> 16), a[2] = (uint8_t)(i >> 8),
+		a[3] = (uint8_t)i;
+	} else {
+		a[0] = 0x20, a[1] = 0x01, a[2] = 0x0d, a[3] = 0xb8;
+		a[12] = (uint8_t)(i >> 24), a[13] = (uint8_t)(i >> 16),
+		a[14] = (uint8_t)(i >> 8), a[15] = (uint8_t)i;
+	}
+}
+
+static void
+test_rib(void)
+{
+	struct rib r;
+	uint8_t a[16];
+	uint32_t i, n = 200000, bad = 0, idx;
+	int fam;
+
+	rib_init(&r);
+	for (i = 0; i < n; i++) {
+		key(i, &fam, a);
+		idx = rib_get(&r, fam, a, fam == FAM4 ? 32 : 128);
+		r.e[idx].present = 1;
+	}
+	T_CHECK(r.nused == n, "rib: %u entries", n);
+	/* free every other one, in an order that exercises backward shift */
+	for (i = 0; i < n; i += 2) {
+		key(i, &fam, a);
+		idx = rib_find(&r, fam, a, fam == FAM4 ? 32 : 128);
+		r.e[idx].present = 0;
+		rib_maybe_free(&r, idx);
+	}
+	for (i = 0; i < n; i++) {
+		key(i, &fam, a);
+		idx = rib_find(&r, fam, a, fam == FAM4 ? 32 : 128);
+		if ((i % 2 == 0) != (idx == UINT32_MAX))
+			bad++;
+	}
+	T_CHECK(bad == 0, "rib: lookups after deleting half (%u wrong)", bad);
+	for (i = 0; i < n; i += 2) {
+		key(i, &fam, a);
+		rib_get(&r, fam, a, fam == FAM4 ? 32 : 128);
+	}
+	T_CHECK(r.nused == n && r.n == n, "rib: freed slots reused");
+	idx = rib_find(&r, FAM4, (const uint8_t *)"\x0a\x00\x00\x01", 24);
+	T_CHECK(idx == UINT32_MAX, "rib: prefix length is part of the key");
+	rib_destroy(&r);
+}
+
+struct counts {
+	unsigned msgs, announce, withdraw, eor, bad, too_long;
+};
+
+static void
+drain(struct peer *p, struct counts *c)
+{
+	struct bgp_err e;
+	unsigned na, nw;
+	int len, eor;
+
+	memset(c, 0, sizeof *c);
+	do {
+		update_drain(&g, p);
+		while ((len = bgp_frame(p->c.out.p + p->c.out.off,
+			    buf_pending(&p->c.out), &e)) > 0) {
+			const uint8_t *m = p->c.out.p + p->c.out.off;
+			c->msgs++;
+			if (m[18] != BGP_UPDATE ||
+			    bgp_parse_update(m + 19, (size_t)len - 19, &na, &nw,
+				&eor, &e) == -1)
+				c->bad++;
+			else {
+				c->announce += na;
+				c->withdraw += nw;
+				c->eor += (unsigned)eor;
+			}
+			buf_consume(&p->c.out, (size_t)len);
+		}
+		if (len == -1 || buf_pending(&p->c.out)) {
+			c->too_long++;
+			return;
+		}
+	} while (update_pending(&g, p));
+}
+
+static void
+set(uint32_t i, int present, uint16_t tag)
+{
+	uint8_t a[16];
+	int fam;
+	uint32_t idx;
+
+	key(i, &fam, a);
+	idx = rib_get(&g.rib, fam, a, fam == FAM4 ? 32 : 128);
+	if (g.rib.e[idx].present == present && g.rib.e[idx].tag == tag)
+		return;
+	g.rib.e[idx].present = (uint8_t)present;
+	g.rib.e[idx].tag = tag;
+	update_changed(&g, idx);
+	rib_maybe_free(&g.rib, idx);
+}
+
+static void
+test_update(void)
+{
+	struct peer *p = &g.peers[0];
+	struct counts c;
+	uint32_t i, n = 30000;
+
+	cfg.ntags = 2;
+	snprintf(cfg.tags[1].name, sizeof cfg.tags[1].name, "video");
+	cfg.tags[1].ncomm = BGPA_MAX_COMMS; /* big attributes still fit */
+	cfg.tags[1].nlcomm = BGPA_MAX_LCOMMS;
+	cfg.npeers = 1;
+	cfg.peers[0].peer_as = 65001;
+	cfg.peers[0].local_as = 4200000001u;
+	cfg.peers[0].router_id = 0x7f000001;
+	g.cfg = &cfg;
+	g.npeers = 1;
+	rib_init(&g.rib);
+	p->pc = &cfg.peers[0];
+	p->c.state = ST_ESTABLISHED;
+	p->fam[FAM4] = p->fam[FAM6] = 1;
+	p->as4 = 0; /* AS_TRANS and AS4_PATH */
+
+	/* half the table before the session, half after */
+	for (i = 0; i < n / 2; i++)
+		set(i, 1, (uint16_t)(i % 2));
+	T_CHECK(update_start(&g, p) == 0, "update: start");
+	for (; i < n; i++)
+		set(i, 1, (uint16_t)(i % 2));
+	drain(p, &c);
+	T_CHECK(c.bad == 0 && c.too_long == 0, "update: %u messages parse",
+	    c.msgs);
+	T_CHECK(c.announce == n, "update: %u of %u announced", c.announce, n);
+	T_CHECK(c.eor == 0, "update: no End-of-RIB before the input's eor");
+	T_CHECK(c.msgs < n / 100, "update: packed (%u messages)", c.msgs);
+
+	g.eor_seen = 1;
+	drain(p, &c);
+	T_CHECK(c.eor == 2 && c.announce == 0, "update: End-of-RIB per family");
+
+	/* withdraw a third, cancel pairs, change some tags */
+	for (i = 0; i < n; i += 3)
+		set(i, 0, 0);
+	for (i = n; i < n + 500; i++) {
+		set(i, 1, 0);
+		set(i, 0, 0);
+	}
+	for (i = 1; i < 1001; i += 3)
+		set(i, 1, 1 - (i % 2));
+	drain(p, &c);
+	T_CHECK(c.bad == 0, "update: withdrawals parse");
+	T_CHECK(c.withdraw == n / 3, "update: %u withdrawn, want %u",
+	    c.withdraw, n / 3);
+	T_CHECK(c.announce == 334, "update: changed tags re-announced (%u)",
+	    c.announce);
+
+	/* session down and up again: the whole table once more */
+	update_stop(&g, p);
+	T_CHECK(update_start(&g, p) == 0, "update: restart");
+	drain(p, &c);
+	T_CHECK(c.announce == n - n / 3 && c.eor == 2,
+	    "update: full table again (%u) and End-of-RIB", c.announce);
+	update_stop(&g, p);
+	T_CHECK(g.rib.nused == n - n / 3, "update: withdrawn entries freed");
+	buf_free(&p->c.out);
+	rib_destroy(&g.rib);
+}
+
+int
+main(void)
+{
+	test_rib();
+	test_update();
+	T_DONE();
+}
