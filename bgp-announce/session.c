@@ -629,11 +629,23 @@ accept_one(struct bgpa *g, int lfd)
 	if (fd == -1)
 		return;
 	addr_of(&a, &ss);
-	for (i = 0; i < g->npeers; i++)
-		if (g->peers[i].pc->addr.family == a.family &&
-		    !memcmp(g->peers[i].pc->addr.a, a.a,
-			a.family == AF_INET ? 4 : 16))
-			p = &g->peers[i];
+	/*
+	 * Peers are told apart by address; of several at one address (on
+	 * different ports) the first that can take a connection gets it.
+	 */
+	for (i = 0; i < g->npeers; i++) {
+		struct peer *q = &g->peers[i];
+		if (q->pc->addr.family != a.family ||
+		    memcmp(q->pc->addr.a, a.a, a.family == AF_INET ? 4 : 16))
+			continue;
+		if (!p)
+			p = q;
+		if (q->c.fd < 0 || q->c.state == ST_CONNECT ||
+		    (q->in.fd < 0 && q->c.state != ST_ESTABLISHED)) {
+			p = q;
+			break;
+		}
+	}
 	if (!p || g->shutting) {
 		log_warn("connection from %s: not a peer, closed",
 		    addr_str(&a, b, sizeof b));

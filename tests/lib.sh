@@ -18,6 +18,8 @@ _failed=0
 
 pass() { echo "pass: $*"; }
 fail() { echo "fail: $*"; _failed=$((_failed + 1)); }
+# skip NAME: why: counted apart, never as a pass.
+skip() { echo "skip: $*"; }
 
 # check NAME CMD...: passes when CMD exits 0.
 check() {

@@ -2,6 +2,15 @@
 # after tests/lib.sh. BIRD runs in the foreground with its own control
 # socket under $T; routes are read back with birdc.
 
+# Each script uses fixed ports, addresses and namespace names: the same
+# script run from two checkouts at once would steal the other's sessions,
+# so it waits for the other to finish instead.
+exec 9> "/tmp/dnstap-bgp-bgpa-$(basename "$0").lock"
+if ! flock -w 300 9; then
+	fail "$(basename "$0"): another run holds its lock"
+	exit 1
+fi
+
 # bird_start NAME: runs bird on $T/NAME.conf, waits for its control socket.
 bird_start() {
 	spawn "$1" bird -f -c "$T/$1.conf" -s "$T/$1.ctl" -P "$T/$1.birdpid"

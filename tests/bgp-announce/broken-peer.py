@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""broken-peer.py MODE PORT LOG [LISTEN-PORT]: a misbehaving BGP peer for bgp-announce's
-tests. Listens on 127.0.14.1:PORT, accepts connections in a loop and
-misbehaves as MODE says; logs what bgp-announce sends ("conn N",
-"open", "keepalive", "update", "notification C/S") one line each to LOG."""
+"""broken-peer.py MODE PORT LOG [LISTEN-PORT]: a misbehaving BGP peer for
+bgp-announce's tests. Listens on 127.0.14.1:PORT (127.0.14.3 for collide),
+accepts connections in a loop and misbehaves as MODE says; logs what
+bgp-announce sends ("conn N", "open as N", "keepalive", "update",
+"notification C/S") one line each to LOG."""
 import socket
 import struct
 import sys
 import time
 
 MODE, PORT, LOG = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+# the collision peer has an address of its own: bgp-announce tells
+# incoming connections apart by address
+ADDR = "127.0.14.3" if MODE == "collide" else "127.0.14.1"
 MARKER = b"\xff" * 16
 log = open(LOG, "a", buffering=1)
 
@@ -104,6 +108,20 @@ def serve(s):
     elif MODE == "as2":
         # an old speaker: no 4-octet AS capability
         s.sendall(open_msg(caps=bytes([1, 4, 0, 1, 0, 1])) + msg(4, b""))
+    elif MODE == "flood":
+        # a peer that sends its whole table: 100,000 IPv4 prefixes
+        s.sendall(open_msg() + msg(4, b""))
+        if read_msgs(s, buf, (4,)) != 4:
+            return
+        attrs = bytes([0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, 127, 0, 14, 1,
+                       0x40, 5, 4, 0, 0, 0, 100])
+        out = bytearray()
+        for k in range(0, 100000, 800):
+            nlri = b"".join(bytes([32, 172, 16 + (i >> 16), (i >> 8) & 255, i & 255])
+                            for i in range(k, min(k + 800, 100000)))
+            out += msg(2, struct.pack(">HH", 0, len(attrs)) + attrs + nlri)
+        s.sendall(bytes(out) + msg(2, b"\0\0\0\0"))
+        log.write("flooded\n")
     elif MODE == "silent":
         # hold time 3 s, then nothing: bgp-announce sends a keepalive a
         # second and gives up after 3 s with "hold timer expired"
@@ -114,7 +132,7 @@ def serve(s):
         # connect back to bgp-announce's LISTEN port as well: two
         # connections, both past OpenSent, our router id is the lower
         t = socket.create_connection(("127.0.14.2", int(sys.argv[4])),
-                                     source_address=("127.0.14.1", 0))
+                                     source_address=(ADDR, 0))
         t.sendall(open_msg())
         read_msgs(t, bytearray(), (3,))
         t.close()
@@ -137,7 +155,7 @@ ls = socket.socket()
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 if MODE == "noread":  # a small window, inherited by the connection
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-ls.bind(("127.0.14.1", PORT))
+ls.bind((ADDR, PORT))
 ls.listen(4)
 n = 0
 while True:
