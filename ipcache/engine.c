@@ -622,12 +622,71 @@ pick_name(const struct ic *ic, const struct rec *r, size_t *n)
 	return r->name;
 }
 
+/* Has name as many entries as the per-name limit allows? */
+static int
+name_full(const struct ic *ic, const char *name, size_t n)
+{
+	uint32_t o;
+
+	return ic->max_per_name &&
+	    (o = (uint32_t)ic->nset[name_slot(ic, name, n, NULL)]) &&
+	    name_refs(ic, o) >= ic->max_per_name;
+}
+
+/* Is name (n bytes) the QNAME or one of the CHAIN of r? */
+static int
+in_answer(const struct rec *r, const char *name, size_t n)
+{
+	const char *p, *end, *c;
+
+	if (r->name_len == n && memcmp(r->name, name, n) == 0)
+		return 1;
+	for (p = r->chain, end = r->chain + r->chain_len; p < end; p = c + 1) {
+		if (!(c = memchr(p, ',', (size_t)(end - p))))
+			c = end;
+		if ((size_t)(c - p) == n && memcmp(p, name, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * An answer refreshed entry idx under names that do not include the one it
+ * is kept under: it takes the answer's listed name, so that it is withdrawn
+ * when the last name that confirmed it leaves the list, not the first one.
+ * Addresses shared by several listed names move between them; that costs a
+ * store write per move at most once a batch. Kept as it is when the answer
+ * has no listed name or the new name is at its per-name limit.
+ */
+static void
+rename_entry(struct ic *ic, uint32_t idx, const struct rec *r)
+{
+	struct dlist_match m;
+	const char *cur, *name;
+	size_t clen, nlen;
+	uint32_t nm;
+
+	cur = name_str(ic, ic->e[idx].name, &clen);
+	if (!ic->dl || in_answer(r, cur, clen))
+		return;
+	name = pick_name(ic, r, &nlen);
+	if (!listed(ic, name, nlen, &m))
+		return;
+	if (name_full(ic, name, nlen))
+		return;
+	if (!(nm = name_ref(ic, name, nlen)))
+		return; /* out of memory: keeping the old name is still correct */
+	name_unref(ic, ic->e[idx].name);
+	ic->e[idx].name = nm;
+	mark_dirty(ic, idx);
+}
+
 static int
 add(struct ic *ic, const struct rec *r, const char *name, size_t nlen,
     unsigned tag, uint8_t origin, int64_t last, int64_t expires)
 {
 	char as[64];
-	uint32_t i, o;
+	uint32_t i;
 
 	if (ic_denied(ic, &r->addr)) {
 		ic->cnt.filtered++;
@@ -645,8 +704,7 @@ add(struct ic *ic, const struct rec *r, const char *name, size_t nlen,
 		    ic->max_total, as, (int)nlen, name);
 		return 0;
 	}
-	if (ic->max_per_name && (o = (uint32_t)ic->nset[name_slot(ic, name, nlen, NULL)]) &&
-	    name_refs(ic, o) >= ic->max_per_name) {
+	if (name_full(ic, name, nlen)) {
 		ic->cnt.limited++;
 		rec_addr_format(as, sizeof as, &r->addr, 0);
 		log_warn_limited(&ic->rl_limit,
@@ -713,6 +771,7 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 		exp = last + life;
 		if ((i = find(ic, &r.addr, (unsigned)tag))) {
 			refresh(ic, i, last, exp, STORE_LOCAL);
+			rename_entry(ic, i, &r);
 			return 0;
 		}
 		name = pick_name(ic, &r, &nlen);
