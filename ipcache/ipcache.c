@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -48,6 +49,10 @@ static const char *default_deny[] = {
 static struct ic ic;
 static struct store *store;
 static const char *store_dir;
+static const char *list_path, *mfile;
+static struct dlist *dl;
+static int sfd = -1;
+static int out_pipe; /* stdout is a pipe or socket: write in PIPE_BUF pieces */
 
 static struct metric metrics[] = {
 	{ "entries", NULL, METRIC_GAUGE, "Entries in the cache.",
@@ -295,7 +300,7 @@ write_metrics(const char *path)
 }
 
 static void
-finish(const char *mfile, int code)
+finish(int code)
 {
 	flush_store();
 	if (ic.ndirty || ic.ndels)
@@ -305,11 +310,57 @@ finish(const char *mfile, int code)
 	exit(code);
 }
 
+static void handle_signals(struct lw *out, int blocked);
+
+/*
+ * Writes what is buffered for stdout. While the next stage does not read,
+ * the store batches go on every FLUSH_MS (what was read is persisted even
+ * though it cannot be passed on) and TERM/INT still end ipcache: a restarted
+ * next stage gets the whole set from the replay. On a pipe a write of at
+ * most PIPE_BUF bytes after POLLOUT never blocks (records are shorter).
+ */
 static void
-out_check(struct lw *out, const char *mfile)
+out_check(struct lw *out)
 {
-	if (!ic.out_err && lw_flush(out) == -1)
-		ic.out_err = errno;
+	struct pollfd p[2];
+	size_t off = 0, chunk;
+	ssize_t n;
+	int r;
+
+	while (!ic.out_err && off < out->len) {
+		p[0] = (struct pollfd){ out->fd, POLLOUT, 0 };
+		p[1] = (struct pollfd){ sfd, POLLIN, 0 };
+		if ((r = poll(p, sfd == -1 ? 1 : 2, FLUSH_MS)) == -1) {
+			if (errno != EINTR)
+				ic.out_err = errno;
+			continue;
+		}
+		if (r == 0) {
+			flush_store();
+			continue;
+		}
+		if (sfd != -1 && p[1].revents) {
+			/* TERM ends here: drop what was not written. */
+			out->len -= off;
+			memmove(out->buf, out->buf + off, out->len);
+			off = 0;
+			handle_signals(out, 1);
+			continue;
+		}
+		chunk = out->len - off;
+		/* Whole lines: a reader never gets half of one from us. */
+		if (out_pipe && chunk > PIPE_BUF)
+			chunk = (size_t)((char *)memrchr(out->buf + off, '\n',
+					     PIPE_BUF) + 1 - (out->buf + off));
+		if ((n = write(out->fd, out->buf + off, chunk)) == -1) {
+			if (errno != EINTR && errno != EAGAIN)
+				ic.out_err = errno;
+			continue;
+		}
+		off += (size_t)n;
+	}
+	out->len -= off;
+	memmove(out->buf, out->buf + off, out->len);
 	if (ic.out_err) {
 		flush_store();
 		write_metrics(mfile);
@@ -322,16 +373,16 @@ static struct dlist *
 open_list(const char *path, int fatal)
 {
 	char err[256];
-	struct dlist *dl = dlist_open(path, err, sizeof err);
+	struct dlist *l = dlist_open(path, err, sizeof err);
 
-	if (!dl) {
+	if (!l) {
 		if (fatal)
 			log_fatal(errno == ENOENT ? EXIT_TEMP : EXIT_PERM,
 			    "unable to open %s: %s", path, err);
 		log_warn("unable to open %s: %s (keeping the old list)", path,
 		    err);
 	}
-	return dl;
+	return l;
 }
 
 /* Reads what is buffered on one input into the cache. */
@@ -354,12 +405,53 @@ drain(struct lr *r, int peer)
 	}
 }
 
+/*
+ * The signals' events. blocked: called from out_check while stdout does
+ * not drain: TERM/INT end without writing the rest.
+ */
+static void
+handle_signals(struct lw *out, int blocked)
+{
+	struct dlist *ndl;
+	int sig;
+
+	while ((sig = sig_next(sfd)) > 0) {
+		switch (sig) {
+		case SIGTERM:
+		case SIGINT:
+			if (blocked && out->len)
+				log_warn("standard output blocked: %zu bytes "
+					 "not written",
+				    out->len);
+			else
+				out_check(out);
+			finish(0);
+			break;
+		case SIGHUP:
+			own_addresses();
+			if (list_path && *list_path &&
+			    (ndl = open_list(list_path, 0))) {
+				ic_relist(&ic, ndl, 1);
+				dlist_close(&dl);
+				dl = ndl;
+			}
+			break;
+		case SIGUSR1:
+			metrics_log(metrics, NMETRICS);
+			break;
+		case SIGUSR2:
+			ic_replay(&ic);
+			break;
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, 0 };
-	const char *list_path, *peer_path, *mfile, *v, *ttl = NULL;
-	struct dlist *dl = NULL, *ndl;
+	const char *peer_path, *v, *ttl = NULL;
+	struct dlist *ndl;
 	struct lr in, pin;
 	struct lw out;
 	struct pollfd pfd[3];
@@ -367,7 +459,7 @@ main(int argc, char **argv)
 	int64_t now, next_flush, next_tick, next_metrics;
 	long long floor_s = 0, ceil_s = 0;
 	unsigned ticks = 0;
-	int c, listmode = 0, sfd, pfdn, sig, timeout;
+	int c, listmode = 0, pfdn, timeout;
 	size_t i;
 	ssize_t n;
 	char err[512];
@@ -468,6 +560,7 @@ main(int argc, char **argv)
 	own_addresses();
 	if ((sfd = sig_open(sigs)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
+	out_pipe = fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	if (lr_init(&in, 0, REC_LINE_MAX) == -1 ||
 	    lr_init(&pin, -1, REC_LINE_MAX) == -1 ||
 	    lw_init(&out, 1, 65536) == -1)
@@ -502,7 +595,7 @@ main(int argc, char **argv)
 	next_tick = now + TICK_MS;
 	next_metrics = now;
 	for (;;) {
-		out_check(&out, mfile);
+		out_check(&out);
 		now = mono_ms();
 		if (now >= next_flush) {
 			flush_store();
@@ -527,7 +620,7 @@ main(int argc, char **argv)
 			write_metrics(mfile);
 			next_metrics = now + METRICS_MS;
 		}
-		out_check(&out, mfile);
+		out_check(&out);
 		pfd[0] = (struct pollfd){ sfd, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ in.fd, POLLIN, 0 };
 		pfdn = 2;
@@ -541,40 +634,16 @@ main(int argc, char **argv)
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
 		if (!ic.record_clock)
 			ic.now_us = wall_us();
-		if (pfd[0].revents) {
-			while ((sig = sig_next(sfd)) > 0) {
-				switch (sig) {
-				case SIGTERM:
-				case SIGINT:
-					out_check(&out, mfile);
-					finish(mfile, 0);
-					break;
-				case SIGHUP:
-					own_addresses();
-					if (list_path && *list_path &&
-					    (ndl = open_list(list_path, 0))) {
-						ic_relist(&ic, ndl, 1);
-						dlist_close(&dl);
-						dl = ndl;
-					}
-					break;
-				case SIGUSR1:
-					metrics_log(metrics, NMETRICS);
-					break;
-				case SIGUSR2:
-					ic_replay(&ic);
-					break;
-				}
-			}
-		}
+		if (pfd[0].revents)
+			handle_signals(&out, 0);
 		if (pfd[1].revents) {
 			n = lr_fill(&in);
 			if (n == -1 && errno != EAGAIN)
 				log_fatal_sys(EXIT_TEMP, "unable to read stdin");
 			drain(&in, 0);
 			if (n == 0) {
-				out_check(&out, mfile);
-				finish(mfile, 0);
+				out_check(&out);
+				finish(0);
 			}
 		}
 		if (pfdn == 3 && pfd[2].revents) {
