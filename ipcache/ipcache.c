@@ -127,16 +127,21 @@ number(const char *s, long long min, long long max, const char *what)
 	return v;
 }
 
-/* "P1 P2,P3": adds each prefix to l. */
+/*
+ * "P1 P2,P3": adds each prefix to l. A bare address is its /32 or /128
+ * (a router's own address, as an operator writes it).
+ */
 static void
 prefix_list(struct prefixes *l, const char *s)
 {
 	struct rec_addr a;
 	size_t n;
+	int bare;
 
 	while (*s) {
 		n = strcspn(s, " ,\t\n");
-		if (n && (rec_addr_parse(&a, s, n, 1) == -1 ||
+		bare = !memchr(s, '/', n);
+		if (n && (rec_addr_parse(&a, s, n, !bare) == -1 ||
 			     prefixes_add(l, &a) == -1)) {
 			log_warn("bad prefix: %.*s", (int)n, s);
 			usage();
