@@ -820,6 +820,12 @@ ic_expire(struct ic *ic)
 			remove_entry(ic, idx, 1);
 			continue;
 		}
+		/*
+		 * Seconds are 32-bit (to 2106): past that, with the record
+		 * clock of a test, keys saturate and would not move.
+		 */
+		if (ic->heap[0].key_s == UINT32_MAX)
+			break;
 		/* Refreshed since it was keyed: move it to its real second. */
 		ic->heap[0].key_s = exp_s(e->expires_us);
 		sift_down(ic, 0);
