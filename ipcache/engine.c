@@ -753,8 +753,16 @@ ic_expire(struct ic *ic)
 {
 	struct ent *e;
 	uint32_t idx;
+	/*
+	 * Heap keys are 32-bit seconds (exp_s saturates in 2106). Past that a
+	 * re-keyed entry would come back to the top for ever: look no further
+	 * than the keys can say.
+	 */
+	int64_t horizon = ic->now_us;
 
-	while (ic->hn && (int64_t)ic->heap[0].key_s * 1000000 <= ic->now_us) {
+	if (horizon >= (int64_t)UINT32_MAX * 1000000)
+		horizon = ((int64_t)UINT32_MAX - 1) * 1000000;
+	while (ic->hn && (int64_t)ic->heap[0].key_s * 1000000 <= horizon) {
 		idx = ic->heap[0].idx;
 		e = &ic->e[idx];
 		if (e->expires_us <= ic->now_us) {
