@@ -54,6 +54,18 @@ struct dlist_match {
  */
 struct dlist *dlist_open(const char *path, char *err, size_t errlen);
 void dlist_close(struct dlist **dl);
+/*
+ * Keeps lookups in a list whose file is larger than max bytes from making
+ * its pages resident in this process: only the first 2048 bytes and the
+ * Bloom filter are then read through the mapping; hash slots and records
+ * are read with pread (from the page cache, like the mapping's pages), and
+ * the last 16384 keys looked up are remembered in 1.8 MB of the heap so a
+ * hot set costs no system call. -1 (ENOMEM) when that cannot be allocated.
+ * Afterwards a match's tag stays valid only until the next lookup in dl,
+ * and dl must not be used by two threads at once. Smaller files are left
+ * as they are: read through the mapping, every page may become resident.
+ */
+int dlist_limit(struct dlist *dl, uint64_t max);
 /* The entry count from the header. */
 uint64_t dlist_count(const struct dlist *dl);
 
