@@ -4,7 +4,9 @@
  *
  * Reads answer records on stdin, writes the matching ones on stdout with
  * TAG set, drops the rest (-v: the other way round). The list is a cdb
- * mapped read-only, so memory does not grow with it; it is reopened on
+ * mapped read-only, so memory does not grow with it (and one over -m MB is
+ * read with pread past its filter, so its pages do not count in our RSS
+ * either: dlist_limit); it is reopened on
  * SIGHUP and when the file is replaced (checked once a second), between
  * two batches of records, so each record is matched against one version.
  * A new file that does not open as a list is refused and the old one stays.

@@ -25,7 +25,9 @@
  * the end of the file (cut short, or written over in place), is not a
  * domain list. Matching walks from the full name up, label by label, and
  * the first key found decides: the most specific entry wins. Nothing is
- * loaded into the heap: memory does not grow with the list.
+ * loaded into the heap: memory does not grow with the list. The pages of
+ * the mapping that lookups read do count in the process's RSS; with
+ * dlist_limit only the header and the filter are read through it.
  */
 #ifndef DLIST_H
 #define DLIST_H
