@@ -254,7 +254,8 @@ dlist_close(struct dlist **dlp)
 		return;
 	cdb_free(&dl->cdb);
 	close(dl->fd);
-	free(dl->cold);
+	if (dl->cold)
+		munmap(dl->cold, sizeof *dl->cold);
 	free(dl);
 	*dlp = NULL;
 }
@@ -262,10 +263,21 @@ dlist_close(struct dlist **dlp)
 int
 dlist_limit(struct dlist *dl, uint64_t max)
 {
+	void *p;
+
 	if (dl->cdb.cdb_fsize <= max || dl->cold)
 		return 0;
-	dl->cold = calloc(1, sizeof *dl->cold);
-	return dl->cold ? 0 : -1;
+	/*
+	 * Mapped apart, not malloc'd: the pages are zero until used, and go
+	 * back to the system the moment the list is closed (a reload), so a
+	 * reload never holds two caches.
+	 */
+	p = mmap(NULL, sizeof *dl->cold, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	dl->cold = p;
+	return 0;
 }
 
 uint64_t

@@ -61,7 +61,7 @@ void dlist_close(struct dlist **dl);
  * its pages resident in this process: only the first 2048 bytes and the
  * Bloom filter are then read through the mapping; hash slots and records
  * are read with pread (from the page cache, like the mapping's pages), and
- * the last 16384 keys looked up are remembered in 1.8 MB of the heap so a
+ * the last 16384 keys looked up are remembered in 1.8 MB mapped apart so a
  * hot set costs no system call. -1 (ENOMEM) when that cannot be allocated.
  * Afterwards a match's tag stays valid only until the next lookup in dl,
  * and dl must not be used by two threads at once. Smaller files are left
