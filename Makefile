@@ -16,6 +16,9 @@ BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/dnstap-bgp
 MANDIR ?= $(PREFIX)/share/man
 SHAREDIR ?= $(PREFIX)/share/dnstap-bgp
+SYSCONFDIR ?= $(PREFIX)/etc
+CONFDIR ?= $(SYSCONFDIR)/dnstap-bgp
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
 
 CC ?= cc
@@ -130,13 +133,35 @@ fuzz-run: $(FUZZERS:%=$(O)/fuzz/fuzz-%)
 bench: programs
 	BUILD=$(O) tests/bench-run $(BENCHES)
 
+# Programs and scripts go to LIBEXECDIR (BIND's bind9-dnsutils owns
+# /usr/bin/dnstap-read): run them through BINDIR/dnstap-bgp, or with
+# LIBEXECDIR first in PATH. Service directories (runit, s6) and the systemd
+# units and the cron.d example get the install paths substituted; the default configuration (the
+# envdirs) goes to SHAREDIR/conf and, unless CONFDIR/env exists, to CONFDIR.
+SERVICE_FILES := $(wildcard scripts/runit/*/run scripts/runit/*/log/run \
+	scripts/s6/*/run scripts/s6/*/log/run)
+INSTALL_SUBST = sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g'
+
 install: programs
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(SHAREDIR)
-	install -m 755 $(PROGS:%=$(O)/bin/%) $(DESTDIR)$(LIBEXECDIR)
+		$(DESTDIR)$(SYSTEMDDIR)
+	$(foreach p,$(PROGS),install -m 755 $(O)/bin/$(p) $(DESTDIR)$(LIBEXECDIR);)
 	$(foreach s,$(SCRIPTS),install -m 755 $(s) $(DESTDIR)$(LIBEXECDIR);)
 	$(foreach m,$(MANS),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)));)
+	$(INSTALL_SUBST) scripts/dnstap-bgp > $(DESTDIR)$(BINDIR)/dnstap-bgp
+	chmod 755 $(DESTDIR)$(BINDIR)/dnstap-bgp
+	set -e; for f in $(SERVICE_FILES); do \
+		d=$(DESTDIR)$(SHAREDIR)/$${f#scripts/}; install -d $${d%/*}; \
+		$(INSTALL_SUBST) $$f > $$d; chmod 755 $$d; done
+	install -d $(DESTDIR)$(SHAREDIR)/cron.d
+	$(INSTALL_SUBST) scripts/cron/dnstap-bgp > $(DESTDIR)$(SHAREDIR)/cron.d/dnstap-bgp
+	set -e; for f in scripts/systemd/*; do \
+		$(INSTALL_SUBST) $$f > $(DESTDIR)$(SYSTEMDDIR)/$${f##*/}; \
+		chmod 644 $(DESTDIR)$(SYSTEMDDIR)/$${f##*/}; done
+	set -e; for d in $(DESTDIR)$(SHAREDIR)/conf $(if $(wildcard $(DESTDIR)$(CONFDIR)/env),,$(DESTDIR)$(CONFDIR)); do \
+		for e in scripts/conf/*; do install -d $$d/$${e##*/}; \
+			install -m 644 $$e/* $$d/$${e##*/}; done; done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
