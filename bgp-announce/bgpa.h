@@ -60,7 +60,7 @@ void buf_free(struct buf *b);
 /* A NOTIFICATION to send, filled in by the parsers on error. */
 struct bgp_err {
 	uint8_t code, subcode;
-	uint8_t data[8];
+	uint8_t data[32]; /* the offending bytes, as many as fit */
 	uint8_t datalen;
 	const char *why;
 };

@@ -136,10 +136,10 @@ static void
 send_notification(struct bgpa *g, struct peer *p, struct conn *c,
     uint8_t code, uint8_t sub, const uint8_t *data, size_t n)
 {
-	uint8_t m[BGP_HDR_LEN + 2 + 16];
+	uint8_t m[BGP_HDR_LEN + 2 + sizeof ((struct bgp_err *)0)->data];
 
-	if (n > 16)
-		n = 16;
+	if (n > sizeof m - BGP_HDR_LEN - 2)
+		n = sizeof m - BGP_HDR_LEN - 2;
 	bgp_put_header(m, BGP_HDR_LEN + 2 + n, BGP_NOTIFICATION);
 	m[BGP_HDR_LEN] = code;
 	m[BGP_HDR_LEN + 1] = sub;
