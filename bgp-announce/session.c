@@ -26,6 +26,12 @@
 #define CONNECT_MS (30 * 1000)
 #define READ_BUDGET (1024 * 1024)
 #define BACKOFF_MAX 60
+/*
+ * A peer may ask for the table again at any rate (RFC 2918 sets none):
+ * the first request is served at once, later ones within this interval
+ * are merged into one resend at its end.
+ */
+#define RR_MIN_MS (5 * 1000)
 
 int64_t
 now_ms(void)
@@ -352,6 +358,8 @@ established(struct bgpa *g, struct peer *p)
 	p->fam[FAM4] = o->fam[FAM4];
 	p->fam[FAM6] = o->fam[FAM6];
 	p->rr = o->route_refresh;
+	p->rr_pending[FAM4] = p->rr_pending[FAM6] = 0;
+	p->rr_next = 0;
 	c->state = ST_ESTABLISHED;
 	p->up_since = g->now;
 	g->n.peers_up++;
@@ -410,6 +418,24 @@ done:
 		c = &p->c;
 	}
 	return c;
+}
+
+/* Resends family fam's table to p from the start. */
+static void
+refresh(struct bgpa *g, struct peer *p, int fam)
+{
+	uint64_t b = 1ULL << p->idx;
+	uint32_t i;
+
+	/* Withdrawals still queued keep their bit. */
+	for (i = 0; i < g->rib.n; i++)
+		if (g->rib.e[i].fam == fam && g->rib.e[i].present)
+			g->rib.e[i].sent &= ~b;
+	p->cursor = 0;
+	p->rr_pending[fam] = 0;
+	p->rr_next = g->now + RR_MIN_MS;
+	log_info("peer %s: route refresh for %s", p->pc->name,
+	    fam == FAM4 ? "ipv4" : "ipv6");
 }
 
 static void
@@ -503,20 +529,16 @@ handle(struct bgpa *g, struct peer *p, struct conn **cp, const uint8_t *m,
 		case BGP_ROUTE_REFRESH:
 			if (bgp_parse_refresh(body, blen, &fam, &e) == -1)
 				goto bad;
-			if (fam >= 0 && p->fam[fam]) {
-				uint64_t b = 1ULL << p->idx;
-				uint32_t i;
-				/*
-				 * Resend the family's table from the start;
-				 * withdrawals still queued keep their bit.
-				 */
-				for (i = 0; i < g->rib.n; i++)
-					if (g->rib.e[i].fam == fam &&
-					    g->rib.e[i].present)
-						g->rib.e[i].sent &= ~b;
-				p->cursor = 0;
-				log_info("peer %s: route refresh for %s",
-				    p->pc->name, fam == FAM4 ? "ipv4" : "ipv6");
+			if (fam < 0 || !p->fam[fam])
+				return 0;
+			if (g->now >= p->rr_next)
+				refresh(g, p, fam);
+			else if (!p->rr_pending[fam]) {
+				p->rr_pending[fam] = 1;
+				log_info("peer %s: route refresh for %s "
+					 "deferred (one per %d s)",
+				    p->pc->name, fam == FAM4 ? "ipv4" : "ipv6",
+				    RR_MIN_MS / 1000);
 			}
 			return 0;
 		default:
@@ -818,6 +840,16 @@ conn_timers(struct bgpa *g, struct peer *p, struct conn *c)
 
 	if (c->fd < 0)
 		return next;
+	/*
+	 * A loop turn that took long (a loaded machine) must not expire a
+	 * peer whose messages are waiting in the socket: read them first.
+	 */
+	if (c->hold_deadline && g->now >= c->hold_deadline &&
+	    c->state != ST_CONNECT) {
+		conn_read(g, p, c);
+		if (c->fd < 0)
+			return next;
+	}
 	if (c->hold_deadline && g->now >= c->hold_deadline) {
 		if (c->state == ST_CONNECT)
 			conn_close(g, p, c, 0, 0, NULL, 0, "connect timeout");
@@ -862,6 +894,16 @@ session_timers(struct bgpa *g)
 			next = t;
 		if ((t = conn_timers(g, p, &p->in)) < next)
 			next = t;
+		if (p->c.state == ST_ESTABLISHED &&
+		    (p->rr_pending[FAM4] || p->rr_pending[FAM6])) {
+			if (g->now >= p->rr_next) {
+				if (p->rr_pending[FAM4])
+					refresh(g, p, FAM4);
+				if (p->rr_pending[FAM6])
+					refresh(g, p, FAM6);
+			} else if (p->rr_next < next)
+				next = p->rr_next;
+		}
 	}
 	return next == INT64_MAX ? -1 : next - g->now;
 }
