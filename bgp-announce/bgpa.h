@@ -223,8 +223,8 @@ struct peer {
 	size_t qhead, qlen, qcap;
 	uint32_t cursor; /* full-table walk position, UINT32_MAX when done */
 	int eor_sent;
-	/* ROUTE-REFRESH: at most one resend per RR_MIN_MS, the rest merged */
-	int64_t rr_next;
+	/* ROUTE-REFRESH: one resend per family per RR_MIN_MS, the rest merged */
+	int64_t rr_next[NFAM];
 	int rr_pending[NFAM];
 	uint8_t *attr[BGPA_MAX_TAGS][NFAM]; /* path attributes per tag */
 	uint16_t attrlen[BGPA_MAX_TAGS][NFAM];

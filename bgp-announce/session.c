@@ -359,7 +359,7 @@ established(struct bgpa *g, struct peer *p)
 	p->fam[FAM6] = o->fam[FAM6];
 	p->rr = o->route_refresh;
 	p->rr_pending[FAM4] = p->rr_pending[FAM6] = 0;
-	p->rr_next = 0;
+	p->rr_next[FAM4] = p->rr_next[FAM6] = 0;
 	c->state = ST_ESTABLISHED;
 	p->up_since = g->now;
 	g->n.peers_up++;
@@ -433,7 +433,7 @@ refresh(struct bgpa *g, struct peer *p, int fam)
 			g->rib.e[i].sent &= ~b;
 	p->cursor = 0;
 	p->rr_pending[fam] = 0;
-	p->rr_next = g->now + RR_MIN_MS;
+	p->rr_next[fam] = g->now + RR_MIN_MS;
 	log_info("peer %s: route refresh for %s", p->pc->name,
 	    fam == FAM4 ? "ipv4" : "ipv6");
 }
@@ -531,7 +531,7 @@ handle(struct bgpa *g, struct peer *p, struct conn **cp, const uint8_t *m,
 				goto bad;
 			if (fam < 0 || !p->fam[fam])
 				return 0;
-			if (g->now >= p->rr_next)
+			if (g->now >= p->rr_next[fam])
 				refresh(g, p, fam);
 			else if (!p->rr_pending[fam]) {
 				p->rr_pending[fam] = 1;
@@ -882,6 +882,7 @@ session_timers(struct bgpa *g)
 	int64_t next = INT64_MAX, t;
 	size_t i;
 	struct peer *p;
+	int f;
 
 	g->now = now_ms();
 	for (i = 0; i < g->npeers; i++) {
@@ -894,15 +895,13 @@ session_timers(struct bgpa *g)
 			next = t;
 		if ((t = conn_timers(g, p, &p->in)) < next)
 			next = t;
-		if (p->c.state == ST_ESTABLISHED &&
-		    (p->rr_pending[FAM4] || p->rr_pending[FAM6])) {
-			if (g->now >= p->rr_next) {
-				if (p->rr_pending[FAM4])
-					refresh(g, p, FAM4);
-				if (p->rr_pending[FAM6])
-					refresh(g, p, FAM6);
-			} else if (p->rr_next < next)
-				next = p->rr_next;
+		for (f = 0; f < NFAM && p->c.state == ST_ESTABLISHED; f++) {
+			if (!p->rr_pending[f])
+				continue;
+			if (g->now >= p->rr_next[f])
+				refresh(g, p, f);
+			else if (p->rr_next[f] < next)
+				next = p->rr_next[f];
 		}
 	}
 	return next == INT64_MAX ? -1 : next - g->now;

@@ -52,22 +52,39 @@ def log_paths(body):
         a += h + ln
 
 
-TOTAL = [0]
+TOTAL = [0, 0]
 
 
-def count_nlri(body):
-    """Counts an UPDATE's IPv4 NLRI; logs "eor" or the running total."""
-    wl = struct.unpack(">H", body[:2])[0]
-    al = struct.unpack(">H", body[2 + wl:4 + wl])[0]
-    nlri = body[4 + wl + al:]
-    if len(body) == 4:
-        log.write("eor\n")
-        return
+def count_prefixes(nlri, fam):
     i = 0
     while i < len(nlri):
         i += 1 + (nlri[i] + 7) // 8
-        TOTAL[0] += 1
-    log.write("total %d\n" % TOTAL[0])
+        TOTAL[fam] += 1
+
+
+def count_nlri(body):
+    """Counts an UPDATE's IPv4 NLRI and IPv6 MP_REACH_NLRI prefixes; logs
+    "eor" or the running totals ("total N", "total6 N")."""
+    wl = struct.unpack(">H", body[:2])[0]
+    al = struct.unpack(">H", body[2 + wl:4 + wl])[0]
+    if len(body) == 4:
+        log.write("eor\n")
+        return
+    a, end = 4 + wl, 4 + wl + al
+    while a < end:
+        flags, typ = body[a], body[a + 1]
+        if flags & 0x10:
+            ln, h = struct.unpack(">H", body[a + 2:a + 4])[0], 4
+        else:
+            ln, h = body[a + 2], 3
+        v = body[a + h:a + h + ln]
+        if typ == 14:
+            count_prefixes(v[5 + v[3]:], 1)
+            log.write("total6 %d\n" % TOTAL[1])
+        a += h + ln
+    if end < len(body):
+        count_prefixes(body[end:], 0)
+        log.write("total %d\n" % TOTAL[0])
 
 
 def read_msgs(s, buf, want=None, timeout=5.0):
@@ -183,11 +200,14 @@ def serve(s):
         s.sendall(msg(2, struct.pack(">HH", 0, len(attrs)) + attrs +
                       bytes([32, 172, 16, 0, 1])))
     elif MODE == "refresh":
-        # waits for the table and End-of-RIB, then asks for it 50 times
-        s.sendall(open_msg() + msg(4, b""))
+        # waits for the table and End-of-RIB, then asks for the IPv4 one
+        # 50 times and the IPv6 one once
+        caps = bytes([1, 4, 0, 1, 0, 1, 1, 4, 0, 2, 0, 1, 2, 0, 65, 4,
+                      0, 0, 0xFD, 0xE8])
+        s.sendall(open_msg(caps=caps) + msg(4, b""))
         if read_msgs(s, buf, (0,), timeout=30) != 2:
             return
-        s.sendall(msg(5, bytes([0, 1, 0, 1])) * 50)
+        s.sendall(msg(5, bytes([0, 1, 0, 1])) * 50 + msg(5, bytes([0, 2, 0, 1])))
         log.write("refreshes sent\n")
         while read_msgs(s, buf, (3,), timeout=60) not in (None, 3):
             pass
