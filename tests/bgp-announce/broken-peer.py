@@ -33,23 +33,30 @@ def open_msg(asn=65000, version=4, caps=None, hold=90, rid=0x0A090909,
     return msg(1, body + bytes([len(params)]) + params)
 
 
-def log_paths(body):
-    """Logs an UPDATE's AS_PATH and AS4_PATH as the peer sees them."""
+def attributes(body):
+    """An UPDATE's path attributes as (type, value), and its NLRI."""
     wl = struct.unpack(">H", body[:2])[0]
     al = struct.unpack(">H", body[2 + wl:4 + wl])[0]
     a, end = 4 + wl, 4 + wl + al
+    attrs = []
     while a < end:
         flags, typ = body[a], body[a + 1]
         if flags & 0x10:
             ln, h = struct.unpack(">H", body[a + 2:a + 4])[0], 4
         else:
             ln, h = body[a + 2], 3
-        v = body[a + h:a + h + ln]
-        if typ == 2 and ln >= 2:
-            log.write("as_path %s\n" % " ".join(str(x) for x in struct.unpack(">%dH" % v[1], v[2:2 + 2 * v[1]])))
-        if typ == 17 and ln >= 2:
-            log.write("as4_path %s\n" % " ".join(str(x) for x in struct.unpack(">%dI" % v[1], v[2:2 + 4 * v[1]])))
+        attrs.append((typ, body[a + h:a + h + ln]))
         a += h + ln
+    return attrs, body[end:]
+
+
+def log_paths(body):
+    """Logs an UPDATE's AS_PATH and AS4_PATH as the peer sees them."""
+    for typ, v in attributes(body)[0]:
+        if typ == 2 and len(v) >= 2:
+            log.write("as_path %s\n" % " ".join(str(x) for x in struct.unpack(">%dH" % v[1], v[2:2 + 2 * v[1]])))
+        if typ == 17 and len(v) >= 2:
+            log.write("as4_path %s\n" % " ".join(str(x) for x in struct.unpack(">%dI" % v[1], v[2:2 + 4 * v[1]])))
 
 
 TOTAL = [0, 0]
@@ -65,25 +72,16 @@ def count_prefixes(nlri, fam):
 def count_nlri(body):
     """Counts an UPDATE's IPv4 NLRI and IPv6 MP_REACH_NLRI prefixes; logs
     "eor" or the running totals ("total N", "total6 N")."""
-    wl = struct.unpack(">H", body[:2])[0]
-    al = struct.unpack(">H", body[2 + wl:4 + wl])[0]
     if len(body) == 4:
         log.write("eor\n")
         return
-    a, end = 4 + wl, 4 + wl + al
-    while a < end:
-        flags, typ = body[a], body[a + 1]
-        if flags & 0x10:
-            ln, h = struct.unpack(">H", body[a + 2:a + 4])[0], 4
-        else:
-            ln, h = body[a + 2], 3
-        v = body[a + h:a + h + ln]
+    attrs, nlri = attributes(body)
+    for typ, v in attrs:
         if typ == 14:
             count_prefixes(v[5 + v[3]:], 1)
             log.write("total6 %d\n" % TOTAL[1])
-        a += h + ln
-    if end < len(body):
-        count_prefixes(body[end:], 0)
+    if nlri:
+        count_prefixes(nlri, 0)
         log.write("total %d\n" % TOTAL[0])
 
 
