@@ -639,11 +639,11 @@ accept_one(struct bgpa *g, int lfd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
-	struct addr a;
+	struct addr a, local = { 0 };
 	struct peer *p = NULL;
 	struct conn *c;
-	size_t i;
-	int fd;
+	size_t i, alen;
+	int fd, pass;
 	char b[64];
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &len,
@@ -651,23 +651,35 @@ accept_one(struct bgpa *g, int lfd)
 	if (fd == -1)
 		return;
 	addr_of(&a, &ss);
+	alen = a.family == AF_INET ? 4 : 16;
+	len = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		addr_of(&local, &ss);
 	/*
-	 * Peers are told apart by address; of several at one address (on
-	 * different ports) the first that can take a connection gets it.
+	 * Peers are told apart by their address; of several at one address
+	 * those whose SOURCE is the local address the connection came in on
+	 * are asked first (pass 0), then any (pass 1: a router may reach us
+	 * at another of our addresses). Of the candidates the first that can
+	 * take a connection gets it.
 	 */
-	for (i = 0; i < g->npeers; i++) {
-		struct peer *q = &g->peers[i];
-		if (q->pc->addr.family != a.family ||
-		    memcmp(q->pc->addr.a, a.a, a.family == AF_INET ? 4 : 16))
-			continue;
-		if (!p)
-			p = q;
-		if (q->c.fd < 0 || q->c.state == ST_CONNECT ||
-		    (q->in.fd < 0 && q->c.state != ST_ESTABLISHED)) {
-			p = q;
-			break;
+	for (pass = 0; pass < 2 && !p; pass++)
+		for (i = 0; i < g->npeers; i++) {
+			struct peer *q = &g->peers[i];
+			if (q->pc->addr.family != a.family ||
+			    memcmp(q->pc->addr.a, a.a, alen))
+				continue;
+			if (pass == 0 && q->pc->source.family &&
+			    (local.family != a.family ||
+				memcmp(q->pc->source.a, local.a, alen)))
+				continue;
+			if (!p)
+				p = q;
+			if (q->c.fd < 0 || q->c.state == ST_CONNECT ||
+			    (q->in.fd < 0 && q->c.state != ST_ESTABLISHED)) {
+				p = q;
+				break;
+			}
 		}
-	}
 	if (!p || g->shutting) {
 		log_warn("connection from %s: not a peer, closed",
 		    addr_str(&a, b, sizeof b));
