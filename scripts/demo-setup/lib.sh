@@ -1,7 +1,8 @@
 # scripts/demo-setup/lib.sh: the demo's set-up, shared with the end-to-end tests
 # (tests/pipeline/) so that what the demo shows is what the tests check.
 # Sourced; the caller sets TOP, D (its directory, created), DNS_PORT,
-# NSD_PORT, BGP_PORT, SUP (runit or s6), optionally BUILD (the build
+# NSD_PORT, BGP_PORT, SUP (runit or s6), optionally PIPE_ENABLE (optional
+# services to run, see pipe_supervise), BUILD (the build
 # directory to install from) and PIPE_NETNS (an existing network namespace
 # for BIRD and the toolkit; the resolver stays outside and reaches
 # dnstap-read through its socket file), and defines start NAME CMD... (runs
@@ -100,10 +101,12 @@ pipe_routes() {
 	END { out() }' | sort
 }
 
-# pipe_supervise: the four services (and their loggers) under $SUP.
+# pipe_supervise: the four services (and their loggers) under $SUP, and
+# those named in PIPE_ENABLE (sync-serve, sync-pull: installed down) too.
 pipe_supervise() {
 	mkdir -p "$D/service"
 	cp -R "$D/usr/share/dnstap-bgp/$SUP/." "$D/service/"
+	for s in ${PIPE_ENABLE:-}; do rm -f "$D/service/$s/down"; done
 	case $SUP in
 	runit) start supervisor runsvdir -P "$D/service" ;;
 	s6) start supervisor s6-svscan "$D/service" ;;

@@ -14,26 +14,8 @@
 #      one announced on its next answer.
 #   4. everything stopped (BIRD and the resolver too), the toolkit started
 #      again without any DNS traffic: BIRD gets the routes from the store.
-. "$TOP/tests/lib.sh"
-need make unbound nsd bird birdc dig
-case $SUP in
-runit) need runsvdir sv svlogd chpst ;;
-s6) need s6-svscan s6-svc s6-svstat s6-svscanctl s6-log s6-setuidgid ;;
-esac
-
-[ -z "${PIPE_NETNS:-}" ] || netns "$PIPE_NETNS" || { fail "unable to create namespace $PIPE_NETNS"; exit 1; }
-D=$T/d
-mkdir -p "$D"
-chmod 755 "$T" # the toolkit runs as nobody
-start() { spawn "$@"; }
-. "$TOP/scripts/demo-setup/lib.sh"
-at_exit 'pipe_stop "$(cat "$T/supervisor.pid" 2> /dev/null)" > /dev/null 2>&1'
-
-if ! pipe_install; then
-	fail "make install: $(tail -n 5 "$D/install.log" | tr '\n' '|')"
-	exit 1
-fi
-pass "installed and configured"
+. "$TOP/tests/pipeline/setup.sh"
+need unbound nsd dig
 
 established() { pipe_birdc show protocols toolkit | grep -q Established; }
 q() { dig +short +time=2 +tries=2 -p "$DNS_PORT" @127.0.0.1 "$@"; }
