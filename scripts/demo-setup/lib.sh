@@ -121,8 +121,15 @@ pipe_pid() {
 	esac
 }
 
-# pipe_stop: every stage down, then the supervisor gone (its pid in $1).
+# pipe_alive PID: the process exists and is not a zombie.
+pipe_alive() { [ -e "/proc/$1" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2> /dev/null; }
+
+# pipe_stop: every stage down, then the supervisor gone (its pid in $1),
+# and its per-service supervisors (runsv, s6-supervise) too: they finish on
+# their own clock and write under $D until they do.
 pipe_stop() {
+	pipe_kids=
+	[ -z "${1:-}" ] || pipe_kids=$(pgrep -P "$1" | tr '\n' ' ')
 	case $SUP in
 	runit)
 		sv -w 10 force-stop "$D"/service/* > /dev/null 2>&1
@@ -134,6 +141,12 @@ pipe_stop() {
 		;;
 	esac
 	[ -z "${1:-}" ] || kill "$1" 2> /dev/null
-	[ -z "${1:-}" ] || while kill -0 "$1" 2> /dev/null; do sleep 0.1; done
+	for p in ${1:-} $pipe_kids; do
+		n=150
+		while pipe_alive "$p" && [ "$n" -gt 0 ]; do
+			sleep 0.1
+			n=$((n - 1))
+		done
+	done
 	:
 }
