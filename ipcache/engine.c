@@ -601,7 +601,8 @@ listed(const struct ic *ic, const char *name, size_t n, struct dlist_match *m)
 	return dlist_lookup(ic->dl, name, n, m) && !m->excluded;
 }
 
-/* The name an entry is kept under: the first of QNAME and CHAIN listed. */
+/* The name an entry is kept under: the first of QNAME and CHAIN listed;
+ * NULL when none is (see ic_line). */
 static const char *
 pick_name(const struct ic *ic, const struct rec *r, size_t *n)
 {
@@ -619,7 +620,7 @@ pick_name(const struct ic *ic, const struct rec *r, size_t *n)
 			return p;
 		}
 	}
-	return r->name;
+	return NULL;
 }
 
 static int
@@ -715,7 +716,17 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 			refresh(ic, i, last, exp, STORE_LOCAL);
 			return 0;
 		}
-		name = pick_name(ic, &r, &nlen);
+		/* domain-match tagged this answer by the list it had; when
+		 * ours no longer lists the name (a removal that domain-match
+		 * had not seen yet), adding it would bring back a route the
+		 * list change just withdrew, until it expires. */
+		if (!(name = pick_name(ic, &r, &nlen))) {
+			ic->cnt.filtered++;
+			log_warn_limited(&ic->rl_filter,
+			    "answer for %.*s: not on the domain list: ignored",
+			    (int)r.name_len, r.name);
+			return 0;
+		}
 		return add(ic, &r, name, nlen, (unsigned)tag, STORE_LOCAL, last,
 		    exp);
 	}
