@@ -251,6 +251,12 @@ main(void)
 	    "\"TS\":\"2025-11-26T09:40:00Z\"}]\n",
 	    "OK:E:bad IP|go\\046esc\\032.example.com  1764150000000000 192.0.2.9|"
 	    "E:bad Domain|");
+	/* encoding/json writes < > & as \u003c \u003e \u0026 (miekg/dns
+	 * leaves them raw in a name) */
+	case_(SYNC_OBJECT,
+	    "{\"IP\":\"192.0.2.9\",\"Domain\":\"a\\u003cb\\u0026c.example\","
+	    "\"TS\":\"2025-11-26T09:40:00Z\"}",
+	    "OK:a\\060b\\038c.example  1764150000000000 192.0.2.9|");
 
 	/* broken responses */
 	case_(SYNC_ARRAY, "", "ERR:");
