@@ -731,18 +731,20 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 		    exp);
 	}
 	ic->cnt.peers++;
-	if (r.tag_len)
-		tag = tag_id(ic, r.tag, r.tag_len);
-	else if (!ic->dl)
-		tag = 0;
-	else if (listed(ic, r.name, r.name_len, &m))
-		tag = tag_id(ic, m.tag, m.tag_len);
-	else {
+	/* with a list, a peer's name must be on it, tagged or not: a tag
+	 * picks BGP attributes, it never lets a name past the list */
+	if (ic->dl && !listed(ic, r.name, r.name_len, &m)) {
 		ic->cnt.filtered++;
 		log_warn_limited(&ic->rl_filter,
 		    "peer entry %s is not on the domain list: ignored", r.name);
 		return 0;
 	}
+	if (r.tag_len)
+		tag = tag_id(ic, r.tag, r.tag_len);
+	else if (!ic->dl)
+		tag = 0;
+	else
+		tag = tag_id(ic, m.tag, m.tag_len);
 	if (tag < 0) {
 		bad(ic, "too many distinct tags", peer);
 		return 0;
