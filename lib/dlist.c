@@ -24,6 +24,7 @@ struct dlist {
 	uint64_t bloom_blocks;
 	const unsigned char *depths; /* NULL: no label count mask */
 	struct cold *cold; /* NULL: everything read through the mapping */
+	struct stat refused; /* the last replacement refused, to say it once */
 };
 
 /*
@@ -593,6 +594,34 @@ dlist_probe_lookup(const struct dlist *dl, struct dlist_probe *pr,
 			return entry(v, vlen, pr->start[i], end, m);
 	}
 	return 0;
+}
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+int
+dlist_reload(struct dlist **dlp, const char *path, char *err, size_t errlen)
+{
+	struct dlist *n;
+	struct stat st;
+
+	if (!dlist_changed(*dlp, path) || stat(path, &st) == -1 ||
+	    same_file(&st, &(*dlp)->refused))
+		return 0;
+	n = dlist_open(path, err, errlen);
+	if (!n) {
+		(*dlp)->refused = st;
+		return -1;
+	}
+	dlist_close(dlp);
+	*dlp = n;
+	return 1;
 }
 
 int

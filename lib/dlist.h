@@ -113,6 +113,14 @@ int dlist_probe_lookup(const struct dlist *dl, struct dlist_probe *pr,
  */
 int dlist_changed(const struct dlist *dl, const char *path);
 
+/*
+ * Replaces *dl with the file at path when that has changed: 1 when replaced,
+ * 0 when unchanged (or the same refused file again), -1 when the new file is
+ * refused (err says why, *dl stays in use; it is reported once per file).
+ */
+int dlist_reload(struct dlist **dl, const char *path, char *err,
+    size_t errlen);
+
 /* The size in bytes of the Bloom filter for n entries (a multiple of 64). */
 size_t dlist_bloom_size(uint64_t n);
 /* Adds a name (canonical form) to the filter bloom of size bytes. */

@@ -808,6 +808,26 @@ write_metrics(void)
 		log_warn_sys("unable to write %s", cf.metrics_path);
 }
 
+/*
+ * The domain list: reloaded when domain-update replaces it (looked at once a
+ * second) and on SIGHUP; a refused file is reported once and the old list
+ * stays in use.
+ */
+static void
+reload_list(void)
+{
+	char err[256];
+
+	switch (dl ? dlist_reload(&dl, cf.dlist_path, err, sizeof err) : 0) {
+	case 1:
+		log_info("reloaded %s", cf.dlist_path);
+		break;
+	case -1:
+		log_warn("unable to reload %s: %s", cf.dlist_path, err);
+		break;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -817,7 +837,7 @@ main(int argc, char **argv)
 	CURLMsg *msg;
 	char err[256];
 	int c, i, sfd, running, sig, stop = 0, failures = 0, permanent;
-	int64_t t, wait_us, last_metrics = 0, next_scan = 0;
+	int64_t t, wait_us, last_metrics = 0, next_scan = 0, last_reload = 0;
 	const char *token_file = NULL, *s;
 
 	log_init(argv[0]);
@@ -942,6 +962,10 @@ main(int argc, char **argv)
 			if (next_scan - t < wait_us)
 				wait_us = next_scan - t;
 		}
+		if (t - last_reload >= 1000000) {
+			reload_list();
+			last_reload = t;
+		}
 		if (cf.metrics_path && t - last_metrics >= 5000000) {
 			write_metrics();
 			last_metrics = t;
@@ -958,19 +982,7 @@ main(int argc, char **argv)
 			if (sig == SIGUSR1) {
 				metrics_log(metrics, NMETRICS);
 			} else if (sig == SIGHUP) {
-				if (dl && dlist_changed(dl, cf.dlist_path)) {
-					struct dlist *n = dlist_open(cf.dlist_path,
-					    err, sizeof err);
-
-					if (n) {
-						dlist_close(&dl);
-						dl = n;
-						log_info("reloaded %s", cf.dlist_path);
-					} else {
-						log_warn("unable to reload %s: %s",
-						    cf.dlist_path, err);
-					}
-				}
+				reload_list();
 				out_close();
 			} else {
 				stop = 1;
