@@ -139,7 +139,7 @@ bench: programs
 # units and the cron.d example get the install paths substituted; the default configuration (the
 # envdirs) goes to SHAREDIR/conf and, unless CONFDIR/env exists, to CONFDIR.
 SERVICE_FILES := $(wildcard scripts/runit/*/run scripts/runit/*/log/run \
-	scripts/s6/*/run scripts/s6/*/log/run)
+	scripts/s6/*/run scripts/s6/*/log/run scripts/runit/*/down scripts/s6/*/down)
 INSTALL_SUBST = sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g'
 
 install: programs
@@ -153,7 +153,7 @@ install: programs
 	chmod 755 $(DESTDIR)$(BINDIR)/dnstap-bgp
 	set -e; for f in $(SERVICE_FILES); do \
 		d=$(DESTDIR)$(SHAREDIR)/$${f#scripts/}; install -d $${d%/*}; \
-		$(INSTALL_SUBST) $$f > $$d; chmod 755 $$d; done
+		$(INSTALL_SUBST) $$f > $$d; if [ -x $$f ]; then chmod 755 $$d; else chmod 644 $$d; fi; done
 	install -d $(DESTDIR)$(SHAREDIR)/cron.d
 	$(INSTALL_SUBST) scripts/cron/dnstap-bgp > $(DESTDIR)$(SHAREDIR)/cron.d/dnstap-bgp
 	set -e; for f in scripts/systemd/*; do \

@@ -60,7 +60,7 @@ void buf_free(struct buf *b);
 /* A NOTIFICATION to send, filled in by the parsers on error. */
 struct bgp_err {
 	uint8_t code, subcode;
-	uint8_t data[8];
+	uint8_t data[32]; /* the offending bytes, as many as fit */
 	uint8_t datalen;
 	const char *why;
 };
@@ -223,6 +223,9 @@ struct peer {
 	size_t qhead, qlen, qcap;
 	uint32_t cursor; /* full-table walk position, UINT32_MAX when done */
 	int eor_sent;
+	/* ROUTE-REFRESH: one resend per family per RR_MIN_MS, the rest merged */
+	int64_t rr_next[NFAM];
+	int rr_pending[NFAM];
 	uint8_t *attr[BGPA_MAX_TAGS][NFAM]; /* path attributes per tag */
 	uint16_t attrlen[BGPA_MAX_TAGS][NFAM];
 	/* counters */

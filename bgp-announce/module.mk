@@ -10,3 +10,5 @@ BENCHES += bench/bgp-announce
 UNITS += bgp-announce-update
 unit-bgp-announce-update_SRCS := tests/bgp-announce/update_test.c \
 	bgp-announce/update.c bgp-announce/rib.c bgp-announce/msg.c
+UNITS += bgp-announce-msg
+unit-bgp-announce-msg_SRCS := tests/bgp-announce/msg_test.c bgp-announce/msg.c

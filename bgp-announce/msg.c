@@ -285,6 +285,56 @@ mp_maxlen(const uint8_t *p)
 	return get16(p) == 2 ? 128 : 32;
 }
 
+/*
+ * RFC 4271 6.3 for the attributes it defines: flags (3/4) and length (3/5)
+ * of the well-known ones and of MED, ORIGIN's value (3/6), and a
+ * well-known type we do not know (3/2). The data is the attribute itself,
+ * as much of it as fits.
+ */
+static int
+check_attr(const uint8_t *a, size_t hl, size_t len, struct bgp_err *e)
+{
+	static const struct {
+		uint8_t flags; /* optional, transitive, partial */
+		int16_t len;   /* -1: any */
+	} known[] = {
+		[1] = { 0x40, 1 },  /* ORIGIN */
+		[2] = { 0x40, -1 }, /* AS_PATH */
+		[3] = { 0x40, 4 },  /* NEXT_HOP */
+		[4] = { 0x80, 4 },  /* MULTI_EXIT_DISC */
+		[5] = { 0x40, 4 },  /* LOCAL_PREF */
+		[6] = { 0x40, 0 },  /* ATOMIC_AGGREGATE */
+	};
+	uint8_t flags = a[0], type = a[1];
+	size_t n;
+	int sub = 0;
+	const char *why = NULL;
+
+	if (!(flags & 0x80) && (type == 0 || type > 6)) {
+		/* optional ones we know, sent as well-known: bad flags */
+		if (type == 7 || (type >= 8 && type <= 10) ||
+		    (type >= 14 && type <= 18) || type == 32)
+			sub = 4, why = "attribute flags error";
+		else
+			sub = 2, why = "unrecognized well-known attribute";
+	} else if (type >= 1 && type <= 6) {
+		if ((flags & 0xe0) != known[type].flags)
+			sub = 4, why = "attribute flags error";
+		else if (known[type].len >= 0 &&
+		    len != (size_t)known[type].len)
+			sub = 5, why = "attribute length error";
+		else if (type == 1 && a[hl] > 2)
+			sub = 6, why = "invalid ORIGIN attribute";
+	}
+	if (!sub)
+		return 0;
+	fail(e, 3, (uint8_t)sub, why);
+	n = hl + len < sizeof e->data ? hl + len : sizeof e->data;
+	memcpy(e->data, a, n);
+	e->datalen = (uint8_t)n;
+	return -1;
+}
+
 int
 bgp_parse_update(const uint8_t *p, size_t n, unsigned *nannounce,
     unsigned *nwithdraw, int *eor, struct bgp_err *e)
@@ -293,7 +343,7 @@ bgp_parse_update(const uint8_t *p, size_t n, unsigned *nannounce,
 	uint8_t flags, type;
 	const uint8_t *a, *v;
 	uint32_t seen[8] = { 0 };
-	int mp_unreach_empty = 0, nattr = 0, has_origin = 0;
+	int mp_unreach_empty = 0, nattr = 0, k;
 
 	*nannounce = *nwithdraw = 0;
 	*eor = 0;
@@ -327,8 +377,8 @@ bgp_parse_update(const uint8_t *p, size_t n, unsigned *nannounce,
 		seen[type / 32] |= 1u << (type % 32);
 		v = a + hl;
 		nattr++;
-		if (type == 1)
-			has_origin = 1;
+		if (check_attr(a, hl, nhl, e) == -1)
+			return -1;
 		if (type == 14) { /* MP_REACH_NLRI: AFI SAFI NHLEN NH 0 NLRI */
 			if (nhl < 5 || (size_t)v[3] + 5 > nhl)
 				return fail(e, 3, 9, "bad MP_REACH_NLRI");
@@ -351,11 +401,17 @@ bgp_parse_update(const uint8_t *p, size_t n, unsigned *nannounce,
 	l = n - 4 - wlen - alen;
 	if (count_prefixes(a, l, 32, nannounce) == -1)
 		return fail(e, 3, 10, "bad NLRI");
-	if (l > 0 && !has_origin) {
-		fail(e, 3, 3, "missing ORIGIN");
-		e->data[0] = 1;
-		e->datalen = 1;
-		return -1;
+	/* RFC 4271 5.1 / RFC 4760 3: what every route must carry */
+	for (k = 0; k < 3 && (l > 0 || *nannounce > 0); k++) {
+		type = (uint8_t)(k + 1);
+		if (type == 3 && l == 0)
+			break; /* NEXT_HOP: MP_REACH_NLRI has its own */
+		if (!(seen[0] & (1u << type))) {
+			fail(e, 3, 3, "missing well-known attribute");
+			e->data[0] = type;
+			e->datalen = 1;
+			return -1;
+		}
 	}
 	if ((n == 4) || (mp_unreach_empty && nattr == 1 && wlen == 0 && l == 0))
 		*eor = 1;

@@ -26,6 +26,12 @@
 #define CONNECT_MS (30 * 1000)
 #define READ_BUDGET (1024 * 1024)
 #define BACKOFF_MAX 60
+/*
+ * A peer may ask for the table again at any rate (RFC 2918 sets none):
+ * the first request is served at once, later ones within this interval
+ * are merged into one resend at its end.
+ */
+#define RR_MIN_MS (5 * 1000)
 
 int64_t
 now_ms(void)
@@ -136,10 +142,10 @@ static void
 send_notification(struct bgpa *g, struct peer *p, struct conn *c,
     uint8_t code, uint8_t sub, const uint8_t *data, size_t n)
 {
-	uint8_t m[BGP_HDR_LEN + 2 + 16];
+	uint8_t m[BGP_HDR_LEN + 2 + sizeof ((struct bgp_err *)0)->data];
 
-	if (n > 16)
-		n = 16;
+	if (n > sizeof m - BGP_HDR_LEN - 2)
+		n = sizeof m - BGP_HDR_LEN - 2;
 	bgp_put_header(m, BGP_HDR_LEN + 2 + n, BGP_NOTIFICATION);
 	m[BGP_HDR_LEN] = code;
 	m[BGP_HDR_LEN + 1] = sub;
@@ -352,6 +358,8 @@ established(struct bgpa *g, struct peer *p)
 	p->fam[FAM4] = o->fam[FAM4];
 	p->fam[FAM6] = o->fam[FAM6];
 	p->rr = o->route_refresh;
+	p->rr_pending[FAM4] = p->rr_pending[FAM6] = 0;
+	p->rr_next[FAM4] = p->rr_next[FAM6] = 0;
 	c->state = ST_ESTABLISHED;
 	p->up_since = g->now;
 	g->n.peers_up++;
@@ -410,6 +418,24 @@ done:
 		c = &p->c;
 	}
 	return c;
+}
+
+/* Resends family fam's table to p from the start. */
+static void
+refresh(struct bgpa *g, struct peer *p, int fam)
+{
+	uint64_t b = 1ULL << p->idx;
+	uint32_t i;
+
+	/* Withdrawals still queued keep their bit. */
+	for (i = 0; i < g->rib.n; i++)
+		if (g->rib.e[i].fam == fam && g->rib.e[i].present)
+			g->rib.e[i].sent &= ~b;
+	p->cursor = 0;
+	p->rr_pending[fam] = 0;
+	p->rr_next[fam] = g->now + RR_MIN_MS;
+	log_info("peer %s: route refresh for %s", p->pc->name,
+	    fam == FAM4 ? "ipv4" : "ipv6");
 }
 
 static void
@@ -503,20 +529,16 @@ handle(struct bgpa *g, struct peer *p, struct conn **cp, const uint8_t *m,
 		case BGP_ROUTE_REFRESH:
 			if (bgp_parse_refresh(body, blen, &fam, &e) == -1)
 				goto bad;
-			if (fam >= 0 && p->fam[fam]) {
-				uint64_t b = 1ULL << p->idx;
-				uint32_t i;
-				/*
-				 * Resend the family's table from the start;
-				 * withdrawals still queued keep their bit.
-				 */
-				for (i = 0; i < g->rib.n; i++)
-					if (g->rib.e[i].fam == fam &&
-					    g->rib.e[i].present)
-						g->rib.e[i].sent &= ~b;
-				p->cursor = 0;
-				log_info("peer %s: route refresh for %s",
-				    p->pc->name, fam == FAM4 ? "ipv4" : "ipv6");
+			if (fam < 0 || !p->fam[fam])
+				return 0;
+			if (g->now >= p->rr_next[fam])
+				refresh(g, p, fam);
+			else if (!p->rr_pending[fam]) {
+				p->rr_pending[fam] = 1;
+				log_info("peer %s: route refresh for %s "
+					 "deferred (one per %d s)",
+				    p->pc->name, fam == FAM4 ? "ipv4" : "ipv6",
+				    RR_MIN_MS / 1000);
 			}
 			return 0;
 		default:
@@ -617,11 +639,11 @@ accept_one(struct bgpa *g, int lfd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
-	struct addr a;
+	struct addr a, local = { 0 };
 	struct peer *p = NULL;
 	struct conn *c;
-	size_t i;
-	int fd;
+	size_t i, alen;
+	int fd, pass;
 	char b[64];
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &len,
@@ -629,23 +651,35 @@ accept_one(struct bgpa *g, int lfd)
 	if (fd == -1)
 		return;
 	addr_of(&a, &ss);
+	alen = a.family == AF_INET ? 4 : 16;
+	len = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		addr_of(&local, &ss);
 	/*
-	 * Peers are told apart by address; of several at one address (on
-	 * different ports) the first that can take a connection gets it.
+	 * Peers are told apart by their address; of several at one address
+	 * those whose SOURCE is the local address the connection came in on
+	 * are asked first (pass 0), then any (pass 1: a router may reach us
+	 * at another of our addresses). Of the candidates the first that can
+	 * take a connection gets it.
 	 */
-	for (i = 0; i < g->npeers; i++) {
-		struct peer *q = &g->peers[i];
-		if (q->pc->addr.family != a.family ||
-		    memcmp(q->pc->addr.a, a.a, a.family == AF_INET ? 4 : 16))
-			continue;
-		if (!p)
-			p = q;
-		if (q->c.fd < 0 || q->c.state == ST_CONNECT ||
-		    (q->in.fd < 0 && q->c.state != ST_ESTABLISHED)) {
-			p = q;
-			break;
+	for (pass = 0; pass < 2 && !p; pass++)
+		for (i = 0; i < g->npeers; i++) {
+			struct peer *q = &g->peers[i];
+			if (q->pc->addr.family != a.family ||
+			    memcmp(q->pc->addr.a, a.a, alen))
+				continue;
+			if (pass == 0 && q->pc->source.family &&
+			    (local.family != a.family ||
+				memcmp(q->pc->source.a, local.a, alen)))
+				continue;
+			if (!p)
+				p = q;
+			if (q->c.fd < 0 || q->c.state == ST_CONNECT ||
+			    (q->in.fd < 0 && q->c.state != ST_ESTABLISHED)) {
+				p = q;
+				break;
+			}
 		}
-	}
 	if (!p || g->shutting) {
 		log_warn("connection from %s: not a peer, closed",
 		    addr_str(&a, b, sizeof b));
@@ -818,6 +852,16 @@ conn_timers(struct bgpa *g, struct peer *p, struct conn *c)
 
 	if (c->fd < 0)
 		return next;
+	/*
+	 * A loop turn that took long (a loaded machine) must not expire a
+	 * peer whose messages are waiting in the socket: read them first.
+	 */
+	if (c->hold_deadline && g->now >= c->hold_deadline &&
+	    c->state != ST_CONNECT) {
+		conn_read(g, p, c);
+		if (c->fd < 0)
+			return next;
+	}
 	if (c->hold_deadline && g->now >= c->hold_deadline) {
 		if (c->state == ST_CONNECT)
 			conn_close(g, p, c, 0, 0, NULL, 0, "connect timeout");
@@ -850,6 +894,7 @@ session_timers(struct bgpa *g)
 	int64_t next = INT64_MAX, t;
 	size_t i;
 	struct peer *p;
+	int f;
 
 	g->now = now_ms();
 	for (i = 0; i < g->npeers; i++) {
@@ -862,6 +907,14 @@ session_timers(struct bgpa *g)
 			next = t;
 		if ((t = conn_timers(g, p, &p->in)) < next)
 			next = t;
+		for (f = 0; f < NFAM && p->c.state == ST_ESTABLISHED; f++) {
+			if (!p->rr_pending[f])
+				continue;
+			if (g->now >= p->rr_next[f])
+				refresh(g, p, f);
+			else if (p->rr_next[f] < next)
+				next = p->rr_next[f];
+		}
 	}
 	return next == INT64_MAX ? -1 : next - g->now;
 }

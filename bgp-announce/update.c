@@ -104,7 +104,11 @@ put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* Next hops: the tag's, the peer's, the source address, ours, router id. */
+/*
+ * Next hops: the tag's, the peer's, the source address, then for IPv4 the
+ * router id as the Go daemon does (operators point routes at it, often a
+ * loopback address), for IPv6 the session's own address if IPv6.
+ */
 static void
 next_hops(const struct peer *p, const struct tag_conf *t, uint8_t nh4[4],
     uint8_t nh6[16])
@@ -117,8 +121,6 @@ next_hops(const struct peer *p, const struct tag_conf *t, uint8_t nh4[4],
 		memcpy(nh4, pc->nh4.a, 4);
 	else if (pc->source.family == AF_INET)
 		memcpy(nh4, pc->source.a, 4);
-	else if (p->c.local.family == AF_INET)
-		memcpy(nh4, p->c.local.a, 4);
 	else
 		put32(nh4, pc->router_id);
 	if (t->nh6.family)

@@ -7,9 +7,12 @@
  * connection is a stream (stream.c: its own buffer bounded by the largest
  * frame, the bidirectional READY, ACCEPT, START, ..., STOP, FINISH or the
  * unidirectional START, ..., STOP handshake) and is closed alone when it
- * misbehaves. Each data frame becomes records in frame.c. When stdout cannot take more, the loop stops
- * reading sockets (the DNS servers then drop on their side) instead of
- * queueing: memory stays bounded and the stall is counted.
+ * misbehaves, or when it holds its slot owing us the rest of a handshake or
+ * of a frame for longer than -T seconds (a connection idle between frames is
+ * healthy: resolvers keep theirs open for days). Each data frame becomes
+ * records in frame.c. When stdout cannot take more, the loop stops reading
+ * sockets (the DNS servers then drop on their side) instead of queueing:
+ * memory stays bounded and the stall is counted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,12 +48,13 @@
 static const char usage_text[] =
     "usage: dnstap-read [-t TYPES] [-s MAXFRAME] [-M FILE] -r FILE ...\n"
     "       dnstap-read [-t TYPES] [-s MAXFRAME] [-M FILE] [-c MAXCONN]\n"
-    "                   [-m MODE] [-u USER[:GROUP]] -l PATH|ADDR:PORT ...\n";
+    "                   [-T TIMEOUT] [-m MODE] [-u USER[:GROUP]]\n"
+    "                   -l PATH|ADDR:PORT ...\n";
 
 static struct {
 	uint64_t conns, conns_open, frames, skipped, records;
 	uint64_t e_proto, e_dnstap, e_dns, e_size, e_ctype, e_handshake,
-	    e_truncated, e_read;
+	    e_truncated, e_read, e_timeout;
 	uint64_t stalls, stalled, cut;
 } st;
 
@@ -69,6 +73,7 @@ static const struct metric metrics[] = {
 	{ "errors_total", "kind=\"handshake\"", METRIC_COUNTER, "Bad input by kind", &st.e_handshake },
 	{ "errors_total", "kind=\"truncated\"", METRIC_COUNTER, "Bad input by kind", &st.e_truncated },
 	{ "errors_total", "kind=\"read\"", METRIC_COUNTER, "Bad input by kind", &st.e_read },
+	{ "errors_total", "kind=\"timeout\"", METRIC_COUNTER, "Bad input by kind", &st.e_timeout },
 	{ "stalls_total", NULL, METRIC_COUNTER, "Times reading stopped because stdout was full", &st.stalls },
 	{ "stalled", NULL, METRIC_GAUGE, "1 while reading is stopped by back-pressure", &st.stalled },
 };
@@ -77,6 +82,7 @@ static const struct metric metrics[] = {
 static struct frame_ctx *fctx;
 static struct lw out;
 static size_t max_frame = 256 * 1024;
+static int64_t io_timeout = 30 * 1000; /* ms; 0: never */
 static const char *metrics_file;
 static struct ratelimit rl_input = RATELIMIT_INIT;
 
@@ -158,6 +164,16 @@ file_signals(int sigfd)
 
 /* ---- sockets ---- */
 
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
 struct listener {
 	int fd;
 	char name[128];
@@ -168,6 +184,7 @@ struct conn {
 	int fd;
 	char name[160];
 	int closing; /* close once the reply (FINISH) is written */
+	int64_t since; /* owes us bytes since (ms), see conn_clock; 0: idle */
 	struct stream s;
 };
 
@@ -301,6 +318,7 @@ conn_accept(struct listener *l)
 		return;
 	}
 	c->fd = fd;
+	c->since = now_ms(); /* the handshake is owed from now */
 	if (ss.ss_family == AF_UNIX) {
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
 			snprintf(c->name, sizeof c->name, "%s pid %ld",
@@ -371,6 +389,22 @@ conn_write(struct conn *c)
 	}
 }
 
+/*
+ * Restarts or stops the clock of -T after a read. A connection owes us
+ * bytes while its handshake is unfinished (timed from the accept), while a
+ * frame is partly read (timed from the read that began it: a busy sender's
+ * reads often end inside a frame, so each frame completed restarts the
+ * clock) and while FINISH waits to be read. Between frames it owes nothing.
+ */
+static void
+conn_clock(struct conn *c, int advanced)
+{
+	if (c->s.started && !c->closing && c->s.len == 0)
+		c->since = 0;
+	else if (!c->since || (advanced && c->s.started))
+		c->since = now_ms();
+}
+
 /* Reads what the socket has. 0 keep the connection, -1 close it. */
 static int
 conn_read(struct conn *c)
@@ -378,7 +412,8 @@ conn_read(struct conn *c)
 	uint8_t *p;
 	size_t room;
 	ssize_t n;
-	int r;
+	uint64_t frames = c->s.frames;
+	int r, started = c->s.started;
 
 	if (c->closing)
 		return -1;
@@ -415,7 +450,39 @@ conn_read(struct conn *c)
 	} else if (c->s.wlen) {
 		conn_write(c);
 	}
+	conn_clock(c, c->s.frames != frames || c->s.started != started);
 	return 0;
+}
+
+/*
+ * A connection that owed us bytes for -T: counted, logged, -1 (close it).
+ * While reading is paused by back-pressure nobody owes us anything: the
+ * clocks restart. *next is lowered to this connection's deadline.
+ */
+static int
+conn_expired(struct conn *c, int paused, int64_t now, int64_t *next)
+{
+	const char *what;
+
+	if (!io_timeout || !c->since)
+		return 0;
+	if (paused)
+		c->since = now;
+	if (now - c->since < io_timeout) {
+		if (c->since + io_timeout < *next)
+			*next = c->since + io_timeout;
+		return 0;
+	}
+	st.e_timeout++;
+	if (!c->s.started)
+		what = "handshake not finished";
+	else if (c->closing)
+		what = "FINISH not read";
+	else
+		what = "frame not finished";
+	log_warn_limited(&rl_input, "%s: closing connection: %s in %lld s",
+	    c->name, what, (long long)(io_timeout / 1000));
+	return -1;
 }
 
 /*
@@ -524,13 +591,13 @@ out_drain(void)
 	}
 }
 
-static int64_t
-now_ms(void)
+static void
+conn_close(size_t i)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	log_info("%s: closed after %llu frames", conns[i]->name,
+	    (unsigned long long)conns[i]->s.frames);
+	conn_free(conns[i]);
+	conns[i] = NULL;
 }
 
 static void
@@ -538,7 +605,8 @@ serve(int sigfd)
 {
 	struct pollfd *pfd;
 	size_t i, j, np, first_conn;
-	int64_t next_metrics = now_ms() + METRICS_INTERVAL * 1000, t;
+	int64_t next_metrics = now_ms() + METRICS_INTERVAL * 1000, t, now;
+	int64_t next_expiry = INT64_MAX;
 	int s, paused, outflags, timeout;
 
 	if (!(conns = calloc(maxconns, sizeof *conns)) ||
@@ -577,10 +645,13 @@ serve(int sigfd)
 			pfd[np++] = (struct pollfd){ .fd = ev ? c->fd : -1,
 				.events = ev };
 		}
+		t = next_expiry;
+		if (metrics_file && next_metrics < t)
+			t = next_metrics;
 		timeout = -1;
-		if (metrics_file) {
-			t = next_metrics - now_ms();
-			timeout = t < 0 ? 0 : (int)t;
+		if (t != INT64_MAX) {
+			t -= now_ms();
+			timeout = t < 0 ? 0 : t > 3600000 ? 3600000 : (int)t;
 		}
 		if (poll(pfd, np, timeout) == -1) {
 			if (errno == EINTR)
@@ -624,13 +695,18 @@ serve(int sigfd)
 				gone = conn_read(c) == -1;
 			if (c->closing && c->s.wlen == 0)
 				gone = 1;
-			if (gone) {
-				log_info("%s: closed after %llu frames",
-				    c->name, (unsigned long long)c->s.frames);
-				conn_free(c);
-				conns[i] = NULL;
-			}
+			if (gone)
+				conn_close(i);
 		}
+		/* All of them, those accepted just now too: their
+		 * handshake clock runs. */
+		now = now_ms();
+		next_expiry = INT64_MAX;
+		for (i = 0; i < nconns; i++)
+			if (conns[i] &&
+			    conn_expired(conns[i], paused, now, &next_expiry) ==
+				-1)
+				conn_close(i);
 		for (i = j = 0; i < nconns; i++)
 			if (conns[i])
 				conns[j++] = conns[i];
@@ -729,7 +805,7 @@ main(int argc, char **argv)
 	metrics_file = getenv("METRICS_FILE");
 	if (metrics_file && !*metrics_file)
 		metrics_file = NULL;
-	while ((c = getopt(argc, argv, "c:l:M:m:r:s:t:u:")) != -1) {
+	while ((c = getopt(argc, argv, "c:l:M:m:r:s:T:t:u:")) != -1) {
 		switch (c) {
 		case 'c':
 			maxconns = (size_t)strtonum(optarg, 1, 65536, &err);
@@ -762,6 +838,11 @@ main(int argc, char **argv)
 			    &err);
 			if (err)
 				log_fatal(EXIT_PERM, "-s %s: %s", optarg, err);
+			break;
+		case 'T':
+			io_timeout = strtonum(optarg, 0, 86400, &err) * 1000;
+			if (err)
+				log_fatal(EXIT_PERM, "-T %s: %s", optarg, err);
 			break;
 		case 't':
 			if (!(types = types_parse(optarg)))

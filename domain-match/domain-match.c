@@ -4,7 +4,9 @@
  *
  * Reads answer records on stdin, writes the matching ones on stdout with
  * TAG set, drops the rest (-v: the other way round). The list is a cdb
- * mapped read-only, so memory does not grow with it; it is reopened on
+ * mapped read-only, so memory does not grow with it (and one over -m MB is
+ * read with pread past its filter, so its pages do not count in our RSS
+ * either: dlist_limit); it is reopened on
  * SIGHUP and when the file is replaced (checked once a second), between
  * two batches of records, so each record is matched against one version.
  * A new file that does not open as a list is refused and the old one stays.
@@ -35,6 +37,8 @@
 static struct dlist *dl;
 static const char *path;
 static int chain_mode, invert;
+/* Lists larger than this are not read through the mapping (dlist_limit). */
+static uint64_t map_max = 4 << 20;
 static struct ratelimit bad_rl = RATELIMIT_INIT;
 /* The replacement last refused, so a bad file is reported once. */
 static struct stat refused;
@@ -65,8 +69,9 @@ static const struct metric metrics[] = {
 static void
 usage(void)
 {
-	log_fatal(EXIT_PERM, "usage: domain-match [-cnv] [-M METRICS_FILE] "
-			     "-d LIST.cdb | domain-match -d LIST.cdb -q NAME...");
+	log_fatal(EXIT_PERM, "usage: domain-match [-cnv] [-m MAP_MB] "
+			     "[-M METRICS_FILE] -d LIST.cdb | "
+			     "domain-match -d LIST.cdb -q NAME...");
 }
 
 static int64_t
@@ -94,6 +99,10 @@ reload(const char *why)
 	have_st = stat(path, &st) == 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = dlist_open(path, err, sizeof err);
+	if (n && dlist_limit(n, map_max) == -1) {
+		snprintf(err, sizeof err, "%s", strerror(errno));
+		dlist_close(&n);
+	}
 	if (!n) {
 		n_reload_failures++;
 		have_refused = have_st;
@@ -299,6 +308,7 @@ main(int argc, char **argv)
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0 };
 	const char *mfile = getenv("METRICS_FILE");
 	char err[256], *line;
+	const char *e;
 	struct lr r;
 	struct lw w;
 	struct pollfd pfd[2];
@@ -313,13 +323,19 @@ main(int argc, char **argv)
 	path = getenv("DOMAIN_LIST");
 	if (mfile && *mfile == '\0')
 		mfile = NULL;
-	while ((c = getopt(argc, argv, "cd:M:nqv")) != -1) {
+	while ((c = getopt(argc, argv, "cd:m:M:nqv")) != -1) {
 		switch (c) {
 		case 'c':
 			chain_mode = 1;
 			break;
 		case 'd':
 			path = optarg;
+			break;
+		case 'm':
+			map_max = (uint64_t)strtonum(optarg, 0, 1 << 20, &e)
+			    << 20;
+			if (e)
+				usage();
 			break;
 		case 'M':
 			mfile = optarg;
@@ -349,6 +365,8 @@ main(int argc, char **argv)
 	if (!dl)
 		log_fatal(errno == EPROTO ? EXIT_PERM : EXIT_TEMP,
 		    "unable to open %s: %s", path, err);
+	if (dlist_limit(dl, map_max) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to allocate the key cache");
 	n_entries = dlist_count(dl);
 	if (qmode)
 		return query(argc, argv);

@@ -601,7 +601,8 @@ listed(const struct ic *ic, const char *name, size_t n, struct dlist_match *m)
 	return dlist_lookup(ic->dl, name, n, m) && !m->excluded;
 }
 
-/* The name an entry is kept under: the first of QNAME and CHAIN listed. */
+/* The name an entry is kept under: the first of QNAME and CHAIN listed;
+ * NULL when none is (see ic_line). */
 static const char *
 pick_name(const struct ic *ic, const struct rec *r, size_t *n)
 {
@@ -619,7 +620,7 @@ pick_name(const struct ic *ic, const struct rec *r, size_t *n)
 			return p;
 		}
 	}
-	return r->name;
+	return NULL;
 }
 
 /* Has name as many entries as the per-name limit allows? */
@@ -774,23 +775,35 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 			rename_entry(ic, i, &r);
 			return 0;
 		}
-		name = pick_name(ic, &r, &nlen);
+		/* domain-match tagged this answer by the list it had; when
+		 * ours no longer lists the name (a removal that domain-match
+		 * had not seen yet), adding it would bring back a route the
+		 * list change just withdrew, until it expires. */
+		if (!(name = pick_name(ic, &r, &nlen))) {
+			ic->cnt.filtered++;
+			log_warn_limited(&ic->rl_filter,
+			    "answer for %.*s: not on the domain list: ignored",
+			    (int)r.name_len, r.name);
+			return 0;
+		}
 		return add(ic, &r, name, nlen, (unsigned)tag, STORE_LOCAL, last,
 		    exp);
 	}
 	ic->cnt.peers++;
-	if (r.tag_len)
-		tag = tag_id(ic, r.tag, r.tag_len);
-	else if (!ic->dl)
-		tag = 0;
-	else if (listed(ic, r.name, r.name_len, &m))
-		tag = tag_id(ic, m.tag, m.tag_len);
-	else {
+	/* with a list, a peer's name must be on it, tagged or not: a tag
+	 * picks BGP attributes, it never lets a name past the list */
+	if (ic->dl && !listed(ic, r.name, r.name_len, &m)) {
 		ic->cnt.filtered++;
 		log_warn_limited(&ic->rl_filter,
 		    "peer entry %s is not on the domain list: ignored", r.name);
 		return 0;
 	}
+	if (r.tag_len)
+		tag = tag_id(ic, r.tag, r.tag_len);
+	else if (!ic->dl)
+		tag = 0;
+	else
+		tag = tag_id(ic, m.tag, m.tag_len);
 	if (tag < 0) {
 		bad(ic, "too many distinct tags", peer);
 		return 0;
@@ -812,8 +825,16 @@ ic_expire(struct ic *ic)
 {
 	struct ent *e;
 	uint32_t idx;
+	/*
+	 * Heap keys are 32-bit seconds (exp_s saturates in 2106). Past that a
+	 * re-keyed entry would come back to the top for ever: look no further
+	 * than the keys can say.
+	 */
+	int64_t horizon = ic->now_us;
 
-	while (ic->hn && (int64_t)ic->heap[0].key_s * 1000000 <= ic->now_us) {
+	if (horizon >= (int64_t)UINT32_MAX * 1000000)
+		horizon = ((int64_t)UINT32_MAX - 1) * 1000000;
+	while (ic->hn && (int64_t)ic->heap[0].key_s * 1000000 <= horizon) {
 		idx = ic->heap[0].idx;
 		e = &ic->e[idx];
 		if (e->expires_us <= ic->now_us) {

@@ -23,6 +23,30 @@ struct dlist {
 	const unsigned char *bloom; /* NULL: no filter in the file */
 	uint64_t bloom_blocks;
 	const unsigned char *depths; /* NULL: no label count mask */
+	struct cold *cold; /* NULL: everything read through the mapping */
+	struct stat refused; /* the last replacement refused, to say it once */
+};
+
+/*
+ * dlist_limit: the hash tables and records are read with pread, never
+ * through the mapping, so they never count in the process's RSS; the keys
+ * looked up last are remembered here, 2-way set-associative, so a hot set
+ * of names costs no system call. A value kept is at most "+" and a tag.
+ */
+#define COLD_SETS 8192
+#define COLD_KEY 62
+#define COLD_VAL (1 + 32)
+#define COLD_REC (8 + 1024 + COLD_VAL) /* record: lengths, key, value */
+struct cold_slot {
+	uint64_t h;
+	uint8_t state; /* 0 empty, 1 no such key, 2 found */
+	uint8_t klen, vlen;
+	char v[COLD_VAL];
+	char key[COLD_KEY];
+};
+struct cold {
+	struct cold_slot slot[COLD_SETS][2];
+	char v[COLD_VAL]; /* the value of a key too long to keep */
 };
 
 /*
@@ -231,8 +255,30 @@ dlist_close(struct dlist **dlp)
 		return;
 	cdb_free(&dl->cdb);
 	close(dl->fd);
+	if (dl->cold)
+		munmap(dl->cold, sizeof *dl->cold);
 	free(dl);
 	*dlp = NULL;
+}
+
+int
+dlist_limit(struct dlist *dl, uint64_t max)
+{
+	void *p;
+
+	if (dl->cdb.cdb_fsize <= max || dl->cold)
+		return 0;
+	/*
+	 * Mapped apart, not malloc'd: the pages are zero until used, and go
+	 * back to the system the moment the list is closed (a reload), so a
+	 * reload never holds two caches.
+	 */
+	p = mmap(NULL, sizeof *dl->cold, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	dl->cold = p;
+	return 0;
 }
 
 uint64_t
@@ -277,15 +323,13 @@ suffixes(const struct dlist *dl, const char *name, size_t len,
 }
 
 /*
- * Fills m from the entry c found for the suffix p..end. A damaged value
+ * Fills m from the value v found for the suffix p..end. A damaged value
  * is no entry, never a wild tag: 0.
  */
 static int
-entry(struct cdb *c, const char *p, const char *end, struct dlist_match *m)
+entry(const char *v, unsigned vlen, const char *p, const char *end,
+    struct dlist_match *m)
 {
-	unsigned vlen = cdb_datalen(c);
-	const char *v = cdb_getdata(c);
-
 	if (!v || vlen == 0 ||
 	    (v[0] == '!' ? vlen != 1 :
 			   v[0] != '+' || vlen < 2 ||
@@ -299,13 +343,157 @@ entry(struct cdb *c, const char *p, const char *end, struct dlist_match *m)
 	return 1;
 }
 
+static int
+get(int fd, void *buf, size_t n, uint64_t off)
+{
+	ssize_t r;
+
+	do
+		r = pread(fd, buf, n, (off_t)off);
+	while (r == -1 && errno == EINTR);
+	return r == (ssize_t)n ? 0 : -1;
+}
+
+/*
+ * cdb_find (tinycdb's, step for step, with the same checks) on the file
+ * through pread: 1 and the value (*vlen 0 for one longer than any valid
+ * value: no entry either way), 0 none, -1 a damaged file.
+ */
+static int
+cold_read(const struct dlist *dl, const char *key, unsigned klen, char *v,
+    unsigned *vlen)
+{
+	const unsigned char *mem = dl->cdb.cdb_mem;
+	unsigned char slots[128], rec[COLD_REC];
+	unsigned hv, n, pos, dend = dl->cdb.cdb_dend, fsize = dl->cdb.cdb_fsize;
+	uint64_t htab, htend, at, todo;
+	size_t k, chunk;
+
+	if (klen >= dend || klen > 1024)
+		return 0;
+	hv = cdb_hash(key, klen);
+	n = cdb_unpack(mem + ((hv << 3) & 2047) + 4);
+	if (!n)
+		return 0;
+	pos = cdb_unpack(mem + ((hv << 3) & 2047));
+	todo = (uint64_t)n << 3;
+	if (n > (fsize >> 3) || pos < dend || pos > fsize || todo > fsize - pos)
+		return -1;
+	htab = pos;
+	htend = htab + todo;
+	at = htab + (uint64_t)((hv >> 8) % n) * 8;
+	for (;;) {
+		chunk = htend - at < sizeof slots ? (size_t)(htend - at) :
+						    sizeof slots;
+		if (chunk > todo)
+			chunk = (size_t)todo;
+		if (get(dl->fd, slots, chunk, at) == -1)
+			return -1;
+		for (k = 0; k < chunk; k += 8) {
+			pos = cdb_unpack(slots + k + 4);
+			if (!pos)
+				return 0;
+			if (cdb_unpack(slots + k) == hv) {
+				if (pos > dend - 8)
+					return -1;
+				/* Lengths, key and the longest valid value. */
+				n = 8 + klen + COLD_VAL;
+				if (n > fsize - pos)
+					n = fsize - pos;
+				if (n < 8 || get(dl->fd, rec, n, pos) == -1)
+					return -1;
+				if (cdb_unpack(rec) == klen) {
+					if (dend - klen < pos + 8)
+						return -1;
+					if (memcmp(key, rec + 8, klen) == 0) {
+						n = cdb_unpack(rec + 4);
+						if (dend < n || dend - n < pos + 8 + klen)
+							return -1;
+						*vlen = n <= COLD_VAL ? n : 0;
+						memcpy(v, rec + 8 + klen, *vlen);
+						return 1;
+					}
+				}
+			}
+			todo -= 8;
+			if (!todo)
+				return 0;
+		}
+		at += chunk;
+		if (at >= htend)
+			at = htab;
+	}
+}
+
+/*
+ * Looks key up in the cdb: 1 and its value, 0 none (or a damaged file:
+ * the suffix is skipped, as cdb_find's -1 is). c is the cursor of a
+ * mapped lookup.
+ */
+static int
+find(const struct dlist *dl, struct cdb *c, const char *key, unsigned klen,
+    const char **v, unsigned *vlen)
+{
+	struct cold_slot *set, *s;
+	uint64_t h;
+	int r;
+
+	if (!dl->cold) {
+		if (cdb_find(c, key, klen) <= 0)
+			return 0;
+		*v = cdb_getdata(c);
+		*vlen = cdb_datalen(c);
+		return 1;
+	}
+	if (klen > COLD_KEY) {
+		r = cold_read(dl, key, klen, dl->cold->v, vlen);
+		*v = dl->cold->v;
+		return r == 1;
+	}
+	h = dlist_hash(key, klen);
+	set = dl->cold->slot[h % COLD_SETS];
+	for (s = set; s < set + 2; s++)
+		if (s->state && s->h == h && s->klen == klen &&
+		    memcmp(s->key, key, klen) == 0)
+			goto out;
+	/* Replace the way not used last: set[1] is always the older one. */
+	set[1] = set[0];
+	s = set;
+	r = cold_read(dl, key, klen, s->v, vlen);
+	s->h = h;
+	s->klen = (uint8_t)klen;
+	memcpy(s->key, key, klen);
+	s->state = r == 1 ? 2 : 1;
+	s->vlen = r == 1 ? (uint8_t)*vlen : 0;
+	return r == 1 ? (*v = s->v, 1) : 0;
+out:
+	if (s != set) {
+		struct cold_slot t = set[0];
+
+		set[0] = *s;
+		*s = t;
+		s = set;
+	}
+	*v = s->v;
+	*vlen = s->vlen;
+	return s->state == 2;
+}
+
+/* Where find will look in the memory of dl->cold for key, to prefetch. */
+static const void *
+cold_set(const struct dlist *dl, uint64_t h)
+{
+	return dl->cold->slot[h % COLD_SETS];
+}
+
 int
 dlist_lookup(const struct dlist *dl, const char *name, size_t len,
     struct dlist_match *m)
 {
 	/* cdb_find keeps its cursor in struct cdb; work on a copy. */
 	struct cdb c = dl->cdb;
-	const char *start[128], *end = name + len;
+	const char *start[128], *end = name + len, *v;
+	unsigned vlen;
 	size_t n, i;
 
 	n = suffixes(dl, name, len, start, 128);
@@ -313,8 +501,9 @@ dlist_lookup(const struct dlist *dl, const char *name, size_t len,
 		if (dl->bloom &&
 		    !bloom_has(dl, dlist_hash(start[i], (size_t)(end - start[i]))))
 			continue;
-		if (cdb_find(&c, start[i], (unsigned)(end - start[i])) > 0)
-			return entry(&c, start[i], end, m);
+		if (find(dl, &c, start[i], (unsigned)(end - start[i]), &v,
+			&vlen))
+			return entry(v, vlen, start[i], end, m);
 	}
 	return 0;
 }
@@ -357,6 +546,12 @@ dlist_probe_fetch(const struct dlist *dl, struct dlist_probe *pr)
 			pr->pass[i] = (uint8_t)bloom_has(dl, pr->h[i]);
 		if (!pr->pass[i])
 			continue;
+		if (dl->cold) {
+			/* Where find looks first; the file is read later. */
+			if (!pr->filtered)
+				__builtin_prefetch(cold_set(dl, pr->h[i]));
+			continue;
+		}
 		if (pr->slot[i]) {
 			/* Second call: the record the slot points to. */
 			rpos = cdb_unpack(pr->slot[i] + 4);
@@ -383,7 +578,8 @@ dlist_probe_lookup(const struct dlist *dl, struct dlist_probe *pr,
     struct dlist_match *m)
 {
 	struct cdb c = dl->cdb;
-	const char *end = pr->name + pr->len;
+	const char *end = pr->name + pr->len, *v;
+	unsigned vlen;
 	size_t i;
 
 	if (pr->n > DLIST_PROBE_MAX)
@@ -393,11 +589,39 @@ dlist_probe_lookup(const struct dlist *dl, struct dlist_probe *pr,
 			continue;
 		if (pr->filtered && !pr->pass[i])
 			continue;
-		if (cdb_find(&c, pr->start[i],
-			(unsigned)(end - pr->start[i])) > 0)
-			return entry(&c, pr->start[i], end, m);
+		if (find(dl, &c, pr->start[i], (unsigned)(end - pr->start[i]),
+			&v, &vlen))
+			return entry(v, vlen, pr->start[i], end, m);
 	}
 	return 0;
+}
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+int
+dlist_reload(struct dlist **dlp, const char *path, char *err, size_t errlen)
+{
+	struct dlist *n;
+	struct stat st;
+
+	if (!dlist_changed(*dlp, path) || stat(path, &st) == -1 ||
+	    same_file(&st, &(*dlp)->refused))
+		return 0;
+	n = dlist_open(path, err, errlen);
+	if (!n) {
+		(*dlp)->refused = st;
+		return -1;
+	}
+	dlist_close(dlp);
+	*dlp = n;
+	return 1;
 }
 
 int

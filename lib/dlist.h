@@ -25,7 +25,9 @@
  * the end of the file (cut short, or written over in place), is not a
  * domain list. Matching walks from the full name up, label by label, and
  * the first key found decides: the most specific entry wins. Nothing is
- * loaded into the heap: memory does not grow with the list.
+ * loaded into the heap: memory does not grow with the list. The pages of
+ * the mapping that lookups read do count in the process's RSS; with
+ * dlist_limit only the header and the filter are read through it.
  */
 #ifndef DLIST_H
 #define DLIST_H
@@ -54,6 +56,18 @@ struct dlist_match {
  */
 struct dlist *dlist_open(const char *path, char *err, size_t errlen);
 void dlist_close(struct dlist **dl);
+/*
+ * Keeps lookups in a list whose file is larger than max bytes from making
+ * its pages resident in this process: only the first 2048 bytes and the
+ * Bloom filter are then read through the mapping; hash slots and records
+ * are read with pread (from the page cache, like the mapping's pages), and
+ * the last 16384 keys looked up are remembered in 1.8 MB mapped apart so a
+ * hot set costs no system call. -1 (ENOMEM) when that cannot be allocated.
+ * Afterwards a match's tag stays valid only until the next lookup in dl,
+ * and dl must not be used by two threads at once. Smaller files are left
+ * as they are: read through the mapping, every page may become resident.
+ */
+int dlist_limit(struct dlist *dl, uint64_t max);
 /* The entry count from the header. */
 uint64_t dlist_count(const struct dlist *dl);
 
@@ -98,6 +112,14 @@ int dlist_probe_lookup(const struct dlist *dl, struct dlist_probe *pr,
  * size or mtime)? For polling at most about once a second.
  */
 int dlist_changed(const struct dlist *dl, const char *path);
+
+/*
+ * Replaces *dl with the file at path when that has changed: 1 when replaced,
+ * 0 when unchanged (or the same refused file again), -1 when the new file is
+ * refused (err says why, *dl stays in use; it is reported once per file).
+ */
+int dlist_reload(struct dlist **dl, const char *path, char *err,
+    size_t errlen);
 
 /* The size in bytes of the Bloom filter for n entries (a multiple of 64). */
 size_t dlist_bloom_size(uint64_t n);

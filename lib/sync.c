@@ -508,6 +508,67 @@ sync_time_parse(const char *s, size_t len, int64_t *us)
 	return 0;
 }
 
+size_t
+sync_name_canon(char *out, size_t cap, const char *s, size_t len)
+{
+	uint8_t wire[256];
+	size_t i = 0, w = 1, lab = 0, n = 0;
+	unsigned v;
+	unsigned char c;
+
+	if (len == 1 && s[0] == '.')
+		return rec_name_from_wire(out, cap, (const uint8_t *)"", 1);
+	while (i < len) {
+		c = (unsigned char)s[i];
+		if (c == '.') {
+			/* the end of a label; an empty one is no name */
+			if (n == 0)
+				return 0;
+			wire[lab] = (uint8_t)n;
+			lab = w++;
+			n = 0;
+			i++;
+			continue;
+		}
+		if (c == '\\') {
+			if (i + 1 >= len)
+				return 0;
+			c = (unsigned char)s[i + 1];
+			if (c >= '0' && c <= '9') {
+				/* \DDD: exactly three digits, at most 255 */
+				if (i + 3 >= len || digits(s + i + 1, 3, &v) ||
+				    v > 255)
+					return 0;
+				i += 4;
+			} else if (c >= 0x20 && c <= 0x7e) {
+				v = c;
+				i += 2;
+			} else {
+				return 0;
+			}
+		} else if (c > 0x20 && c < 0x7f) {
+			v = c;
+			i++;
+		} else {
+			return 0; /* miekg/dns escapes these; raw, they are noise */
+		}
+		if (n == 63 || w >= 255)
+			return 0;
+		wire[w++] = (uint8_t)v;
+		n++;
+	}
+	if (n) {
+		wire[lab] = (uint8_t)n;
+		lab = w++;
+	} else if (w == 1) {
+		return 0; /* "" */
+	}
+	if (w > 255)
+		return 0;
+	wire[lab] = 0;
+	return rec_name_from_wire(out, cap, wire, w);
+}
+
 enum sync_err
 sync_entry_from_raw(struct sync_entry *e, const struct sync_raw *r,
     int64_t now_us)
@@ -523,9 +584,8 @@ sync_entry_from_raw(struct sync_entry *e, const struct sync_raw *r,
 	if (!(r->have & SYNC_F_DOMAIN) || (r->toolong & SYNC_F_DOMAIN) ||
 	    r->domain_len == 0 || memchr(r->domain, '\0', r->domain_len))
 		return SYNC_E_DOMAIN;
-	memcpy(e->name, r->domain, r->domain_len + 1);
-	n = r->domain_len;
-	if (rec_name_check(e->name, &n) == -1)
+	n = sync_name_canon(e->name, sizeof e->name, r->domain, r->domain_len);
+	if (n == 0)
 		return SYNC_E_DOMAIN;
 	e->name_len = n;
 	if (!(r->have & SYNC_F_TS) || (r->toolong & SYNC_F_TS) ||

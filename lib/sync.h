@@ -89,11 +89,25 @@ uint64_t sync_parser_count(const struct sync_parser *p);
 
 /*
  * Validates raw into e: the address (IPv4-mapped IPv6 becomes IPv4), the
- * name (lowercased, trailing dot dropped), the time (not before the epoch,
+ * name (sync_name_canon: Go's escapes decoded, canonical form), the time (not before the epoch,
  * not more than five minutes after now_us), the tag when one was sent.
  */
 enum sync_err sync_entry_from_raw(struct sync_entry *e,
     const struct sync_raw *r, int64_t now_us);
+
+/*
+ * A name as a peer sends it to the canonical form of docs/records.md. The
+ * Go daemon sends what miekg/dns made of the DNS message: presentation
+ * format with `\X` escapes for `. '@;()"\` and space, `\DDD` for bytes
+ * outside printable ASCII, the case as received, its trailing dot cut off
+ * (one trailing dot is accepted too). Any escape is decoded, letters are
+ * lowercased and the result written canonically ("A\.B.Example" becomes
+ * "a\046b.example"). Refused (0): empty labels, a label over 63 bytes or a
+ * name over 255 in wire form, a dangling or bad escape (`\25`, `\256`), raw
+ * bytes outside printable ASCII, the empty name. Returns the length.
+ * cap of REC_NAME_MAX is always enough.
+ */
+size_t sync_name_canon(char *out, size_t cap, const char *in, size_t len);
 
 /*
  * The `peer TIME NAME ADDR -` record of e, newline included (rec_format).

@@ -20,6 +20,8 @@
  * ipcache learned locally and that are new (not refreshes); each is sent to
  * every peer with PUT /put, as the Go daemon does, from a bounded queue per
  * peer (overflow is dropped and counted: the peers' next pull has them).
+ * Each entry is pushed once: refreshes are not pushed (the Go daemon pushes
+ * every answer).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -485,6 +487,94 @@ struct scan {
 	int64_t floor, newest;
 };
 
+/*
+ * Entries pushed whose first sighting is still inside the scan's slack: a
+ * refresh of one of them comes back as changed and must not be pushed
+ * again. Open addressing on a hash of (address, tag, first sighting),
+ * rebuilt at each scan without the entries that left the slack; when full,
+ * a refresh may be pushed twice (harmless: the peer keeps the later time).
+ */
+#define PUSHED_MAX (1u << 18)
+static struct pushed {
+	uint64_t key; /* 0: free */
+	int64_t first_us;
+} *ptab;
+static size_t pcap, pn;
+
+static uint64_t
+pushed_key(const struct store_entry *e)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const unsigned char *t = (const unsigned char *)e->tag;
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ e->addr.a[i]) * 1099511628211ULL;
+	h = (h ^ e->addr.family) * 1099511628211ULL;
+	for (; *t; t++)
+		h = (h ^ *t) * 1099511628211ULL;
+	for (i = 0; i < 8; i++)
+		h = (h ^ (uint8_t)((uint64_t)e->first_us >> (8 * i))) *
+		    1099511628211ULL;
+	return h ? h : 1;
+}
+
+static struct pushed *
+pushed_slot(struct pushed *tab, size_t cap, uint64_t key)
+{
+	size_t i = (size_t)(key ^ key >> 29) & (cap - 1);
+
+	while (tab[i].key && tab[i].key != key)
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+/* Rebuilds the table with the entries first seen after floor. */
+static void
+pushed_prune(int64_t floor, size_t want)
+{
+	struct pushed *n, *o;
+	size_t cap = 64, i, k = 0;
+
+	while (cap < 2 * want && cap < PUSHED_MAX)
+		cap *= 2;
+	if (!(n = calloc(cap, sizeof *n)))
+		return; /* keep the old table */
+	for (i = 0; i < pcap; i++) {
+		o = &ptab[i];
+		if (o->key && o->first_us > floor && 2 * (k + 1) <= cap) {
+			*pushed_slot(n, cap, o->key) = *o;
+			k++;
+		}
+	}
+	free(ptab);
+	ptab = n;
+	pcap = cap;
+	pn = k;
+}
+
+/* 1 when e was pushed already; else remembers it and returns 0. */
+static int
+pushed_before(const struct store_entry *e, int64_t floor)
+{
+	uint64_t key = pushed_key(e);
+	struct pushed *p;
+
+	if (!ptab || (2 * (pn + 1) > pcap && pcap < PUSHED_MAX))
+		pushed_prune(floor, pn + 1);
+	if (!ptab)
+		return 0;
+	p = pushed_slot(ptab, pcap, key);
+	if (p->key)
+		return 1;
+	if (2 * (pn + 1) <= pcap) {
+		p->key = key;
+		p->first_us = e->first_us;
+		pn++;
+	}
+	return 0;
+}
+
 static int
 scan_entry(const struct store_entry *e, void *arg)
 {
@@ -496,7 +586,8 @@ scan_entry(const struct store_entry *e, void *arg)
 	if (e->changed_us > sc->newest)
 		sc->newest = e->changed_us;
 	/* new and learned here: refreshes and peers' entries are not pushed */
-	if (e->origin != STORE_LOCAL || e->first_us <= sc->floor)
+	if (e->origin != STORE_LOCAL || e->first_us <= sc->floor ||
+	    pushed_before(e, sc->floor))
 		return 0;
 	n = sync_entry_json(json, sizeof json, &e->addr, e->name,
 	    strlen(e->name), e->last_us, e->tag);
@@ -517,6 +608,7 @@ push_scan(CURLM *multi)
 	 * the batch that was open during the last scan */
 	sc.floor = push_cursor - 5000000;
 	sc.newest = push_cursor;
+	pushed_prune(sc.floor, pn);
 	if (store_each(pst, push_cursor, scan_entry, &sc, err, sizeof err) == -1)
 		log_warn_limited(&rl, "unable to read %s: %s", cf.push_store, err);
 	push_cursor = sc.newest;
@@ -716,6 +808,26 @@ write_metrics(void)
 		log_warn_sys("unable to write %s", cf.metrics_path);
 }
 
+/*
+ * The domain list: reloaded when domain-update replaces it (looked at once a
+ * second) and on SIGHUP; a refused file is reported once and the old list
+ * stays in use.
+ */
+static void
+reload_list(void)
+{
+	char err[256];
+
+	switch (dl ? dlist_reload(&dl, cf.dlist_path, err, sizeof err) : 0) {
+	case 1:
+		log_info("reloaded %s", cf.dlist_path);
+		break;
+	case -1:
+		log_warn("unable to reload %s: %s", cf.dlist_path, err);
+		break;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -725,7 +837,7 @@ main(int argc, char **argv)
 	CURLMsg *msg;
 	char err[256];
 	int c, i, sfd, running, sig, stop = 0, failures = 0, permanent;
-	int64_t t, wait_us, last_metrics = 0, next_scan = 0;
+	int64_t t, wait_us, last_metrics = 0, next_scan = 0, last_reload = 0;
 	const char *token_file = NULL, *s;
 
 	log_init(argv[0]);
@@ -850,6 +962,10 @@ main(int argc, char **argv)
 			if (next_scan - t < wait_us)
 				wait_us = next_scan - t;
 		}
+		if (t - last_reload >= 1000000) {
+			reload_list();
+			last_reload = t;
+		}
 		if (cf.metrics_path && t - last_metrics >= 5000000) {
 			write_metrics();
 			last_metrics = t;
@@ -866,19 +982,7 @@ main(int argc, char **argv)
 			if (sig == SIGUSR1) {
 				metrics_log(metrics, NMETRICS);
 			} else if (sig == SIGHUP) {
-				if (dl && dlist_changed(dl, cf.dlist_path)) {
-					struct dlist *n = dlist_open(cf.dlist_path,
-					    err, sizeof err);
-
-					if (n) {
-						dlist_close(&dl);
-						dl = n;
-						log_info("reloaded %s", cf.dlist_path);
-					} else {
-						log_warn("unable to reload %s: %s",
-						    cf.dlist_path, err);
-					}
-				}
+				reload_list();
 				out_close();
 			} else {
 				stop = 1;
@@ -925,6 +1029,7 @@ main(int argc, char **argv)
 	write_metrics();
 	dlist_close(&dl);
 	store_close(&pst);
+	free(ptab);
 	free(peers);
 	free(cf.token);
 	close(sfd);

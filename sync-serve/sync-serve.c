@@ -145,6 +145,26 @@ write_metrics(void)
 		log_warn_sys("unable to write %s", cf.metrics_path);
 }
 
+/*
+ * The domain list: reloaded when domain-update replaces it (looked at once a
+ * second) and on SIGHUP; a refused file is reported once and the old list
+ * stays in use.
+ */
+static void
+reload_list(void)
+{
+	char err[256];
+
+	switch (dl ? dlist_reload(&dl, cf.dlist_path, err, sizeof err) : 0) {
+	case 1:
+		log_info("reloaded %s", cf.dlist_path);
+		break;
+	case -1:
+		log_warn("unable to reload %s: %s", cf.dlist_path, err);
+		break;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -157,6 +177,7 @@ main(int argc, char **argv)
 	struct sockaddr_storage ss[MAX_LISTEN];
 	char err[256], *pem_cert = NULL, *pem_key = NULL, *pem_ca = NULL;
 	int c, i, nlisten = 0, sfd, sig, stop = 0, np, nf, permanent;
+	time_t last_reload;
 	struct store *st0;
 	time_t last_metrics = 0;
 
@@ -267,6 +288,7 @@ main(int argc, char **argv)
 	}
 	log_info("listening on %s%s", listen[0], nlisten > 1 ? " and more" : "");
 
+	last_reload = time(NULL);
 	while (!stop) {
 		MHD_UNSIGNED_LONG_LONG mto, to = 1000;
 
@@ -297,25 +319,17 @@ main(int argc, char **argv)
 				MHD_resume_connection(pf[i]->conn);
 			}
 		}
+		if (time(NULL) != last_reload) {
+			reload_list();
+			last_reload = time(NULL);
+		}
 		while ((sig = sig_next(sfd)) > 0) {
 			if (sig == SIGUSR1) {
 				metrics_log(metrics, NMETRICS);
 			} else if (sig == SIGCHLD) {
 				reap();
 			} else if (sig == SIGHUP) {
-				if (dl && dlist_changed(dl, cf.dlist_path)) {
-					struct dlist *n = dlist_open(cf.dlist_path,
-					    err, sizeof err);
-
-					if (n) {
-						dlist_close(&dl);
-						dl = n;
-						log_info("reloaded %s", cf.dlist_path);
-					} else {
-						log_warn("unable to reload %s: %s",
-						    cf.dlist_path, err);
-					}
-				}
+				reload_list();
 				serve_peer_close();
 			} else {
 				stop = 1;

@@ -1,7 +1,8 @@
 # scripts/demo-setup/lib.sh: the demo's set-up, shared with the end-to-end tests
 # (tests/pipeline/) so that what the demo shows is what the tests check.
 # Sourced; the caller sets TOP, D (its directory, created), DNS_PORT,
-# NSD_PORT, BGP_PORT, SUP (runit or s6), optionally BUILD (the build
+# NSD_PORT, BGP_PORT, SUP (runit or s6), optionally PIPE_ENABLE (optional
+# services to run, see pipe_supervise), BUILD (the build
 # directory to install from) and PIPE_NETNS (an existing network namespace
 # for BIRD and the toolkit; the resolver stays outside and reaches
 # dnstap-read through its socket file), and defines start NAME CMD... (runs
@@ -100,10 +101,12 @@ pipe_routes() {
 	END { out() }' | sort
 }
 
-# pipe_supervise: the four services (and their loggers) under $SUP.
+# pipe_supervise: the four services (and their loggers) under $SUP, and
+# those named in PIPE_ENABLE (sync-serve, sync-pull: installed down) too.
 pipe_supervise() {
 	mkdir -p "$D/service"
 	cp -R "$D/usr/share/dnstap-bgp/$SUP/." "$D/service/"
+	for s in ${PIPE_ENABLE:-}; do rm -f "$D/service/$s/down"; done
 	case $SUP in
 	runit) start supervisor runsvdir -P "$D/service" ;;
 	s6) start supervisor s6-svscan "$D/service" ;;
@@ -118,8 +121,15 @@ pipe_pid() {
 	esac
 }
 
-# pipe_stop: every stage down, then the supervisor gone (its pid in $1).
+# pipe_alive PID: the process exists and is not a zombie.
+pipe_alive() { [ -e "/proc/$1" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2> /dev/null; }
+
+# pipe_stop: every stage down, then the supervisor gone (its pid in $1),
+# and its per-service supervisors (runsv, s6-supervise) too: they finish on
+# their own clock and write under $D until they do.
 pipe_stop() {
+	pipe_kids=
+	[ -z "${1:-}" ] || pipe_kids=$(pgrep -P "$1" | tr '\n' ' ')
 	case $SUP in
 	runit)
 		sv -w 10 force-stop "$D"/service/* > /dev/null 2>&1
@@ -131,6 +141,12 @@ pipe_stop() {
 		;;
 	esac
 	[ -z "${1:-}" ] || kill "$1" 2> /dev/null
-	[ -z "${1:-}" ] || while kill -0 "$1" 2> /dev/null; do sleep 0.1; done
+	for p in ${1:-} $pipe_kids; do
+		n=150
+		while pipe_alive "$p" && [ "$n" -gt 0 ]; do
+			sleep 0.1
+			n=$((n - 1))
+		done
+	done
 	:
 }

@@ -14,7 +14,7 @@ fi
 # bird_start NAME: runs bird on $T/NAME.conf, waits for its control socket.
 bird_start() {
 	spawn "$1" bird -f -c "$T/$1.conf" -s "$T/$1.ctl" -P "$T/$1.birdpid"
-	if ! wait_until 10 birdc -s "$T/$1.ctl" show status; then
+	if ! wait_until 30 birdc -s "$T/$1.ctl" show status; then
 		fail "bird $1 did not start: $(tail -5 "$T/$1.log")"
 		exit 1
 	fi

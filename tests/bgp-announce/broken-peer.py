@@ -4,6 +4,7 @@ bgp-announce's tests. Listens on 127.0.14.1:PORT (127.0.14.3 for collide),
 accepts connections in a loop and misbehaves as MODE says; logs what
 bgp-announce sends ("conn N", "open as N", "keepalive", "update",
 "notification C/S") one line each to LOG."""
+import os
 import socket
 import struct
 import sys
@@ -12,7 +13,8 @@ import time
 MODE, PORT, LOG = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 # the collision peer has an address of its own: bgp-announce tells
 # incoming connections apart by address
-ADDR = "127.0.14.3" if MODE == "collide" else "127.0.14.1"
+ADDR = os.environ.get("BROKEN_PEER_ADDR",
+                      "127.0.14.3" if MODE == "collide" else "127.0.14.1")
 MARKER = b"\xff" * 16
 log = open(LOG, "a", buffering=1)
 
@@ -21,31 +23,66 @@ def msg(t, body):
     return MARKER + struct.pack(">HB", 19 + len(body), t) + body
 
 
-def open_msg(asn=65000, version=4, caps=None, hold=90):
+def open_msg(asn=65000, version=4, caps=None, hold=90, rid=0x0A090909,
+             params=None):
     if caps is None:
-        caps = bytes([1, 4, 0, 1, 0, 1, 65, 4]) + struct.pack(">I", asn)
-    params = bytes([2, len(caps)]) + caps
-    body = struct.pack(">BHHI", version, asn, hold, 0x0A090909)
+        caps = bytes([1, 4, 0, 1, 0, 1, 2, 0, 65, 4]) + struct.pack(">I", asn)
+    if params is None:
+        params = bytes([2, len(caps)]) + caps
+    body = struct.pack(">BHHI", version, asn, hold, rid)
     return msg(1, body + bytes([len(params)]) + params)
 
 
-def log_paths(body):
-    """Logs an UPDATE's AS_PATH and AS4_PATH as the peer sees them."""
+def attributes(body):
+    """An UPDATE's path attributes as (type, value), and its NLRI."""
     wl = struct.unpack(">H", body[:2])[0]
     al = struct.unpack(">H", body[2 + wl:4 + wl])[0]
     a, end = 4 + wl, 4 + wl + al
+    attrs = []
     while a < end:
         flags, typ = body[a], body[a + 1]
         if flags & 0x10:
             ln, h = struct.unpack(">H", body[a + 2:a + 4])[0], 4
         else:
             ln, h = body[a + 2], 3
-        v = body[a + h:a + h + ln]
-        if typ == 2 and ln >= 2:
-            log.write("as_path %s\n" % " ".join(str(x) for x in struct.unpack(">%dH" % v[1], v[2:2 + 2 * v[1]])))
-        if typ == 17 and ln >= 2:
-            log.write("as4_path %s\n" % " ".join(str(x) for x in struct.unpack(">%dI" % v[1], v[2:2 + 4 * v[1]])))
+        attrs.append((typ, body[a + h:a + h + ln]))
         a += h + ln
+    return attrs, body[end:]
+
+
+def log_paths(body):
+    """Logs an UPDATE's AS_PATH and AS4_PATH as the peer sees them."""
+    for typ, v in attributes(body)[0]:
+        if typ == 2 and len(v) >= 2:
+            log.write("as_path %s\n" % " ".join(str(x) for x in struct.unpack(">%dH" % v[1], v[2:2 + 2 * v[1]])))
+        if typ == 17 and len(v) >= 2:
+            log.write("as4_path %s\n" % " ".join(str(x) for x in struct.unpack(">%dI" % v[1], v[2:2 + 4 * v[1]])))
+
+
+TOTAL = [0, 0]
+
+
+def count_prefixes(nlri, fam):
+    i = 0
+    while i < len(nlri):
+        i += 1 + (nlri[i] + 7) // 8
+        TOTAL[fam] += 1
+
+
+def count_nlri(body):
+    """Counts an UPDATE's IPv4 NLRI and IPv6 MP_REACH_NLRI prefixes; logs
+    "eor" or the running totals ("total N", "total6 N")."""
+    if len(body) == 4:
+        log.write("eor\n")
+        return
+    attrs, nlri = attributes(body)
+    for typ, v in attrs:
+        if typ == 14:
+            count_prefixes(v[5 + v[3]:], 1)
+            log.write("total6 %d\n" % TOTAL[1])
+    if nlri:
+        count_prefixes(nlri, 0)
+        log.write("total %d\n" % TOTAL[0])
 
 
 def read_msgs(s, buf, want=None, timeout=5.0):
@@ -65,9 +102,11 @@ def read_msgs(s, buf, want=None, timeout=5.0):
                 log.write("open as %d\n" % struct.unpack(">H", body[1:3]))
             elif t == 2 and MODE == "as2" and len(body) > 4:
                 log_paths(body)
+            elif t == 2 and MODE == "refresh":
+                count_nlri(body)
             else:
                 log.write(name + "\n")
-            if want is None or t in want:
+            if want is None or t in want or (t == 2 and len(body) == 4 and 0 in want):
                 return t
         try:
             d = s.recv(65536)
@@ -140,6 +179,37 @@ def serve(s):
         if read_msgs(s, buf, (4,)) != 4:
             return
         log.write("established\n")
+    elif MODE == "badopt":
+        # an optional parameter other than capabilities (1: authentication)
+        s.sendall(open_msg(params=bytes([1, 2, 0, 0])))
+    elif MODE == "hold1":
+        s.sendall(open_msg(hold=1))
+    elif MODE == "badid":
+        # iBGP with bgp-announce's own router id (in the environment)
+        s.sendall(open_msg(rid=int(os.environ["BROKEN_PEER_RID"], 16)))
+    elif MODE in ("badflags", "badattrlen"):
+        s.sendall(open_msg() + msg(4, b""))
+        if read_msgs(s, buf, (4,)) != 4:
+            return
+        log.write("established\n")
+        nh = (bytes([0x60, 3, 4, 127, 0, 0, 1]) if MODE == "badflags"
+              else bytes([0x40, 3, 3, 127, 0, 0]))
+        attrs = bytes([0x40, 1, 1, 0, 0x40, 2, 0]) + nh
+        s.sendall(msg(2, struct.pack(">HH", 0, len(attrs)) + attrs +
+                      bytes([32, 172, 16, 0, 1])))
+    elif MODE == "refresh":
+        # waits for the table and End-of-RIB, then asks for the IPv4 one
+        # 50 times and the IPv6 one once
+        caps = bytes([1, 4, 0, 1, 0, 1, 1, 4, 0, 2, 0, 1, 2, 0, 65, 4,
+                      0, 0, 0xFD, 0xE8])
+        s.sendall(open_msg(caps=caps) + msg(4, b""))
+        if read_msgs(s, buf, (0,), timeout=30) != 2:
+            return
+        s.sendall(msg(5, bytes([0, 1, 0, 1])) * 50 + msg(5, bytes([0, 2, 0, 1])))
+        log.write("refreshes sent\n")
+        while read_msgs(s, buf, (3,), timeout=60) not in (None, 3):
+            pass
+        return
     elif MODE == "noread":
         s.sendall(open_msg() + msg(4, b""))
         if read_msgs(s, buf, (4,)) != 4:
@@ -162,6 +232,7 @@ while True:
     c, _ = ls.accept()
     n += 1
     log.write("conn %d\n" % n)
+    log.write("at %d %.3f\n" % (n, time.monotonic()))
     try:
         serve(c)
     except OSError as e:

@@ -176,12 +176,23 @@ test_update(void)
 	T_CHECK(c.announce == 334, "update: changed tags re-announced (%u)",
 	    c.announce);
 
-	/* session down and up again: the whole table once more */
+	/*
+	 * Session down and up again while the input replays its full state
+	 * once more: the whole table, but End-of-RIB only once the replay
+	 * has ended (eor), or the router would flush what is still to come.
+	 */
 	update_stop(&g, p);
+	g.replaying = 1;
 	T_CHECK(update_start(&g, p) == 0, "update: restart");
 	drain(p, &c);
-	T_CHECK(c.announce == n - n / 3 && c.eor == 2,
-	    "update: full table again (%u) and End-of-RIB", c.announce);
+	T_CHECK(c.announce == n - n / 3 && c.eor == 0,
+	    "update: full table again (%u), no End-of-RIB mid-replay",
+	    c.announce);
+	T_CHECK(!update_pending(&g, p), "update: nothing pending mid-replay");
+	g.replaying = 0;
+	T_CHECK(update_pending(&g, p), "update: End-of-RIB due after eor");
+	drain(p, &c);
+	T_CHECK(c.announce == 0 && c.eor == 2, "update: End-of-RIB after eor");
 	update_stop(&g, p);
 	T_CHECK(g.rib.nused == n - n / 3, "update: withdrawn entries freed");
 	buf_free(&p->c.out);

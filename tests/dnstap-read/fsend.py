@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """fsend.py: a scriptable Frame Streams sender for the dnstap-read tests and
-benchmark: well-behaved (bidirectional or unidirectional) and misbehaving
-(random bytes, giant frame, wrong content type, vanishing mid-frame).
+benchmark: well-behaved (bidirectional or unidirectional, busy or idle) and
+misbehaving (random bytes, giant frame, wrong content type, vanishing or
+stalling mid-frame, silent after connecting).
 
     fsend.py ADDR MODE [CAPTURE] [REPEAT] [client]
 
 ADDR is a UNIX socket path (with a slash) or HOST:PORT (for mode "file", the
 file to write). CAPTURE is a Frame Streams file whose data frames are sent,
 REPEAT times over; "client" keeps only its CLIENT_RESPONSE frames. Exits 0
-when the mode's exchange went as expected.
+when the mode's exchange went as expected. FSEND_PAUSE (seconds) sets
+how long "idle" idles and "drip" waits between its pieces.
 """
 import os
 import socket
@@ -197,6 +199,34 @@ def main():
     elif mode == "vanish":
         f = data(frames[0])
         s.sendall(control(2, CT) + f[: len(f) // 2])
+    elif mode == "idle":
+        # Bidirectional, idle between two batches, then STOP / FINISH:
+        # an idle connection must stay open.
+        s.sendall(control(4, CT))
+        if read_control(s) != 1:
+            sys.exit("no ACCEPT")
+        s.sendall(control(2, CT) + b"".join(data(f) for f in frames))
+        time.sleep(float(os.environ.get("FSEND_PAUSE", "5")))
+        s.sendall(b"".join(data(f) for f in frames) + control(3))
+        if read_control(s) != 5:
+            sys.exit("idle: no FINISH")
+    elif mode == "drip":
+        # Unidirectional, every write ending inside a frame, pausing between
+        # writes: a slow but live sender, never idle between frames.
+        b = control(2, CT) + b"".join(data(f) for f in frames) + control(3)
+        cuts = [0]
+        p = len(control(2, CT))
+        for f in frames:
+            cuts.append(p + 4 + len(f) // 2)
+            p += 4 + len(f)
+        cuts.append(len(b))
+        for a, z in zip(cuts, cuts[1:]):
+            s.sendall(b[a:z])
+            time.sleep(float(os.environ.get("FSEND_PAUSE", "0.2")))
+        sys.exit(0 if closed_by_peer(s) else "drip: not closed after STOP")
+    elif mode == "silent":
+        # Connects and never says a word.
+        time.sleep(600)
     elif mode == "stall":
         # Half a frame, then silence until killed.
         f = data(frames[0])

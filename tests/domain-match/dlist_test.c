@@ -22,6 +22,12 @@ static const char *const entries[][2] = {
 	{ "j.i.h.g.f.e.d.c.b.a.example", "+ten" },
 	{ "bad.example", "+Bad" }, /* a damaged value */
 	{ "x\\046y.example", "+esc" },
+	/* Longer than any valid value: read in part only with pread. */
+	{ "long.example", "+abcdefghijklmnopqrstuvwxyzabcdefghijklmnop" },
+	/* Longer than a key the pread cache keeps. */
+	{ "a123456789.b123456789.c123456789.d123456789.e123456789.f123456789."
+	  "long",
+	    "+kept" },
 };
 #define NENT (sizeof entries / sizeof entries[0])
 
@@ -43,6 +49,11 @@ static const char *const cases[][2] = {
 	{ "bad.example", "" },
 	{ "x\\046y.example", "esc" },
 	{ "y.example", "" },
+	{ "long.example", "" },
+	{ "x.long.example", "" },
+	{ "x.a123456789.b123456789.c123456789.d123456789.e123456789."
+	  "f123456789.long",
+	    "kept" },
 	{ ".", "" },
 	{ "", "" },
 };
@@ -147,14 +158,20 @@ main(void)
 	snprintf(b, sizeof b, "%s/b.cdb", dir);
 	snprintf(c, sizeof c, "%s/c.cdb", dir);
 
-	make(a, 1, "dnstap-bgp-domains 1 7");
+	make(a, 1, "dnstap-bgp-domains 1 9");
 	dl = dlist_open(a, err, sizeof err);
 	T_CHECK(dl != NULL, "open with filter: %s", dl ? "ok" : err);
 	if (dl) {
-		T_CHECK(dlist_count(dl) == 7, "count");
+		T_CHECK(dlist_count(dl) == 9, "count");
 		lookups("with filter", dl);
+		T_CHECK(dlist_limit(dl, 1 << 20) == 0, "limit above the size");
+		lookups("with filter, a limit above the size", dl);
+		T_CHECK(dlist_limit(dl, 0) == 0, "limit 0");
+		/* Twice: from the file, then from the key cache. */
+		lookups("with filter, pread", dl);
+		lookups("with filter, pread again", dl);
 		T_CHECK(!dlist_changed(dl, a), "not changed");
-		make(b, 0, "dnstap-bgp-domains 1 7");
+		make(b, 0, "dnstap-bgp-domains 1 9");
 		rename(b, a);
 		T_CHECK(dlist_changed(dl, a), "changed after a rename");
 		T_CHECK(dlist_lookup(dl, "example.com", 11, &(struct dlist_match){ 0 }),
@@ -166,6 +183,9 @@ main(void)
 	T_CHECK(dl != NULL, "open without filter: %s", dl ? "ok" : err);
 	if (dl) {
 		lookups("without filter", dl);
+		T_CHECK(dlist_limit(dl, 0) == 0, "limit 0");
+		lookups("without filter, pread", dl);
+		lookups("without filter, pread again", dl);
 		dlist_close(&dl);
 	}
 

@@ -1,8 +1,9 @@
 /*
  * fuzz-domain-cdb: the domain list reader (lib/dlist.c) on any file: a
  * list that was damaged, cut or replaced by something else must be
- * refused or answer lookups without reading outside the mapping, and the
- * probed lookup must agree with the plain one.
+ * refused or answer lookups without reading outside the mapping, the
+ * probed lookup must agree with the plain one, and lookups with pread
+ * (dlist_limit) with those through the mapping.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,17 +19,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const names[] = {
 	"example.com", "www.example.com", "mail.example.com", "a",
 	"x.y.z.example.org", "xn--bcher-kva.de", "b.a",
+	"a123456789.b123456789.c123456789.d123456789.e123456789.f123456789.com",
 };
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct dlist *dl;
-	struct dlist_match m1, m2;
+	struct dlist *dl, *cold;
+	struct dlist_match m1, m2, m3;
 	struct dlist_probe pr;
 	char path[64], err[128];
 	size_t i;
-	int fd, h1, h2;
+	int fd, h1, h2, h3;
 
 	fd = memfd_create("fuzz", MFD_CLOEXEC);
 	if (fd == -1)
@@ -39,6 +41,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	dl = dlist_open(path, err, sizeof err);
+	/* The same file read with pread (dlist_limit) answers the same. */
+	cold = dlist_open(path, err, sizeof err);
+	if (!dl != !cold || (cold && dlist_limit(cold, 0) == -1))
+		abort();
 	if (dl) {
 		for (i = 0; i < sizeof names / sizeof names[0]; i++) {
 			h1 = dlist_lookup(dl, names[i], strlen(names[i]), &m1);
@@ -50,8 +56,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						   m1.tag_len != m2.tag_len ||
 						   m1.entry_len != m2.entry_len)))
 				abort();
+			h3 = dlist_lookup(cold, names[i], strlen(names[i]),
+			    &m3);
+			if (h1 != h3 || (h1 && (m1.excluded != m3.excluded ||
+						   m1.tag_len != m3.tag_len ||
+						   memcmp(m1.tag, m3.tag,
+						       m1.tag_len) != 0 ||
+						   m1.entry_len != m3.entry_len)))
+				abort();
 		}
 		dlist_close(&dl);
+		dlist_close(&cold);
 	}
 	close(fd);
 	return 0;

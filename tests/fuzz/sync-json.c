@@ -1,7 +1,8 @@
 /*
  * fuzz-sync-json: the peer-sync JSON stream parser (lib/sync.c). The first
  * byte picks the mode and the chunk size, the rest is the body. Every entry
- * that validates must format back to JSON that parses to the same entry.
+ * that validates must carry a canonical name (Go's escapes decoded) and
+ * format back to JSON that parses to the same entry.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,12 +25,18 @@ check(const struct sync_raw *raw, void *arg)
 	struct sync_entry e, e2;
 	struct sync_raw r2;
 	struct sync_parser *p;
-	char buf[2 * REC_NAME_MAX + 256];
-	size_t n;
+	char buf[2 * REC_NAME_MAX + 256], nm[REC_NAME_MAX];
+	size_t n, k;
 
 	(void)arg;
 	if (sync_entry_from_raw(&e, raw, INT64_MAX / 2) != SYNC_OK)
 		return 0;
+	/* whatever spelling came in, the name is canonical: the record
+	 * parser takes it as it is */
+	memcpy(nm, e.name, e.name_len + 1);
+	k = e.name_len;
+	if (rec_name_check(nm, &k) || k != e.name_len || strcmp(nm, e.name))
+		abort();
 	n = sync_entry_json(buf, sizeof buf, &e.addr, e.name, e.name_len,
 	    e.time_us, e.tag);
 	if (n == 0)

@@ -87,6 +87,26 @@ time_case(const char *s, long long want_us, int ok)
 	T_CHECK(ok ? rc == 0 && us == want_us : rc == -1, "time %s", s);
 }
 
+/* A name as a peer sends it -> canonical, or "" for refused. */
+static void
+name_case(const char *in, const char *want)
+{
+	char out[REC_NAME_MAX], again[REC_NAME_MAX];
+	size_t n = sync_name_canon(out, sizeof out, in, strlen(in)), k;
+
+	out[n] = '\0';
+	if (!*want) {
+		T_CHECK(n == 0, "name %s refused (got %s)", in, out);
+		return;
+	}
+	/* the output is what the record parser keeps as it is */
+	memcpy(again, out, n + 1);
+	k = n;
+	T_CHECK(n && strcmp(out, want) == 0 && rec_name_check(again, &k) == 0 &&
+	    k == n && strcmp(again, out) == 0, "name %s -> %s (got %s)", in,
+	    want, out);
+}
+
 int
 main(void)
 {
@@ -116,6 +136,63 @@ main(void)
 	time_case("2025-11-26T09:40:00.Z", 0, 0);
 	time_case("2025-11-26T09:40:00+0100", 0, 0);
 	time_case("2025-13-26T09:40:00Z", 0, 0);
+
+	/* names as the Go daemon sends them (miekg/dns presentation format) */
+	name_case("www.example.com", "www.example.com");
+	name_case("WWW.Example.COM", "www.example.com");
+	name_case("www.example.com.", "www.example.com");
+	name_case("A\\.B.Example.com", "a\\046b.example.com");
+	name_case("a\\ b\\@c\\;d\\(e\\)f\\\"g\\'h\\\\i.example",
+	    "a\\032b\\064c\\059d\\040e\\041f\\034g\\039h\\092i.example");
+	name_case("x\\000\\255\\127y.example", "x\\000\\255\\127y.example");
+	name_case("\\097\\066c.example", "abc.example");
+	name_case("a,b+c!d=e/f.example", "a\\044b\\043c\\033d\\061e\\047f.example");
+	name_case("_srv.*.x-y.example", "_srv.*.x-y.example");
+	name_case("odd\\032name\\046with\\092bytes.example",
+	    "odd\\032name\\046with\\092bytes.example");
+	name_case("a\\..example", "a\\046.example");
+	name_case("a\\.", "a\\046");
+	name_case(".", ".");
+	name_case("", "");
+	name_case("..", "");
+	name_case("a..example", "");
+	name_case(".example", "");
+	name_case("example..", "");
+	name_case("a\\", "");
+	name_case("a\\25", "");
+	name_case("a\\25.example", "");
+	name_case("a\\256.example", "");
+	name_case("a\\2x5.example", "");
+	name_case("a b.example", "");
+	name_case("a\tb.example", "");
+	name_case("caf\xc3\xa9.example", "");
+	name_case("a\\\x01b.example", "");
+	{
+		char in[600], want[600];
+
+		/* 63 bytes in a label, 255 in the wire form: the limits */
+		memset(in, 'a', 63);
+		strcpy(in + 63, ".example");
+		name_case(in, in);
+		memset(in, 'a', 64);
+		strcpy(in + 64, ".example");
+		name_case(in, "");
+		/* 4 labels of 62 + 1 of 1: 4*63 + 2 + 1 = 255 */
+		for (int i = 0; i < 4; i++) {
+			memset(in + i * 63, 'b', 62);
+			in[i * 63 + 62] = '.';
+		}
+		strcpy(in + 252, "c");
+		name_case(in, in);
+		strcpy(in + 252, "cd");
+		name_case(in, "");
+		/* escapes count as one byte each: 62 of \\. is one label */
+		for (int i = 0; i < 63; i++)
+			memcpy(in + 2 * i, "\\.", 2), memcpy(want + 4 * i, "\\046", 4);
+		strcpy(in + 126, ".example");
+		strcpy(want + 252, ".example");
+		name_case(in, want);
+	}
 
 	/* entries as encoding/json writes them */
 	rec_addr_parse(&a, "192.0.2.1", 9, 0);
@@ -160,6 +237,26 @@ main(void)
 	    "\"2025-11-26T09:40:00Z\"}",
 	    "OK:a.example  1764150000000000 2001:db8::1|");
 	case_(SYNC_OBJECT, "null", "OK:E:null entry|");
+	/*
+	 * What a Go cache can hold: names escaped by miekg/dns (a JSON "\\"
+	 * is one backslash), and the entry an empty PUT leaves in it (Go adds
+	 * a zero entry on io.EOF), which Go serves as below: each is taken or
+	 * refused alone, the rest of the fetch is merged.
+	 */
+	case_(SYNC_ARRAY,
+	    "[{\"IP\":\"\",\"Domain\":\"\",\"TS\":\"0001-01-01T00:00:00Z\"},"
+	    "{\"IP\":\"192.0.2.9\",\"Domain\":\"Go\\\\.Esc\\\\032.Example.COM\","
+	    "\"TS\":\"2025-11-26T09:40:00Z\"},"
+	    "{\"IP\":\"192.0.2.9\",\"Domain\":\"bad\\\\25.example.com\","
+	    "\"TS\":\"2025-11-26T09:40:00Z\"}]\n",
+	    "OK:E:bad IP|go\\046esc\\032.example.com  1764150000000000 192.0.2.9|"
+	    "E:bad Domain|");
+	/* encoding/json writes < > & as \u003c \u003e \u0026 (miekg/dns
+	 * leaves them raw in a name) */
+	case_(SYNC_OBJECT,
+	    "{\"IP\":\"192.0.2.9\",\"Domain\":\"a\\u003cb\\u0026c.example\","
+	    "\"TS\":\"2025-11-26T09:40:00Z\"}",
+	    "OK:a\\060b\\038c.example  1764150000000000 192.0.2.9|");
 
 	/* broken responses */
 	case_(SYNC_ARRAY, "", "ERR:");
