@@ -662,7 +662,6 @@ in_answer(const struct rec *r, const char *name, size_t n)
 static void
 rename_entry(struct ic *ic, uint32_t idx, const struct rec *r)
 {
-	struct dlist_match m;
 	const char *cur, *name;
 	size_t clen, nlen;
 	uint32_t nm;
@@ -670,10 +669,7 @@ rename_entry(struct ic *ic, uint32_t idx, const struct rec *r)
 	cur = name_str(ic, ic->e[idx].name, &clen);
 	if (!ic->dl || in_answer(r, cur, clen))
 		return;
-	name = pick_name(ic, r, &nlen);
-	if (!listed(ic, name, nlen, &m))
-		return;
-	if (name_full(ic, name, nlen))
+	if (!(name = pick_name(ic, r, &nlen)) || name_full(ic, name, nlen))
 		return;
 	if (!(nm = name_ref(ic, name, nlen)))
 		return; /* out of memory: keeping the old name is still correct */
@@ -841,12 +837,6 @@ ic_expire(struct ic *ic)
 			remove_entry(ic, idx, 1);
 			continue;
 		}
-		/*
-		 * Seconds are 32-bit (to 2106): past that, with the record
-		 * clock of a test, keys saturate and would not move.
-		 */
-		if (ic->heap[0].key_s == UINT32_MAX)
-			break;
 		/* Refreshed since it was keyed: move it to its real second. */
 		ic->heap[0].key_s = exp_s(e->expires_us);
 		sift_down(ic, 0);
