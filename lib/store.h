@@ -13,6 +13,9 @@
  * An entry's "changed" time is when it was last written to the store; the
  * store keeps an index on it so that "every entry changed since T" costs in
  * proportion to the answer, not to the cache (incremental peer sync).
+ * Deletions are not in that answer: a peer that pulled an entry keeps it
+ * until its own copy expires (or its own list drops the name), as with the
+ * Go daemon, which has no deletions on the wire at all.
  */
 #ifndef STORE_H
 #define STORE_H
