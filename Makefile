@@ -119,13 +119,13 @@ $(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
 units: $(UNITS:%=$(O)/tests/unit-%)
 
 check:
-	@$(MAKE) --no-print-directory SANITIZE=$(if $(SANITIZE),$(SANITIZE),1) check-suite
+	@$(MAKE) --no-print-directory -j$(JOBS) SANITIZE=$(if $(SANITIZE),$(SANITIZE),1) check-suite
 
 check-suite: programs units
 	BUILD=$(O) JOBS=$(JOBS) tests/run $(TESTS)
 
 fuzz:
-	@$(MAKE) --no-print-directory FUZZ=1 fuzz-run
+	@$(MAKE) --no-print-directory -j$(JOBS) FUZZ=1 fuzz-run
 
 fuzz-run: $(FUZZERS:%=$(O)/fuzz/fuzz-%)
 	BUILD=$(O) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz-run $(FUZZERS)
