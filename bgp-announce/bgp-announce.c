@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "bgpa.h"
+#include "clock.h"
 #include "lineio.h"
 #include "log.h"
 #include "metrics.h"
@@ -198,14 +199,14 @@ static void
 drain(struct bgpa *g, int sigfd)
 {
 	struct pollfd pfd[2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN + 1];
-	int64_t end = now_ms() + DRAIN_MS, t;
+	int64_t end = clock_mono_ms() + DRAIN_MS, t;
 	size_t n;
 
 	for (;;) {
 		session_output(g);
 		if (session_unsent(g) == 0)
 			return;
-		g->now = now_ms();
+		g->now = clock_mono_ms();
 		if (g->now >= end) {
 			log_warn("exit: peers did not take all output in %d s",
 			    DRAIN_MS / 1000);
@@ -277,7 +278,7 @@ main(int argc, char **argv)
 		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
 	G.cfg = &CFG;
 	session_init(&G);
-	next_metrics = now_ms();
+	next_metrics = clock_mono_ms();
 
 	while (!stop) {
 		t = session_timers(&G);

@@ -251,8 +251,6 @@ struct bgpa {
 	} n;
 };
 
-int64_t now_ms(void);
-
 void session_init(struct bgpa *g);
 /* Poll set: fills up to max pollfds with the peers' sockets and listener. */
 size_t session_pollfds(struct bgpa *g, struct pollfd *pfd, size_t max);

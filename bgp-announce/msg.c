@@ -9,6 +9,7 @@
  * structure (a peer that sends its whole table is read and counted).
  */
 #include "bgpa.h"
+#include "wire.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -77,18 +78,7 @@ buf_free(struct buf *b)
 	memset(b, 0, sizeof *b);
 }
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 static int
 fail(struct bgp_err *e, uint8_t code, uint8_t sub, const char *why)
@@ -133,7 +123,7 @@ bgp_frame(const uint8_t *b, size_t n, struct bgp_err *e)
 		return fail(e, 1, 1, "bad marker");
 	if (n < BGP_HDR_LEN)
 		return 0;
-	len = get16(b + 16);
+	len = wire_get16(b + 16);
 	type = b[18];
 	switch (type) {
 	case BGP_OPEN:
@@ -186,7 +176,7 @@ parse_caps(const uint8_t *p, size_t n, struct bgp_open *o, struct bgp_err *e)
 			if (len != 4)
 				return fail(e, 2, 0, "bad multiprotocol capability");
 			o->has_mp = 1;
-			afi = get16(p);
+			afi = wire_get16(p);
 			if (p[3] == 1 && afi == 1)
 				o->fam[FAM4] = 1;
 			if (p[3] == 1 && afi == 2)
@@ -203,7 +193,7 @@ parse_caps(const uint8_t *p, size_t n, struct bgp_open *o, struct bgp_err *e)
 			if (len != 4)
 				return fail(e, 2, 0, "bad 4-octet AS capability");
 			o->has_as4 = 1;
-			o->as4 = get32(p);
+			o->as4 = wire_get32(p);
 			break;
 		default:
 			o->unknown_caps++; /* RFC 5492: ignore */
@@ -224,9 +214,9 @@ bgp_parse_open(const uint8_t *p, size_t n, struct bgp_open *o,
 	if (n < 10)
 		return fail(e, 1, 2, "short OPEN");
 	o->version = p[0];
-	o->my_as = get16(p + 1);
-	o->hold = get16(p + 3);
-	o->id = get32(p + 5);
+	o->my_as = wire_get16(p + 1);
+	o->hold = wire_get16(p + 3);
+	o->id = wire_get32(p + 5);
 	optlen = p[9];
 	if (o->version != 4) {
 		fail(e, 2, 1, "unsupported version");
@@ -282,7 +272,7 @@ count_prefixes(const uint8_t *p, size_t n, unsigned maxlen, unsigned *count)
 static unsigned
 mp_maxlen(const uint8_t *p)
 {
-	return get16(p) == 2 ? 128 : 32;
+	return wire_get16(p) == 2 ? 128 : 32;
 }
 
 /*
@@ -349,12 +339,12 @@ bgp_parse_update(const uint8_t *p, size_t n, unsigned *nannounce,
 	*eor = 0;
 	if (n < 4)
 		return fail(e, 3, 1, "short UPDATE");
-	wlen = get16(p);
+	wlen = wire_get16(p);
 	if (wlen + 4 > n)
 		return fail(e, 3, 1, "withdrawn routes overrun UPDATE");
 	if (count_prefixes(p + 2, wlen, 32, nwithdraw) == -1)
 		return fail(e, 3, 1, "bad withdrawn route");
-	alen = get16(p + 2 + wlen);
+	alen = wire_get16(p + 2 + wlen);
 	if (wlen + 4 + alen > n)
 		return fail(e, 3, 1, "attributes overrun UPDATE");
 	a = p + 4 + wlen;
@@ -367,7 +357,7 @@ bgp_parse_update(const uint8_t *p, size_t n, unsigned *nannounce,
 		hl = (flags & 0x10) ? 4 : 3;
 		if (l < hl)
 			return fail(e, 3, 1, "truncated attribute");
-		nhl = (flags & 0x10) ? get16(a + 2) : a[2];
+		nhl = (flags & 0x10) ? wire_get16(a + 2) : a[2];
 		if (hl + nhl > l) {
 			fail(e, 3, 5, "attribute length overruns list");
 			return -1;
@@ -424,9 +414,9 @@ bgp_parse_refresh(const uint8_t *p, size_t n, int *fam, struct bgp_err *e)
 	if (n != 4)
 		return fail(e, 1, 2, "bad ROUTE-REFRESH length");
 	*fam = -1;
-	if (p[3] == 1 && get16(p) == 1)
+	if (p[3] == 1 && wire_get16(p) == 1)
 		*fam = FAM4;
-	if (p[3] == 1 && get16(p) == 2)
+	if (p[3] == 1 && wire_get16(p) == 2)
 		*fam = FAM6;
 	return 0;
 }

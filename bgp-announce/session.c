@@ -9,6 +9,7 @@
  * the NOTIFICATION that msg.c chose, a log line, and a reconnect after an
  * exponential backoff; the others are not affected.
  */
+#include "clock.h"
 #include "bgpa.h"
 
 #include <arpa/inet.h>
@@ -33,14 +34,6 @@
  */
 #define RR_MIN_MS (5 * 1000)
 
-int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *
 state_name(enum peer_state s)
@@ -720,7 +713,7 @@ session_init(struct bgpa *g)
 {
 	size_t i;
 
-	g->now = now_ms();
+	g->now = clock_mono_ms();
 	g->npeers = g->cfg->npeers;
 	for (i = 0; i < g->npeers; i++) {
 		struct peer *p = &g->peers[i];
@@ -808,7 +801,7 @@ session_events(struct bgpa *g, struct pollfd *pfd, size_t n)
 	socklen_t len;
 	char why[128];
 
-	g->now = now_ms();
+	g->now = clock_mono_ms();
 	for (i = 0; i < n; i++) {
 		if (!pfd[i].revents)
 			continue;
@@ -896,7 +889,7 @@ session_timers(struct bgpa *g)
 	struct peer *p;
 	int f;
 
-	g->now = now_ms();
+	g->now = clock_mono_ms();
 	for (i = 0; i < g->npeers; i++) {
 		p = &g->peers[i];
 		if (p->c.fd < 0 && g->now >= p->retry_at && !g->shutting)
@@ -984,7 +977,7 @@ session_close_all(struct bgpa *g, int cease)
 	size_t i;
 	struct peer *p;
 
-	g->now = now_ms();
+	g->now = clock_mono_ms();
 	for (i = 0; i < g->npeers; i++) {
 		p = &g->peers[i];
 		if (cease && p->c.state >= ST_OPENSENT)

@@ -12,6 +12,7 @@
  * cancel out and a prefix is sent once however often it changed.
  */
 #include "bgpa.h"
+#include "wire.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -95,14 +96,6 @@ put_attr(uint8_t *o, uint8_t flags, uint8_t type, const void *v, size_t n)
 	return (int)n + 3;
 }
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /*
  * Next hops: the tag's, the peer's, the source address, then for IPv4 the
@@ -122,7 +115,7 @@ next_hops(const struct peer *p, const struct tag_conf *t, uint8_t nh4[4],
 	else if (pc->source.family == AF_INET)
 		memcpy(nh4, pc->source.a, 4);
 	else
-		put32(nh4, pc->router_id);
+		wire_put32(nh4, pc->router_id);
 	if (t->nh6.family)
 		memcpy(nh6, t->nh6.a, 16);
 	else if (pc->nh6.family)
@@ -160,7 +153,7 @@ build_attrs(struct bgpa *g, struct peer *p, size_t tag, int fam)
 		n += put_attr(a + n, 0x40, 2, v, 0);
 	else if (p->as4) {
 		v[0] = 2, v[1] = 1;
-		put32(v + 2, pc->local_as);
+		wire_put32(v + 2, pc->local_as);
 		n += put_attr(a + n, 0x40, 2, v, 6);
 	} else {
 		uint16_t as2 = pc->local_as > 65535 ? AS_TRANS :
@@ -172,28 +165,28 @@ build_attrs(struct bgpa *g, struct peer *p, size_t tag, int fam)
 	if (fam == FAM4)
 		n += put_attr(a + n, 0x40, 3, nh4, 4);
 	if (t->has_med) {
-		put32(v, t->med);
+		wire_put32(v, t->med);
 		n += put_attr(a + n, 0x80, 4, v, 4);
 	}
 	if (!ebgp) {
-		put32(v, t->has_lp ? t->lp : 100);
+		wire_put32(v, t->has_lp ? t->lp : 100);
 		n += put_attr(a + n, 0x40, 5, v, 4);
 	}
 	if (t->ncomm) {
 		for (i = 0; i < t->ncomm; i++)
-			put32(v + 4 * i, t->comm[i]);
+			wire_put32(v + 4 * i, t->comm[i]);
 		n += put_attr(a + n, 0xc0, 8, v, 4 * t->ncomm);
 	}
 	if (ebgp && !p->as4 && pc->local_as > 65535) {
 		v[0] = 2, v[1] = 1;
-		put32(v + 2, pc->local_as);
+		wire_put32(v + 2, pc->local_as);
 		n += put_attr(a + n, 0xc0, 17, v, 6); /* AS4_PATH */
 	}
 	if (t->nlcomm) {
 		for (i = 0; i < t->nlcomm; i++) {
-			put32(v + 12 * i, t->lcomm[i][0]);
-			put32(v + 12 * i + 4, t->lcomm[i][1]);
-			put32(v + 12 * i + 8, t->lcomm[i][2]);
+			wire_put32(v + 12 * i, t->lcomm[i][0]);
+			wire_put32(v + 12 * i + 4, t->lcomm[i][1]);
+			wire_put32(v + 12 * i + 8, t->lcomm[i][2]);
 		}
 		n += put_attr(a + n, 0xc0, 32, v, 12 * t->nlcomm);
 	}

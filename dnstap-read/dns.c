@@ -5,6 +5,7 @@
  * the second pass attributes the addresses. See dns.h.
  */
 #include "dns.h"
+#include "wire.h"
 
 #include <string.h>
 
@@ -28,18 +29,7 @@ dns_strerror(enum dns_err e)
 	return (unsigned)e < DNS_E_COUNT_ ? dns_errs[e] : "?";
 }
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 /*
  * Expands the name at *off into out, lowercased, and moves *off past the
@@ -147,10 +137,10 @@ rr_read(const uint8_t *m, size_t len, size_t *off, struct rr *rr)
 		return e;
 	if (len - p < 10)
 		return DNS_E_SHORT;
-	rr->type = get16(m + p);
-	rr->class = get16(m + p + 2);
-	rr->ttl = get32(m + p + 4);
-	rr->rdlen = get16(m + p + 8);
+	rr->type = wire_get16(m + p);
+	rr->class = wire_get16(m + p + 2);
+	rr->ttl = wire_get32(m + p + 4);
+	rr->rdlen = wire_get16(m + p + 8);
 	rr->rdata = p + 10;
 	if (len - rr->rdata < rr->rdlen)
 		return DNS_E_SHORT;
@@ -229,15 +219,15 @@ dns_answers(struct dns_answers *a, const uint8_t *m, size_t len)
 		return DNS_E_SHORT;
 	if (!(m[2] & 0x80))
 		return DNS_E_NOTRESPONSE;
-	if (get16(m + 4) != 1)
+	if (wire_get16(m + 4) != 1)
 		return DNS_E_QUESTION;
-	ancount = get16(m + 6);
+	ancount = wire_get16(m + 6);
 	off = 12;
 	if ((e = name_read(m, len, &off, &a->qname)) != DNS_OK)
 		return e;
 	if (len - off < 4)
 		return DNS_E_SHORT;
-	a->qtype = get16(m + off);
+	a->qtype = wire_get16(m + off);
 	off += 4;
 	start = off;
 
@@ -277,12 +267,12 @@ dns_answers(struct dns_answers *a, const uint8_t *m, size_t len)
 		/* Most owners are the same pointer (to the question, or to
 		 * the last CNAME target): look each one up once. */
 		if ((m[rr.owner] & 0xc0) == 0xc0 &&
-		    get16(m + rr.owner) == cache_key) {
+		    wire_get16(m + rr.owner) == cache_key) {
 			d = cache_depth;
 		} else {
 			d = owner_depth(a, m, len, rr.owner);
 			if ((m[rr.owner] & 0xc0) == 0xc0) {
-				cache_key = get16(m + rr.owner);
+				cache_key = wire_get16(m + rr.owner);
 				cache_depth = d;
 			}
 		}

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "frame.h"
 #include "lineio.h"
 #include "log.h"
@@ -164,14 +165,6 @@ file_signals(int sigfd)
 
 /* ---- sockets ---- */
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 
 struct listener {
@@ -318,7 +311,7 @@ conn_accept(struct listener *l)
 		return;
 	}
 	c->fd = fd;
-	c->since = now_ms(); /* the handshake is owed from now */
+	c->since = clock_mono_ms(); /* the handshake is owed from now */
 	if (ss.ss_family == AF_UNIX) {
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
 			snprintf(c->name, sizeof c->name, "%s pid %ld",
@@ -402,7 +395,7 @@ conn_clock(struct conn *c, int advanced)
 	if (c->s.started && !c->closing && c->s.len == 0)
 		c->since = 0;
 	else if (!c->since || (advanced && c->s.started))
-		c->since = now_ms();
+		c->since = clock_mono_ms();
 }
 
 /* Reads what the socket has. 0 keep the connection, -1 close it. */
@@ -605,7 +598,7 @@ serve(int sigfd)
 {
 	struct pollfd *pfd;
 	size_t i, j, np, first_conn;
-	int64_t next_metrics = now_ms() + METRICS_INTERVAL * 1000, t, now;
+	int64_t next_metrics = clock_mono_ms() + METRICS_INTERVAL * 1000, t, now;
 	int64_t next_expiry = INT64_MAX;
 	int s, paused, outflags, timeout;
 
@@ -650,7 +643,7 @@ serve(int sigfd)
 			t = next_metrics;
 		timeout = -1;
 		if (t != INT64_MAX) {
-			t -= now_ms();
+			t -= clock_mono_ms();
 			timeout = t < 0 ? 0 : t > 3600000 ? 3600000 : (int)t;
 		}
 		if (poll(pfd, np, timeout) == -1) {
@@ -667,9 +660,9 @@ serve(int sigfd)
 					metrics_log(metrics, NMETRICS);
 			}
 		}
-		if (metrics_file && now_ms() >= next_metrics) {
+		if (metrics_file && clock_mono_ms() >= next_metrics) {
 			metrics_flush();
-			next_metrics = now_ms() + METRICS_INTERVAL * 1000;
+			next_metrics = clock_mono_ms() + METRICS_INTERVAL * 1000;
 		}
 		for (i = 0; i < nlisteners; i++)
 			if (pfd[2 + i].revents & POLLIN)
@@ -700,7 +693,7 @@ serve(int sigfd)
 		}
 		/* All of them, those accepted just now too: their
 		 * handshake clock runs. */
-		now = now_ms();
+		now = clock_mono_ms();
 		next_expiry = INT64_MAX;
 		for (i = 0; i < nconns; i++)
 			if (conns[i] &&

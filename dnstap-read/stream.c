@@ -3,6 +3,7 @@
  * stream.h.
  */
 #include "stream.h"
+#include "wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,12 +43,6 @@ fail(struct stream *s, enum stream_err e, const char *why)
 	return -1;
 }
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 /* Queues ACCEPT (with our content type) or FINISH. */
 static int
@@ -139,11 +134,11 @@ stream_input(struct stream *s, size_t n, stream_frame_fn *fn, void *arg)
 
 	s->len += n;
 	while (r == 0 && (avail = s->len - p) >= 4) {
-		flen = get32(s->buf + p);
+		flen = wire_get32(s->buf + p);
 		if (flen == 0) {
 			if (avail < 8)
 				break;
-			clen = get32(s->buf + p + 4);
+			clen = wire_get32(s->buf + p + 4);
 			if (clen > STREAM_CONTROL_MAX)
 				return fail(s, STREAM_E_SIZE,
 				    "control frame too large");

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dlist.h"
 #include "lineio.h"
 #include "list.h"
@@ -74,14 +75,6 @@ usage(void)
 			     "domain-match -d LIST.cdb -q NAME...");
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 reload(const char *why)
@@ -380,8 +373,8 @@ main(int argc, char **argv)
 	if (lr_init(&r, 0, 256 * 1024) == -1 || lw_init(&w, 1, 256 * 1024) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to allocate buffers");
 
-	next_check = now_ms() + CHECK_MS;
-	next_metrics = now_ms() + METRICS_MS;
+	next_check = clock_mono_ms() + CHECK_MS;
+	next_metrics = clock_mono_ms() + METRICS_MS;
 	while (!done) {
 		/*
 		 * Everything buffered, against one list, in batches of BATCH
@@ -408,7 +401,7 @@ main(int argc, char **argv)
 			break;
 		if (lw_flush(&w) == -1)
 			log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
-		now = now_ms();
+		now = clock_mono_ms();
 		if (now >= next_check) {
 			if (list_replaced())
 				reload("file replaced");

@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "lineio.h"
 #include "log.h"
@@ -96,23 +96,7 @@ usage(void)
 	exit(EXIT_PERM);
 }
 
-static int64_t
-wall_us(void)
-{
-	struct timeval tv;
 
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static long long
 number(const char *s, long long min, long long max, const char *what)
@@ -585,7 +569,7 @@ main(int argc, char **argv)
 		dl = open_list(list_path, 1);
 	store = open_store(STORE_WRITE);
 	/* With the record clock, time starts at the first record. */
-	ic.now_us = ic.record_clock ? 0 : wall_us();
+	ic.now_us = ic.record_clock ? 0 : clock_wall_us();
 	if (store_each(store, 0, load_cb, NULL, err, sizeof err) == -1)
 		log_fatal(errno == EBADMSG ? EXIT_PERM : EXIT_TEMP,
 		    "unable to read store %s: %s", store_dir, err);
@@ -595,13 +579,13 @@ main(int argc, char **argv)
 	log_info("%llu entries loaded from %s",
 	    (unsigned long long)ic.cnt.entries, store_dir);
 
-	now = mono_ms();
+	now = clock_mono_ms();
 	next_flush = now;
 	next_tick = now + TICK_MS;
 	next_metrics = now;
 	for (;;) {
 		out_check(&out);
-		now = mono_ms();
+		now = clock_mono_ms();
 		if (now >= next_flush) {
 			flush_store();
 			next_flush = now + FLUSH_MS;
@@ -638,7 +622,7 @@ main(int argc, char **argv)
 		if (poll(pfd, (nfds_t)pfdn, timeout) == -1 && errno != EINTR)
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
 		if (!ic.record_clock)
-			ic.now_us = wall_us();
+			ic.now_us = clock_wall_us();
 		if (pfd[0].revents)
 			handle_signals(&out, 0);
 		if (pfd[1].revents) {

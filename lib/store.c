@@ -17,6 +17,7 @@
  * the last batch, never corrupt the store. The writer also holds an flock on
  * the directory so a second ipcache cannot write the same store.
  */
+#include "clock.h"
 #include "store.h"
 
 #include <errno.h>
@@ -28,7 +29,6 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #define STORE_FORMAT "dnstap-bgp-ipcache 1"
@@ -75,14 +75,6 @@ mdb_permanent(int rc)
 	return 0;
 }
 
-static int64_t
-now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
 
 static size_t
 key_make(uint8_t *k, const struct rec_addr *a, const char *tag)
@@ -424,7 +416,7 @@ werr(struct store *s, int rc, char *err, size_t errlen)
 int
 store_begin(struct store *s, char *err, size_t errlen)
 {
-	int64_t now = now_us();
+	int64_t now = clock_wall_us();
 	int rc;
 
 	int dead;

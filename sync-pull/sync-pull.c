@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dlist.h"
 #include "lineio.h"
 #include "log.h"
@@ -122,23 +123,7 @@ usage(void)
 	    "[-p STORE [-P SECONDS]] [-M METRICS] PEER...");
 }
 
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static long long
 number(const char *s, long long min, long long max, const char *what)
@@ -279,7 +264,7 @@ on_entry(const struct sync_raw *raw, void *arg)
 	char line[REC_LINE_MAX];
 	size_t n;
 
-	err = sync_entry_from_raw(&e, raw, now_us());
+	err = sync_entry_from_raw(&e, raw, clock_wall_us());
 	if (err == SYNC_OK && dl &&
 	    (!dlist_lookup(dl, e.name, e.name_len, &m) || m.excluded)) {
 		p->n_bad++;
@@ -930,13 +915,13 @@ main(int argc, char **argv)
 		if (setup_peer(&peers[i]) == -1)
 			log_fatal(EXIT_TEMP, "unable to initialise libcurl");
 		state_load(&peers[i]);
-		peers[i].next_us = mono_us();
+		peers[i].next_us = clock_mono_us();
 	}
 	if (cf.out_path)
 		out_open(); /* early, to warn at start; retried per delivery */
 
 	while (!stop) {
-		t = mono_us();
+		t = clock_mono_us();
 		wait_us = cf.once ? 1000000 : cf.interval_us;
 		running = 0;
 		for (i = 0; i < npeers; i++) {

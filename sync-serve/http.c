@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lineio.h"
 #include "serve.h"
 #include "store.h"
@@ -42,14 +43,6 @@ struct put {
 	struct sync_raw raw;
 };
 
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static const char *
 peer_name(struct MHD_Connection *c, char *buf, size_t cap)
@@ -164,7 +157,7 @@ fetch_child(int64_t since_us)
 	if (lw_init(&wk.w, 3, 65536) == -1)
 		_exit(EXIT_TEMP);
 	wk.n = 0;
-	wk.now = now_us();
+	wk.now = clock_wall_us();
 	rc = store_each(s, since_us, walk_entry, &wk, err, sizeof err);
 	if (rc == -1) {
 		/* the body ends short of valid JSON: the client merges nothing */
@@ -375,7 +368,7 @@ finish_put(struct MHD_Connection *c, struct put *pu, const char *who)
 		return answer(c, 400, "Bad request: %s",
 		    pu->entries ? sync_parser_error(pu->parser) : "empty body");
 	}
-	err = sync_entry_from_raw(&e, &pu->raw, now_us());
+	err = sync_entry_from_raw(&e, &pu->raw, clock_wall_us());
 	if (err != SYNC_OK) {
 		st.put_rejected++;
 		log_warn_limited(&rl_put, "%s: PUT /put: %s", who,

@@ -16,16 +16,9 @@
 #include <unistd.h>
 
 #include "../unit/t.h"
+#include "clock.h"
 #include "store.h"
 
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int
 put(struct store *s, const struct rec *r)
@@ -39,7 +32,7 @@ put(struct store *s, const struct rec *r)
 	snprintf(e.name, sizeof e.name, "%.*s", (int)r->name_len, r->name);
 	e.first_us = e.last_us = r->time_us;
 	/* fixtures carry fixed times: keep them alive a day from now */
-	e.expires_us = now_us() + 86400000000LL;
+	e.expires_us = clock_wall_us() + 86400000000LL;
 	if (store_put(s, &e, err, sizeof err) == -1) {
 		fprintf(stderr, "storetool: %s\n", err);
 		return -1;
@@ -75,7 +68,7 @@ main(int argc, char **argv)
 	struct rec r;
 	char err[256], line[REC_LINE_MAX], name[64];
 	int perm, gen = -1, i, n = 0;
-	int64_t t = now_us();
+	int64_t t = clock_wall_us();
 
 	if (argc == 3 && strcmp(argv[1], "-g") != 0)
 		return 100;
