@@ -390,6 +390,17 @@ parse_chain(char *s, size_t len)
 	return 0;
 }
 
+/* A TAG field: "-" is no tag. */
+static int
+parse_tag(struct rec *r, const char *s, size_t len)
+{
+	if (rec_tag_check(s, len) == -1)
+		return -1;
+	r->tag = s[0] == '-' ? "" : s;
+	r->tag_len = s[0] == '-' ? 0 : len;
+	return 0;
+}
+
 enum rec_err
 rec_parse(struct rec *r, char *line, size_t len)
 {
@@ -439,10 +450,8 @@ rec_parse(struct rec *r, char *line, size_t len)
 		if (parse_u64(f[4], fl[4], INT32_MAX, &v) == -1)
 			return REC_E_TTL;
 		r->ttl = (uint32_t)v;
-		if (rec_tag_check(f[5], fl[5]) == -1)
+		if (parse_tag(r, f[5], fl[5]) == -1)
 			return REC_E_TAG;
-		r->tag = f[5][0] == '-' ? "" : f[5];
-		r->tag_len = f[5][0] == '-' ? 0 : fl[5];
 		if (parse_chain(f[6], fl[6]) == -1)
 			return REC_E_CHAIN;
 		r->chain = f[6][0] == '-' ? "" : f[6];
@@ -459,10 +468,8 @@ rec_parse(struct rec *r, char *line, size_t len)
 		r->name_len = fl[2];
 		if (rec_addr_parse(&r->addr, f[3], fl[3], 0) == -1)
 			return REC_E_ADDR;
-		if (rec_tag_check(f[4], fl[4]) == -1)
+		if (parse_tag(r, f[4], fl[4]) == -1)
 			return REC_E_TAG;
-		r->tag = f[4][0] == '-' ? "" : f[4];
-		r->tag_len = f[4][0] == '-' ? 0 : fl[4];
 		return REC_OK;
 	case REC_ANNOUNCE: /* announce PREFIX TAG NAME */
 	case REC_WITHDRAW:
@@ -470,10 +477,8 @@ rec_parse(struct rec *r, char *line, size_t len)
 			return REC_E_FIELDS;
 		if (rec_addr_parse(&r->addr, f[1], fl[1], 1) == -1)
 			return REC_E_ADDR;
-		if (rec_tag_check(f[2], fl[2]) == -1)
+		if (parse_tag(r, f[2], fl[2]) == -1)
 			return REC_E_TAG;
-		r->tag = f[2][0] == '-' ? "" : f[2];
-		r->tag_len = f[2][0] == '-' ? 0 : fl[2];
 		if (rec_name_check(f[3], &fl[3]) == -1)
 			return REC_E_NAME;
 		r->name = f[3];
