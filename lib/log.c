@@ -23,28 +23,59 @@ log_prog(void)
 	return log_name;
 }
 
+/*
+ * Copies s[0..n) to out (room for cap bytes), each byte outside printable
+ * ASCII written \xHH, so no argument can start a line of its own or put
+ * terminal controls into a log. Returns the bytes written.
+ */
+static size_t
+log_escape(char *out, size_t cap, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f) {
+			if (o + 1 > cap)
+				break;
+			out[o++] = (char)c;
+		} else {
+			if (o + 4 > cap)
+				break;
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	return o;
+}
+
 /* One write(2) per line so lines from several processes never interleave. */
 static void __attribute__((format(printf, 3, 0)))
 log_line(const char *level, const char *suffix, const char *fmt, va_list ap)
 {
-	char buf[1024];
-	int n, m;
+	char msg[1024], buf[4096]; /* PIPE_BUF: one atomic write */
+	size_t n;
+	int m;
 
-	n = snprintf(buf, sizeof buf, "%s: %s: ", log_name, level);
-	if (n < 0 || (size_t)n >= sizeof buf)
-		n = 0;
-	m = vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+	m = snprintf(buf, sizeof buf, "%s: %s: ", log_name, level);
+	n = m < 0 || (size_t)m >= 256 ? 0 : (size_t)m;
+	m = vsnprintf(msg, sizeof msg, fmt, ap);
 	if (m < 0)
 		m = 0;
-	n = (size_t)(n + m) >= sizeof buf - 1 ? (int)sizeof buf - 2 : n + m;
-	if (suffix) {
-		m = snprintf(buf + n, sizeof buf - (size_t)n, ": %s", suffix);
-		if (m > 0)
-			n = (size_t)(n + m) >= sizeof buf - 1 ?
-			    (int)sizeof buf - 2 : n + m;
+	n += log_escape(buf + n, sizeof buf - 1 - n, msg,
+			(size_t)m >= sizeof msg ? sizeof msg - 1 : (size_t)m);
+	if (suffix && n + 2 < sizeof buf - 1) {
+		buf[n++] = ':';
+		buf[n++] = ' ';
+		n += log_escape(buf + n, sizeof buf - 1 - n, suffix,
+				strlen(suffix));
 	}
 	buf[n++] = '\n';
-	(void)!write(2, buf, (size_t)n);
+	(void)!write(2, buf, n);
 }
 
 void
@@ -109,10 +140,11 @@ log_warn_limited(struct ratelimit *rl, const char *fmt, ...)
 	char note[64];
 
 	if (now - rl->last >= (time_t)rl->interval) {
-		unsigned add = (unsigned)((now - rl->last) / (time_t)rl->interval);
+		unsigned add =
+		    (unsigned)((now - rl->last) / (time_t)rl->interval);
 
-		rl->tokens = rl->tokens + add > rl->burst ? rl->burst :
-		    rl->tokens + add;
+		rl->tokens =
+		    rl->tokens + add > rl->burst ? rl->burst : rl->tokens + add;
 		rl->last = now;
 	}
 	if (rl->tokens == 0) {
@@ -123,7 +155,7 @@ log_warn_limited(struct ratelimit *rl, const char *fmt, ...)
 	va_start(ap, fmt);
 	if (rl->suppressed) {
 		snprintf(note, sizeof note, "(%llu similar suppressed)",
-		    (unsigned long long)rl->suppressed);
+			 (unsigned long long)rl->suppressed);
 		rl->suppressed = 0;
 		log_line("warning", note, fmt, ap);
 	} else

@@ -5,6 +5,11 @@
  * returns errors instead. Warnings about bad input go through a ratelimit so a
  * flood of garbage costs a line a second, not a line a record; every call is
  * still counted by the caller.
+ *
+ * Every byte of a message outside printable ASCII (newlines, terminal
+ * controls, bytes of 0x80 and above) is written \xHH: outside input passed
+ * as an argument can never forge a line or hide in one. A message is cut at
+ * 1023 bytes before escaping.
  */
 #ifndef LOG_H
 #define LOG_H

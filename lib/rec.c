@@ -10,6 +10,8 @@ static const char *const rec_types[] = {
 	[REC_WITHDRAW] = "withdraw",
 	[REC_REPLAY] = "replay",
 	[REC_EOR] = "eor",
+	[REC_MARK] = "mark",
+	[REC_ACK] = "ack",
 };
 
 static const char *const rec_errs[] = {
@@ -22,6 +24,8 @@ static const char *const rec_errs[] = {
 	[REC_E_TTL] = "bad ttl",
 	[REC_E_TAG] = "bad tag",
 	[REC_E_CHAIN] = "bad chain",
+	[REC_E_NUL] = "NUL byte in line",
+	[REC_E_MARK] = "bad mark number",
 };
 
 const char *
@@ -193,7 +197,7 @@ rec_addr_parse(struct rec_addr *a, const char *s, size_t len, int prefix)
 	unsigned plen = 0;
 	int had_len = 0, wasv6;
 
-	if (len == 0 || len >= sizeof buf)
+	if (len == 0 || len >= sizeof buf || memchr(s, '\0', len))
 		return -1;
 	slash = memchr(s, '/', len);
 	alen = slash ? (size_t)(slash - s) : len;
@@ -409,6 +413,9 @@ rec_parse(struct rec *r, char *line, size_t len)
 	uint64_t v;
 
 	memset(r, 0, sizeof *r);
+	/* inet_pton and the callers' C strings would stop at a NUL. */
+	if (memchr(line, '\0', len))
+		return REC_E_NUL;
 	n = split(line, len, f, fl, 7);
 	switch (fl[0]) {
 	case 6:
@@ -420,6 +427,8 @@ rec_parse(struct rec *r, char *line, size_t len)
 	case 4:
 		if (memcmp(f[0], "peer", 4) == 0)
 			r->type = REC_PEER;
+		else if (memcmp(f[0], "mark", 4) == 0)
+			r->type = REC_MARK;
 		break;
 	case 8:
 		if (memcmp(f[0], "announce", 8) == 0)
@@ -430,6 +439,8 @@ rec_parse(struct rec *r, char *line, size_t len)
 	case 3:
 		if (memcmp(f[0], "eor", 3) == 0)
 			r->type = REC_EOR;
+		else if (memcmp(f[0], "ack", 3) == 0)
+			r->type = REC_ACK;
 		break;
 	}
 	if (r->type == 0)
@@ -487,6 +498,13 @@ rec_parse(struct rec *r, char *line, size_t len)
 	case REC_REPLAY:
 	case REC_EOR:
 		return n == 1 ? REC_OK : REC_E_FIELDS;
+	case REC_MARK: /* mark N */
+	case REC_ACK:  /* ack N */
+		if (n != 2)
+			return REC_E_FIELDS;
+		if (parse_u64(f[1], fl[1], UINT64_MAX, &r->mark) == -1)
+			return REC_E_MARK;
+		return REC_OK;
 	}
 	return REC_E_TYPE;
 }
@@ -553,7 +571,7 @@ rec_format(char *buf, size_t cap, const struct rec *r)
 	size_t o;
 	const char *t;
 
-	if ((unsigned)r->type > REC_EOR || r->type == 0)
+	if ((unsigned)r->type > REC_ACK || r->type == 0)
 		return 0;
 	t = rec_types[r->type];
 	o = put(buf, cap, 0, t, strlen(t));
@@ -581,6 +599,11 @@ rec_format(char *buf, size_t cap, const struct rec *r)
 		break;
 	case REC_REPLAY:
 	case REC_EOR:
+		break;
+	case REC_MARK:
+	case REC_ACK:
+		o = put(buf, cap, o, " ", 1);
+		o = put_u64(buf, cap, o, r->mark, 1);
 		break;
 	}
 	o = put(buf, cap, o, "\n", 1);

@@ -11,6 +11,8 @@
  *   withdraw PREFIX TAG NAME               ipcache -> bgp-announce
  *   replay                                 ipcache: a full-state replay begins
  *   eor                                    ipcache: end of the full-state replay
+ *   mark N                                 dns-hold -> ... -> sinks: a barrier
+ *   ack N                                  a sink -> dns-hold: marks up to N done
  *
  * Parsing is in place and zero-copy: the name, tag and chain fields point into
  * the caller's line (spaces are overwritten with NULs, uppercase ASCII letters
@@ -34,6 +36,8 @@ enum rec_type {
 	REC_WITHDRAW,
 	REC_REPLAY,
 	REC_EOR,
+	REC_MARK,
+	REC_ACK,
 };
 
 enum rec_err {
@@ -46,6 +50,8 @@ enum rec_err {
 	REC_E_TTL,
 	REC_E_TAG,
 	REC_E_CHAIN,
+	REC_E_NUL,    /* a NUL byte inside the line */
+	REC_E_MARK,
 	REC_E_COUNT_
 };
 
@@ -67,9 +73,10 @@ struct rec {
 	size_t tag_len;
 	const char *chain;	/* answer: names joined by ',', "" when "-" */
 	size_t chain_len;
+	uint64_t mark;		/* mark, ack: the barrier's number */
 };
 
-/* Parses line[0..len) (NUL at line[len]) into r. */
+/* Parses line[0..len) (NUL at line[len]) into r; a NUL before len is refused. */
 enum rec_err rec_parse(struct rec *r, char *line, size_t len);
 /* A short name for an error, for messages and counter labels. */
 const char *rec_strerror(enum rec_err e);
@@ -84,7 +91,7 @@ size_t rec_format(char *buf, size_t cap, const struct rec *r);
 /* "192.0.2.1", "2001:db8::1", and with plen < 32/128 or want_len, "/LEN". */
 size_t rec_addr_format(char *buf, size_t cap, const struct rec_addr *a,
     int want_len);
-/* Parses an address, or with prefix set an ADDR/LEN prefix. 0 or -1. */
+/* Parses an address, or with prefix set an ADDR/LEN prefix (no NUL in s[0..len)). 0 or -1. */
 int rec_addr_parse(struct rec_addr *a, const char *s, size_t len, int prefix);
 /* Fills a from raw network-order bytes (4 or 16); maps ::ffff:0:0/96. */
 void rec_addr_set(struct rec_addr *a, const void *bytes, size_t n);

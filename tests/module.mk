@@ -1,5 +1,6 @@
 # Unit tests of lib/.
-UNITS += rec lineio metrics
+UNITS += rec lineio metrics log
 unit-rec_SRCS := tests/unit/rec_test.c
 unit-lineio_SRCS := tests/unit/lineio_test.c
 unit-metrics_SRCS := tests/unit/metrics_test.c
+unit-log_SRCS := tests/unit/log_test.c

@@ -153,11 +153,42 @@ addrs(void)
 	T_CHECK(strcmp(out, "127.0.0.1/32") == 0, "with length (%s)", out);
 }
 
+/* A NUL cannot be written in records.md: these lines are built here. */
+static void
+nuls(void)
+{
+	static const char *const lines[] = {
+		"peer 1764150000.250000 www.example.com 192.0.2.1\0JUNK -",
+		"answer 1764150000.000000 www.example.com 192.0.2.1\0 300 - -",
+		"announce 192.0.2.1/32 - www.example.com\0",
+		"eor\0",
+		"mark 1\0002",
+	};
+	char line[256];
+	struct rec r;
+	struct rec_addr a;
+	size_t i, n;
+
+	for (i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		/* The length runs to the second string's end. */
+		n = strlen(lines[i]);
+		n += 1 + strlen(lines[i] + n + 1);
+		memcpy(line, lines[i], n + 1);
+		T_CHECK(rec_parse(&r, line, n) == REC_E_NUL,
+		    "a NUL inside line %zu is refused", i);
+	}
+	T_CHECK(rec_addr_parse(&a, "192.0.2.1\0x", 11, 0) == -1,
+	    "an address with a NUL inside is refused");
+	T_CHECK(rec_addr_parse(&a, "192.0.2.1", 9, 0) == 0,
+	    "the same address without it parses");
+}
+
 int
 main(int argc, char **argv)
 {
 	examples(argc > 1 ? argv[1] : "docs/records.md");
 	names();
 	addrs();
+	nuls();
 	T_DONE();
 }
