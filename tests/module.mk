@@ -1,6 +1,7 @@
 # Unit tests of lib/.
-UNITS += rec lineio metrics log
+UNITS += rec lineio metrics log opt
 unit-rec_SRCS := tests/unit/rec_test.c
 unit-lineio_SRCS := tests/unit/lineio_test.c
 unit-metrics_SRCS := tests/unit/metrics_test.c
 unit-log_SRCS := tests/unit/log_test.c
+unit-opt_SRCS := tests/unit/opt_test.c
