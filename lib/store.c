@@ -16,6 +16,11 @@
  * fdatasync'ed, but the meta page is not, so a power loss can at worst undo
  * the last batch, never corrupt the store. The writer also holds an flock on
  * the directory so a second ipcache cannot write the same store.
+ *
+ * The entries say which listed names this host resolved: the writer creates
+ * the files itself (never through a symlink) with the modes of store.h and
+ * brings existing files of its own back to them at every start, so a store
+ * made world-readable by an older version is closed on upgrade.
  */
 #include "clock.h"
 #include "store.h"
@@ -239,11 +244,82 @@ check_size(struct store *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Creates (or opens) dir/name without following a symlink and, when it is
+ * ours, gives it mode and group (group (gid_t)-1: leaves the group).
+ */
+static int
+own_file(int dirfd, const char *name, mode_t mode, gid_t group)
+{
+	struct stat st;
+	int fd, e;
+
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (st.st_uid == geteuid()) {
+		if (group != (gid_t)-1 && st.st_gid != group &&
+		    fchown(fd, (uid_t)-1, group) == -1)
+			goto fail;
+		if ((st.st_mode & 07777) != mode && fchmod(fd, mode) == -1)
+			goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* The writer's directory and files, before LMDB opens them. */
+static int
+own_files(struct store *s, const char *dir, gid_t group, char *err,
+    size_t errlen, int *permanent)
+{
+	const char *what = "";
+	struct stat st;
+
+	if (group != (gid_t)-1 && fstat(s->dirfd, &st) == 0 &&
+	    st.st_uid == geteuid()) {
+		what = dir;
+		if ((st.st_gid != group && fchown(s->dirfd, (uid_t)-1, group)) ||
+		    ((st.st_mode & 0050) != 0050 &&
+			fchmod(s->dirfd, (st.st_mode & 07777) | 0050)))
+			goto fail;
+	}
+	what = "data.mdb";
+	if (own_file(s->dirfd, what, group != (gid_t)-1 ? 0640 : 0600,
+		group) == -1)
+		goto fail;
+	/* An LMDB reader writes its slot into the lock file. */
+	what = "lock.mdb";
+	if (own_file(s->dirfd, what, group != (gid_t)-1 ? 0660 : 0600,
+		group) == -1)
+		goto fail;
+	return 0;
+fail:
+	*permanent = mdb_permanent(errno) || errno == ELOOP || errno == EINVAL;
+	serr(err, errlen, what,
+	    errno == ELOOP ? "a symbolic link, refused"
+	    : errno == EINVAL ? "not a regular file" : strerror(errno));
+	return -1;
+}
+
 struct store *
-store_open(const char *dir, enum store_mode mode, char *err, size_t errlen,
-    int *permanent)
+store_open_group(const char *dir, enum store_mode mode, gid_t group,
+    char *err, size_t errlen, int *permanent)
 {
 	struct store *s;
+	struct stat st;
 	unsigned flags;
 	int rc;
 
@@ -260,7 +336,9 @@ store_open(const char *dir, enum store_mode mode, char *err, size_t errlen,
 		serr(err, errlen, "", strerror(ENAMETOOLONG));
 		goto fail;
 	}
-	if (mode == STORE_WRITE && mkdir(dir, 0755) == -1 && errno != EEXIST) {
+	if (mode == STORE_WRITE &&
+	    mkdir(dir, group != (gid_t)-1 ? 0750 : 0700) == -1 &&
+	    errno != EEXIST) {
 		*permanent = mdb_permanent(errno);
 		serr(err, errlen, "", strerror(errno));
 		goto fail;
@@ -278,6 +356,13 @@ store_open(const char *dir, enum store_mode mode, char *err, size_t errlen,
 						 : strerror(errno));
 			goto fail;
 		}
+		if (own_files(s, dir, group, err, errlen, permanent) == -1)
+			goto fail;
+	} else if (stat(s->datapath, &st) == -1) {
+		/* Not even a lock file is left behind by a reader. */
+		*permanent = mdb_permanent(errno);
+		serr(err, errlen, "", strerror(errno));
+		goto fail;
 	}
 	if ((rc = mdb_env_create(&s->env)) ||
 	    (rc = mdb_env_set_maxdbs(s->env, 4)) ||
@@ -286,7 +371,7 @@ store_open(const char *dir, enum store_mode mode, char *err, size_t errlen,
 		goto fail;
 	}
 	flags = MDB_NOTLS | (mode == STORE_WRITE ? MDB_NOMETASYNC : MDB_RDONLY);
-	if ((rc = mdb_env_open(s->env, dir, flags, 0644))) {
+	if ((rc = mdb_env_open(s->env, dir, flags, 0600))) {
 		*permanent = mdb_permanent(rc);
 		serr(err, errlen, *permanent && rc != EACCES && rc != EROFS &&
 			rc != EPERM ? "corrupt store" : "", mdb_strerror(rc));
@@ -302,6 +387,13 @@ store_open(const char *dir, enum store_mode mode, char *err, size_t errlen,
 fail:
 	store_close(&s);
 	return NULL;
+}
+
+struct store *
+store_open(const char *dir, enum store_mode mode, char *err, size_t errlen,
+    int *permanent)
+{
+	return store_open_group(dir, mode, (gid_t)-1, err, errlen, permanent);
 }
 
 void

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "rec.h"
 
@@ -46,9 +47,25 @@ enum store_mode { STORE_READ, STORE_WRITE };
  * Opens the store in directory dir. STORE_WRITE creates it when missing.
  * NULL with a reason in err when it cannot be opened or is corrupt: the
  * caller exits 100 (corrupt, wrong format) or 111 (I/O) as *permanent says.
+ *
+ * The writer keeps the store private: the directory it creates is 0700,
+ * data.mdb and lock.mdb are 0600 (set again at every open when the files
+ * are the writer's own; a symlink in their place is refused). A reader
+ * needs no more than read access to data.mdb: it stats it first and so
+ * never creates files.
  */
 struct store *store_open(const char *dir, enum store_mode mode, char *err,
     size_t errlen, int *permanent);
+/*
+ * The same, sharing the store with the readers of a group (group, not
+ * (gid_t)-1; the writer must be a member, or root): the directory gets that
+ * group and g+rx (0750 when created), data.mdb 0640 and lock.mdb 0660 with
+ * that group. An LMDB reader writes its slot in lock.mdb, so a member of the
+ * group can also hold old pages (the store then grows): give it only to
+ * the readers (ipcache -l, the sync server).
+ */
+struct store *store_open_group(const char *dir, enum store_mode mode,
+    gid_t group, char *err, size_t errlen, int *permanent);
 void store_close(struct store **s);
 
 /*

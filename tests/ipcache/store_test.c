@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../unit/t.h"
@@ -39,6 +40,106 @@ mk(struct store_entry *e, const char *addr, const char *tag, const char *name,
 	snprintf(e->name, sizeof e->name, "%s", name);
 	e->first_us = e->last_us = t;
 	e->expires_us = t + 86400000000LL;
+}
+
+static unsigned
+mode_of(const char *dir, const char *name, gid_t *gid)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s%s%s", dir, *name ? "/" : "", name);
+	if (lstat(path, &st) == -1)
+		return 0;
+	if (gid)
+		*gid = st.st_gid;
+	return st.st_mode & 07777;
+}
+
+/*
+ * File modes: the store says which listed names were resolved here, so it
+ * is private (0600) unless shared with a group of readers (0640, and 0660
+ * for the lock file a reader writes its slot into).
+ */
+static void
+perms(const char *top)
+{
+	char dir[300], path[400], link[400], err[256];
+	struct store *w;
+	gid_t g, want;
+	int perm, fd;
+
+	umask(022);
+	snprintf(dir, sizeof dir, "%s/private", top);
+	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
+	T_CHECK(w != NULL, "perms: a new store (%s)", w ? "" : err);
+	store_close(&w);
+	T_CHECK(mode_of(dir, "", NULL) == 0700, "perms: directory created 0700 (%o)",
+	    mode_of(dir, "", NULL));
+	T_CHECK(mode_of(dir, "data.mdb", NULL) == 0600,
+	    "perms: data.mdb 0600 (%o)", mode_of(dir, "data.mdb", NULL));
+	T_CHECK(mode_of(dir, "lock.mdb", NULL) == 0600,
+	    "perms: lock.mdb 0600 (%o)", mode_of(dir, "lock.mdb", NULL));
+
+	/* A store left world-readable by an older version is closed. */
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	chmod(path, 0644);
+	snprintf(path, sizeof path, "%s/lock.mdb", dir);
+	chmod(path, 0666);
+	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
+	store_close(&w);
+	T_CHECK(mode_of(dir, "data.mdb", NULL) == 0600 &&
+		mode_of(dir, "lock.mdb", NULL) == 0600,
+	    "perms: an old world-readable store is made 0600 (%o %o)",
+	    mode_of(dir, "data.mdb", NULL), mode_of(dir, "lock.mdb", NULL));
+
+	/* Shared with a group of readers (as root any group will do). */
+	want = geteuid() == 0 ? 4242 : getegid();
+	snprintf(dir, sizeof dir, "%s/shared", top);
+	w = store_open_group(dir, STORE_WRITE, want, err, sizeof err, &perm);
+	T_CHECK(w != NULL, "perms: a store shared with group %u (%s)",
+	    (unsigned)want, w ? "" : err);
+	store_close(&w);
+	T_CHECK(mode_of(dir, "", &g) == 0750 && g == want,
+	    "perms: shared directory 0750 (%o) of the group (%u)",
+	    mode_of(dir, "", NULL), (unsigned)g);
+	T_CHECK(mode_of(dir, "data.mdb", &g) == 0640 && g == want,
+	    "perms: shared data.mdb 0640 (%o) of the group (%u)",
+	    mode_of(dir, "data.mdb", NULL), (unsigned)g);
+	T_CHECK(mode_of(dir, "lock.mdb", &g) == 0660 && g == want,
+	    "perms: shared lock.mdb 0660 (%o) of the group (%u)",
+	    mode_of(dir, "lock.mdb", NULL), (unsigned)g);
+	/* And private again once the group is no longer given. */
+	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
+	store_close(&w);
+	T_CHECK(mode_of(dir, "data.mdb", NULL) == 0600 &&
+		mode_of(dir, "lock.mdb", NULL) == 0600,
+	    "perms: no longer shared: 0600 again (%o %o)",
+	    mode_of(dir, "data.mdb", NULL), mode_of(dir, "lock.mdb", NULL));
+
+	/* A symlink at data.mdb is refused, its target left alone. */
+	snprintf(dir, sizeof dir, "%s/link", top);
+	mkdir(dir, 0700);
+	snprintf(path, sizeof path, "%s/victim", top);
+	if ((fd = open(path, O_WRONLY | O_CREAT, 0644)) != -1)
+		close(fd);
+	snprintf(link, sizeof link, "%s/data.mdb", dir);
+	(void)!symlink(path, link);
+	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
+	T_CHECK(w == NULL && perm && strstr(err, "symbolic link"),
+	    "perms: a symlink at data.mdb is refused (%s)", w ? "opened" : err);
+	store_close(&w);
+	T_CHECK(mode_of(top, "victim", NULL) == 0644,
+	    "perms: the symlink's target is untouched (%o)",
+	    mode_of(top, "victim", NULL));
+
+	/* A reader of a directory without a store creates nothing. */
+	snprintf(dir, sizeof dir, "%s/empty", top);
+	mkdir(dir, 0700);
+	w = store_open(dir, STORE_READ, err, sizeof err, &perm);
+	T_CHECK(w == NULL && !perm && mode_of(dir, "lock.mdb", NULL) == 0,
+	    "perms: a reader of no store creates no lock file (%s)", err);
+	store_close(&w);
 }
 
 int
@@ -117,6 +218,7 @@ main(void)
 	    err);
 	r = store_open(dir, STORE_READ, err, sizeof err, &perm);
 	T_CHECK(r == NULL && perm, "store: reader refuses garbage too (%s)", err);
+	perms(dir);
 	snprintf(path, sizeof path, "rm -rf %s", dir);
 	(void)!system(path);
 	T_DONE();
