@@ -59,6 +59,7 @@ struct prefixes {
 struct ic_counters {
 	uint64_t entries, announces, withdraws, refreshes, filtered, limited,
 	    malformed, store_writes, store_errors, answers, peers;
+	uint64_t store_map_bytes;
 };
 
 struct ic {

@@ -81,6 +81,9 @@ static struct metric metrics[] = {
 	{ "store_errors_total", NULL, METRIC_COUNTER,
 	    "Batches the store refused (kept in memory, retried).",
 	    &ic.cnt.store_errors },
+	{ "store_map_bytes", NULL, METRIC_GAUGE,
+	    "The store's map (address space; it grows when full).",
+	    &ic.cnt.store_map_bytes },
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
@@ -233,46 +236,77 @@ load_cb(const struct store_entry *e, void *arg)
 	return 0;
 }
 
-/* Writes the dirty entries and the deletions in one transaction. */
-static void
-flush_store(void)
+/*
+ * One transaction: the deletions, then (unless dels_only) the dirty
+ * entries. 0, or -1 with the reason in err.
+ */
+static int
+write_batch(int dels_only, char *err, size_t errlen)
 {
-	static struct ratelimit rl = RATELIMIT_INIT;
-	char err[512];
 	struct store_entry se;
 	struct rec_addr a;
 	size_t k;
-	int full = 0;
+	int full;
 
-	if (!ic.ndirty && !ic.ndels)
-		return;
-	if (store_begin(store, err, sizeof err) == -1)
-		goto fail;
+	if (store_begin(store, err, errlen) == -1)
+		return -1;
 	for (k = 0; k < ic.ndels; k++) {
 		memset(&a, 0, sizeof a);
 		a.family = ic.dels[k].family;
 		a.plen = a.family == 4 ? 32 : 128;
 		memcpy(a.a, ic.dels[k].a, 16);
-		if (store_del(store, &a, ic.tags[ic.dels[k].tag], err,
-			sizeof err) == -1)
+		if (store_del(store, &a, ic.tags[ic.dels[k].tag], err, errlen) ==
+		    -1)
 			goto fail;
 	}
-	for (k = 0; k < ic.ndirty; k++) {
+	for (k = 0; !dels_only && k < ic.ndirty; k++) {
 		if (!ic.e[ic.dirty[k]].family)
 			continue;
 		ic_entry(&ic, ic.dirty[k], &se);
-		if (store_put(store, &se, err, sizeof err) == -1)
+		if (store_put(store, &se, err, errlen) == -1)
 			goto fail;
 	}
-	if (store_commit(store, &full, err, sizeof err) == -1)
-		goto fail2;
-	ic_stored(&ic);
-	ic.cnt.store_writes++;
-	return;
+	return store_commit(store, &full, err, errlen);
 fail:
-	full = store_full(store);
 	store_abort(store);
-fail2:
+	return -1;
+}
+
+/*
+ * Writes the dirty entries and the deletions in one transaction. A full
+ * map is grown and the batch retried at once; when the store stays full (a
+ * full disk), the deletions go alone, so that what was withdrawn leaves the
+ * store (and the peers' view) even while new entries cannot be written.
+ */
+static void
+flush_store(void)
+{
+	static struct ratelimit rl = RATELIMIT_INIT;
+	static size_t mapsize;
+	char err[512];
+	int tries, ok = 0, full;
+
+	if (!ic.ndirty && !ic.ndels)
+		return;
+	for (tries = 0; tries < 8 && !ok; tries++) {
+		if ((ok = write_batch(0, err, sizeof err) == 0)) {
+			ic_stored(&ic);
+			ic.cnt.store_writes++;
+		} else if (store_full(store) != STORE_FULL_MAP)
+			break;
+	}
+	if (store_mapsize(store) != mapsize) {
+		if (mapsize)
+			log_info("store %s: map grown to %zu MiB", store_dir,
+			    store_mapsize(store) >> 20);
+		mapsize = store_mapsize(store);
+		ic.cnt.store_map_bytes = mapsize;
+	}
+	if (ok)
+		return;
+	full = store_full(store);
+	if (full && ic.ndels && write_batch(1, err, sizeof err) == 0)
+		ic.ndels = 0;
 	ic.cnt.store_errors++;
 	log_warn_limited(&rl, "unable to write store %s: %s%s", store_dir, err,
 	    full ? " (kept in memory, retrying)" : "");
@@ -568,6 +602,9 @@ main(int argc, char **argv)
 	if (list_path && *list_path)
 		dl = open_list(list_path, 1);
 	store = open_store(STORE_WRITE);
+	if (store_reserve(store, ic.max_total, err, sizeof err) == -1)
+		log_fatal(EXIT_TEMP, "unable to size store %s: %s", store_dir,
+		    err);
 	/* With the record clock, time starts at the first record. */
 	ic.now_us = ic.record_clock ? 0 : clock_wall_us();
 	if (store_each(store, 0, load_cb, NULL, err, sizeof err) == -1)

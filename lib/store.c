@@ -34,11 +34,20 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define STORE_FORMAT "dnstap-bgp-ipcache 1"
-/* Virtual only: the file grows as needed. About 40 million entries. */
-#define STORE_MAPSIZE ((size_t)8 << 30)
+/*
+ * The map is address space only: the file grows as pages are written. An
+ * entry takes 100 to 600 bytes in the two databases (the longest names,
+ * IPv6, a tag); a KiB each leaves room for the copies a reader's snapshot
+ * keeps. Past that the writer doubles the map whenever it is full.
+ */
+#define STORE_MAP_MIN ((size_t)1 << 20)
+#define STORE_MAP_PER_ENTRY 1024
+#define STORE_MAP_UNLIMITED ((size_t)8 << 30)
+#define STORE_MAP_MAX ((size_t)1 << 42)
 #define KEY_MAX (1 + 16 + REC_TAG_MAX)
 #define VAL_FIXED (4 * 8 + 1)
 
@@ -49,6 +58,7 @@ struct store {
 	int dirfd;
 	int mode;
 	int full;
+	int map_full; /* the last batch ran out of map: grow before the next */
 	int64_t last_changed; /* of the last committed batch */
 	int64_t batch_changed;
 	char datapath[4096];
@@ -364,9 +374,9 @@ store_open_group(const char *dir, enum store_mode mode, gid_t group,
 		serr(err, errlen, "", strerror(errno));
 		goto fail;
 	}
+	/* No map size: LMDB takes the one the writer last committed. */
 	if ((rc = mdb_env_create(&s->env)) ||
-	    (rc = mdb_env_set_maxdbs(s->env, 4)) ||
-	    (rc = mdb_env_set_mapsize(s->env, STORE_MAPSIZE))) {
+	    (rc = mdb_env_set_maxdbs(s->env, 4))) {
 		serr(err, errlen, "", mdb_strerror(rc));
 		goto fail;
 	}
@@ -500,22 +510,74 @@ out:
 static int
 werr(struct store *s, int rc, char *err, size_t errlen)
 {
-	s->full = rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT;
+	struct statvfs fs;
+
+	/* LMDB reports a short write (the disk filled up mid-page) as EIO. */
+	if (rc == EIO && statvfs(s->datapath, &fs) == 0 && fs.f_bavail == 0)
+		rc = ENOSPC;
+	s->full = rc == MDB_MAP_FULL ? STORE_FULL_MAP
+	    : rc == ENOSPC || rc == EDQUOT ? STORE_FULL_DISK
+					    : 0;
+	s->map_full = rc == MDB_MAP_FULL;
 	serr(err, errlen, "", mdb_strerror(rc));
 	return -1;
+}
+
+size_t
+store_mapsize(const struct store *s)
+{
+	MDB_envinfo info;
+
+	return mdb_env_info(s->env, &info) ? 0 : info.me_mapsize;
+}
+
+/* Only with no transaction open in this process (LMDB's rule). */
+static int
+set_mapsize(struct store *s, size_t size, char *err, size_t errlen)
+{
+	int rc;
+
+	if (size > STORE_MAP_MAX)
+		size = STORE_MAP_MAX;
+	if (size <= store_mapsize(s))
+		return 0;
+	if ((rc = mdb_env_set_mapsize(s->env, size)))
+		return werr(s, rc, err, errlen);
+	return 0;
+}
+
+int
+store_reserve(struct store *s, uint64_t entries, char *err, size_t errlen)
+{
+	size_t size = STORE_MAP_UNLIMITED;
+
+	if (s->txn || s->mode != STORE_WRITE)
+		return werr(s, EINVAL, err, errlen);
+	if (entries && entries < STORE_MAP_MAX / STORE_MAP_PER_ENTRY)
+		size = (size_t)entries * STORE_MAP_PER_ENTRY;
+	return set_mapsize(s, size < STORE_MAP_MIN ? STORE_MAP_MIN : size, err,
+	    errlen);
 }
 
 int
 store_begin(struct store *s, char *err, size_t errlen)
 {
 	int64_t now = clock_wall_us();
+	size_t size;
 	int rc;
 
 	int dead;
 
 	if (s->txn)
 		return 0;
-	s->full = 0;
+	if (s->map_full) {
+		size = store_mapsize(s);
+		if (size >= STORE_MAP_MAX)
+			return werr(s, MDB_MAP_FULL, err, errlen);
+		if (set_mapsize(s, size * 2, err, errlen) == -1)
+			return -1;
+	}
+	s->full = s->map_full = 0;
 	/* A reader killed mid-transaction would pin old pages: free its slot. */
 	mdb_reader_check(s->env, &dead);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &s->txn))) {

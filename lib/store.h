@@ -85,8 +85,8 @@ int store_each(struct store *s, int64_t since_us,
  * changed_us, strictly greater than any earlier batch's (the entry's own
  * changed_us is ignored). When store_put/store_del fail, the caller calls
  * store_abort; when store_commit fails the batch is gone. Nothing of a failed
- * batch is visible; *full is set when the reason is a full disk or map
- * (retrying later may work). 0, or -1 with a reason in err.
+ * batch is visible; *full is set as store_full() says when the reason is
+ * a full disk or map (retrying may work). 0, or -1 with a reason in err.
  */
 int store_begin(struct store *s, char *err, size_t errlen);
 int store_put(struct store *s, const struct store_entry *e, char *err,
@@ -95,8 +95,24 @@ int store_del(struct store *s, const struct rec_addr *addr, const char *tag,
     char *err, size_t errlen);
 int store_commit(struct store *s, int *full, char *err, size_t errlen);
 void store_abort(struct store *s);
-/* Was the last write error a full disk or map (worth retrying later)? */
+/*
+ * Was the last write error a full disk (STORE_FULL_DISK: retry later) or
+ * map (STORE_FULL_MAP: the next store_begin grows it, retry at once)? 0
+ * for any other error.
+ */
+enum { STORE_FULL_DISK = 1, STORE_FULL_MAP = 2 };
 int store_full(const struct store *s);
+/*
+ * The map (LMDB's address space for the file, not its size on disk). The
+ * writer sizes it for entries (0: no limit) with store_reserve, outside a
+ * batch; it never shrinks it. When a batch fails because the map is full
+ * (a reader's old snapshot keeps pages from being reused, so churn needs
+ * room beyond the entries), the next store_begin doubles it: the batch can
+ * be retried at once. Readers follow the writer's size by themselves.
+ */
+int store_reserve(struct store *s, uint64_t entries, char *err,
+    size_t errlen);
+size_t store_mapsize(const struct store *s);
 /* The changed_us of the batch in progress (or of the last committed one). */
 int64_t store_changed(const struct store *s);
 /*

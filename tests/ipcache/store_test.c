@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../unit/t.h"
@@ -142,6 +143,107 @@ perms(const char *top)
 	store_close(&w);
 }
 
+static int
+last_cb(const struct store_entry *e, void *arg)
+{
+	struct seen *s = arg;
+
+	s->n += e->last_us == 2000 + 59;
+	return 0;
+}
+
+static int
+hold_cb(const struct store_entry *e, void *arg)
+{
+	int *fds = arg;
+	char c;
+
+	(void)e;
+	/* Inside the read transaction: say so, then wait to be told to end. */
+	(void)!write(fds[1], "x", 1);
+	(void)!read(fds[0], &c, 1);
+	return 1;
+}
+
+/*
+ * The map grows: a reader in another process holds its snapshot while the
+ * writer rewrites every entry in batch after batch (churn, as refreshes
+ * are), so no freed page can be reused. Sized for 2000 entries, the map
+ * fills after a few batches; every batch must still get in.
+ */
+static void
+growth(const char *top)
+{
+	char dir[300], err[256], c;
+	struct store *w, *r;
+	struct store_entry e;
+	struct seen s;
+	int perm, full, tell[2], told[2], b, i, failed = 0, fds[2];
+	size_t size0;
+	pid_t pid;
+
+	snprintf(dir, sizeof dir, "%s/growth", top);
+	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
+	T_CHECK(w && store_reserve(w, 2000, err, sizeof err) == 0,
+	    "growth: a store sized for 2000 entries");
+	if (!w)
+		return;
+	size0 = store_mapsize(w);
+	T_CHECK(size0 >= 2000 * 1024 && size0 < 4000 * 1024,
+	    "growth: the map is sized from the entry limit (%zu)", size0);
+	store_begin(w, err, sizeof err);
+	for (i = 0; i < 2000; i++) {
+		snprintf(err, sizeof err, "11.0.%d.%d", i / 250, i % 250);
+		mk(&e, err, "", "growth-with-a-longer-name.example", 1000);
+		store_put(w, &e, err, sizeof err);
+	}
+	T_CHECK(store_commit(w, &full, err, sizeof err) == 0,
+	    "growth: 2000 entries in");
+	if (pipe(tell) == -1 || pipe(told) == -1)
+		return;
+	if ((pid = fork()) == 0) {
+		r = store_open(dir, STORE_READ, err, sizeof err, &perm);
+		fds[0] = tell[0];
+		fds[1] = told[1];
+		if (r)
+			store_each(r, 0, hold_cb, fds, err, sizeof err);
+		_exit(0);
+	}
+	T_CHECK(read(told[0], &c, 1) == 1,
+	    "growth: a reader holds a snapshot in another process");
+	for (b = 0; b < 60; b++) {
+		if (store_begin(w, err, sizeof err) == -1) {
+			failed++;
+			continue;
+		}
+		for (i = 0; i < 2000; i++) {
+			snprintf(err, sizeof err, "11.0.%d.%d", i / 250, i % 250);
+			mk(&e, err, "", "growth-with-a-longer-name.example",
+			    2000 + b);
+			if (store_put(w, &e, err, sizeof err) == -1)
+				break;
+		}
+		if (i < 2000) {
+			store_abort(w);
+			failed++;
+		} else if (store_commit(w, &full, err, sizeof err) == -1)
+			failed++;
+	}
+	T_CHECK(store_mapsize(w) > size0, "growth: the map grew (%zu to %zu)",
+	    size0, store_mapsize(w));
+	/* A failed batch is retried at once by the caller: at most one
+	 * failure per growth, never a run of them. */
+	T_CHECK(failed <= 8, "growth: %d of 60 batches failed before a growth",
+	    failed);
+	memset(&s, 0, sizeof s);
+	T_CHECK(store_each(w, 0, last_cb, &s, err, sizeof err) == 0 &&
+		s.n == 2000, "growth: all 2000 entries from the last batch (%d)",
+	    s.n);
+	(void)!write(tell[1], "x", 1);
+	waitpid(pid, NULL, 0);
+	store_close(&w);
+}
+
 int
 main(void)
 {
@@ -219,6 +321,7 @@ main(void)
 	r = store_open(dir, STORE_READ, err, sizeof err, &perm);
 	T_CHECK(r == NULL && perm, "store: reader refuses garbage too (%s)", err);
 	perms(dir);
+	growth(dir);
 	snprintf(path, sizeof path, "rm -rf %s", dir);
 	(void)!system(path);
 	T_DONE();
