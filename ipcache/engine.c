@@ -319,9 +319,15 @@ ic_compact(struct ic *ic)
 	return 0;
 }
 
-/* Tags: id, or -1 when the table is full. */
+/*
+ * Tags: the id of tag t, added when new; -1 when the table is full. A tag
+ * that only peer records name (peer) takes one of IC_PEER_TAGS slots at
+ * most: -2 when those are taken, so that whatever a peer sends, the local
+ * list's tags always find a slot. A peer tag that local input uses becomes
+ * local.
+ */
 static int
-tag_id(struct ic *ic, const char *t, size_t n)
+tag_id(struct ic *ic, const char *t, size_t n, int peer)
 {
 	unsigned i;
 
@@ -329,11 +335,22 @@ tag_id(struct ic *ic, const char *t, size_t n)
 		return 0;
 	for (i = 1; i < ic->ntags; i++)
 		if (strncmp(ic->tags[i], t, n) == 0 && ic->tags[i][n] == '\0')
-			return (int)i;
+			break;
+	if (i < ic->ntags) {
+		if (!peer && ic->tag_peer[i]) {
+			ic->tag_peer[i] = 0;
+			ic->npeer_tags--;
+		}
+		return (int)i;
+	}
 	if (ic->ntags == IC_TAGS_MAX || n > REC_TAG_MAX)
 		return -1;
+	if (peer && ic->npeer_tags == IC_PEER_TAGS)
+		return -2;
 	memcpy(ic->tags[i], t, n);
 	ic->tags[i][n] = '\0';
+	ic->tag_peer[i] = (uint8_t)peer;
+	ic->npeer_tags += (unsigned)peer;
 	ic->ntags++;
 	return (int)i;
 }
@@ -752,7 +769,7 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 	}
 	if (!peer) {
 		ic->cnt.answers++;
-		if ((tag = tag_id(ic, r.tag, r.tag_len)) < 0) {
+		if ((tag = tag_id(ic, r.tag, r.tag_len, 0)) < 0) {
 			bad(ic, "too many distinct tags", peer);
 			return 0;
 		}
@@ -795,11 +812,19 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 		return 0;
 	}
 	if (r.tag_len)
-		tag = tag_id(ic, r.tag, r.tag_len);
+		tag = tag_id(ic, r.tag, r.tag_len, 1);
 	else if (!ic->dl)
 		tag = 0;
 	else
-		tag = tag_id(ic, m.tag, m.tag_len);
+		tag = tag_id(ic, m.tag, m.tag_len, 0);
+	if (tag == -2) {
+		ic->cnt.limited++;
+		log_warn_limited(&ic->rl_limit,
+		    "peer input: tag %.*s of %s refused: %d tags that only "
+		    "peers use are in the table already",
+		    (int)r.tag_len, r.tag, r.name, IC_PEER_TAGS);
+		return 0;
+	}
 	if (tag < 0) {
 		bad(ic, "too many distinct tags", peer);
 		return 0;
@@ -878,7 +903,7 @@ ic_relist(struct ic *ic, const struct dlist *dl, int emit_changes)
 			remove_entry(ic, i, emit_changes);
 			continue;
 		}
-		if ((tag = tag_id(ic, m.tag, m.tag_len)) < 0 ||
+		if ((tag = tag_id(ic, m.tag, m.tag_len, 0)) < 0 ||
 		    (unsigned)tag == ic->e[i].tag)
 			continue;
 		old = ic->e[i];
@@ -913,7 +938,8 @@ ic_load(struct ic *ic, const struct store_entry *se)
 	uint32_t i;
 	int tag;
 
-	if ((tag = tag_id(ic, se->tag, strlen(se->tag))) < 0)
+	/* Stored entries passed these limits when they came. */
+	if ((tag = tag_id(ic, se->tag, strlen(se->tag), 0)) < 0)
 		return 0;
 	/* No duplicate check: the store's keys are (address, tag) already. */
 	if (ic_denied(ic, &se->addr) || se->expires_us <= ic->now_us) {

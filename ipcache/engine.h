@@ -24,6 +24,7 @@
 #include "store.h"
 
 #define IC_TAGS_MAX 256
+#define IC_PEER_TAGS 16 /* slots for tags that only peer records name */
 
 enum { F_DIRTY = 1, F_STORED = 2 };
 
@@ -94,7 +95,8 @@ struct ic {
 	uint32_t nsetcap, nnames;
 	/* tags */
 	char tags[IC_TAGS_MAX][REC_TAG_MAX + 1];
-	unsigned ntags;
+	uint8_t tag_peer[IC_TAGS_MAX]; /* only peer records named it so far */
+	unsigned ntags, npeer_tags;
 	/* for the store */
 	uint32_t *dirty;
 	size_t ndirty, dcap;
