@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ifaddrs.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -28,6 +29,7 @@
 #include "lineio.h"
 #include "log.h"
 #include "metrics.h"
+#include "opt.h"
 #include "rec.h"
 #include "sig.h"
 #include "store.h"
@@ -35,6 +37,13 @@
 #define FLUSH_MS 500	/* store batch period: well inside the 1 s promise */
 #define TICK_MS 1000	/* list file check, name arena compaction */
 #define METRICS_MS 10000
+
+static const char usage_text[] =
+    "usage: ipcache -s DIR [-c] [-d CDB] [-p FIFO] [-G GROUP] [-L SECS]\n"
+    "               [-t FLOOR:CEIL] [-g SECS] [-x PREFIX]... [-a PREFIX]...\n"
+    "               [-m PER_NAME] [-N TOTAL] [-M FILE]\n"
+    "       ipcache -l -s DIR\n"
+    "       ipcache -h | -V\n";
 
 /* Never routed from here: an answer in these must not hijack traffic. */
 static const char *default_deny[] = {
@@ -46,11 +55,18 @@ static const char *default_deny[] = {
 	"fe80::/10", "fec0::/10", "ff00::/8",
 };
 
+/* What the options say (options() fills it, nothing changes it later). */
+static struct {
+	const char *store_dir, *list_path, *peer_path, *mfile;
+	gid_t group; /* -G: readers' group, or (gid_t)-1 */
+	int listmode;
+} cf = { .group = (gid_t)-1 };
+
 static struct ic ic;
 static struct store *store;
-static const char *store_dir;
-static const char *list_path, *mfile;
 static struct dlist *dl;
+static struct lr in, pin;
+static struct lw out;
 static int sfd = -1;
 static int out_pipe; /* stdout is a pipe or socket: write in PIPE_BUF pieces */
 
@@ -87,33 +103,6 @@ static struct metric metrics[] = {
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: ipcache -s DIR [-c] [-d CDB] [-p FIFO] [-L SECS] "
-	    "[-t FLOOR:CEIL] [-g SECS]\n"
-	    "               [-x PREFIX]... [-a PREFIX]... [-m PER_NAME] "
-	    "[-N TOTAL] [-M FILE]\n"
-	    "       ipcache -l -s DIR\n");
-	exit(EXIT_PERM);
-}
-
-
-
-static long long
-number(const char *s, long long min, long long max, const char *what)
-{
-	const char *e;
-	long long v = strtonum(s, min, max, &e);
-
-	if (e) {
-		log_warn("%s %s: %s", what, s, e);
-		usage();
-	}
-	return v;
-}
-
 /*
  * "P1 P2,P3": adds each prefix to l. A bare address is its /32 or /128
  * (a router's own address, as an operator writes it).
@@ -130,8 +119,7 @@ prefix_list(struct prefixes *l, const char *s)
 		bare = !memchr(s, '/', n);
 		if (n && (rec_addr_parse(&a, s, n, !bare) == -1 ||
 			     prefixes_add(l, &a) == -1)) {
-			log_warn("bad prefix: %.*s", (int)n, s);
-			usage();
+			opt_usage("bad prefix %.*s", (int)n, s);
 		}
 		s += n;
 		s += strspn(s, " ,\t\n");
@@ -200,11 +188,12 @@ open_store(enum store_mode mode)
 {
 	char err[512];
 	int perm;
-	struct store *s = store_open(store_dir, mode, err, sizeof err, &perm);
+	struct store *s = store_open_group(cf.store_dir, mode,
+	    mode == STORE_WRITE ? cf.group : (gid_t)-1, err, sizeof err, &perm);
 
 	if (!s)
 		log_fatal(perm ? EXIT_PERM : EXIT_TEMP,
-		    "unable to open store %s: %s", store_dir, err);
+		    "unable to open store %s: %s", cf.store_dir, err);
 	return s;
 }
 
@@ -219,7 +208,7 @@ list(void)
 		log_fatal_sys(EXIT_TEMP, "unable to allocate");
 	if (store_each(store, 0, list_cb, &w, err, sizeof err) == -1)
 		log_fatal(errno == EBADMSG ? EXIT_PERM : EXIT_TEMP,
-		    "unable to read store %s: %s", store_dir, err);
+		    "unable to read store %s: %s", cf.store_dir, err);
 	if (lw_flush(&w) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
 	lw_destroy(&w);
@@ -297,7 +286,7 @@ flush_store(void)
 	}
 	if (store_mapsize(store) != mapsize) {
 		if (mapsize)
-			log_info("store %s: map grown to %zu MiB", store_dir,
+			log_info("store %s: map grown to %zu MiB", cf.store_dir,
 			    store_mapsize(store) >> 20);
 		mapsize = store_mapsize(store);
 		ic.cnt.store_map_bytes = mapsize;
@@ -308,7 +297,7 @@ flush_store(void)
 	if (full && ic.ndels && write_batch(1, err, sizeof err) == 0)
 		ic.ndels = 0;
 	ic.cnt.store_errors++;
-	log_warn_limited(&rl, "unable to write store %s: %s%s", store_dir, err,
+	log_warn_limited(&rl, "unable to write store %s: %s%s", cf.store_dir, err,
 	    full ? " (kept in memory, retrying)" : "");
 }
 
@@ -322,18 +311,39 @@ write_metrics(const char *path)
 		    strerror(errno));
 }
 
+/* The exit line: why, and the main counters. */
 static void
-finish(int code)
+log_counters(const char *why)
+{
+	log_info("exiting (%s): entries=%llu announces=%llu withdraws=%llu "
+		 "answers=%llu peer_records=%llu filtered=%llu limited=%llu "
+		 "malformed=%llu store_errors=%llu",
+	    why, (unsigned long long)ic.cnt.entries,
+	    (unsigned long long)ic.cnt.announces,
+	    (unsigned long long)ic.cnt.withdraws,
+	    (unsigned long long)ic.cnt.answers, (unsigned long long)ic.cnt.peers,
+	    (unsigned long long)ic.cnt.filtered,
+	    (unsigned long long)ic.cnt.limited,
+	    (unsigned long long)ic.cnt.malformed,
+	    (unsigned long long)ic.cnt.store_errors);
+}
+
+static void __attribute__((noreturn))
+finish(int code, const char *why)
 {
 	flush_store();
-	if (ic.ndirty || ic.ndels)
+	if (ic.ndirty || ic.ndels) {
+		log_warn("store %s: the last batch could not be written",
+		    cf.store_dir);
 		code = EXIT_TEMP;
-	write_metrics(mfile);
+	}
+	write_metrics(cf.mfile);
 	store_close(&store);
+	log_counters(why);
 	exit(code);
 }
 
-static void handle_signals(struct lw *out, int blocked);
+static void handle_signals(int blocked);
 
 /*
  * Writes what is buffered for stdout. While the next stage does not read,
@@ -343,15 +353,15 @@ static void handle_signals(struct lw *out, int blocked);
  * most PIPE_BUF bytes after POLLOUT never blocks (records are shorter).
  */
 static void
-out_check(struct lw *out)
+out_check(void)
 {
 	struct pollfd p[2];
 	size_t off = 0, chunk;
 	ssize_t n;
 	int r;
 
-	while (!ic.out_err && off < out->len) {
-		p[0] = (struct pollfd){ out->fd, POLLOUT, 0 };
+	while (!ic.out_err && off < out.len) {
+		p[0] = (struct pollfd){ out.fd, POLLOUT, 0 };
 		p[1] = (struct pollfd){ sfd, POLLIN, 0 };
 		if ((r = poll(p, sfd == -1 ? 1 : 2, FLUSH_MS)) == -1) {
 			if (errno != EINTR)
@@ -364,29 +374,30 @@ out_check(struct lw *out)
 		}
 		if (sfd != -1 && p[1].revents) {
 			/* TERM ends here: drop what was not written. */
-			out->len -= off;
-			memmove(out->buf, out->buf + off, out->len);
+			out.len -= off;
+			memmove(out.buf, out.buf + off, out.len);
 			off = 0;
-			handle_signals(out, 1);
+			handle_signals(1);
 			continue;
 		}
-		chunk = out->len - off;
+		chunk = out.len - off;
 		/* Whole lines: a reader never gets half of one from us. */
 		if (out_pipe && chunk > PIPE_BUF)
-			chunk = (size_t)((char *)memrchr(out->buf + off, '\n',
-					     PIPE_BUF) + 1 - (out->buf + off));
-		if ((n = write(out->fd, out->buf + off, chunk)) == -1) {
+			chunk = (size_t)((char *)memrchr(out.buf + off, '\n',
+					     PIPE_BUF) + 1 - (out.buf + off));
+		if ((n = write(out.fd, out.buf + off, chunk)) == -1) {
 			if (errno != EINTR && errno != EAGAIN)
 				ic.out_err = errno;
 			continue;
 		}
 		off += (size_t)n;
 	}
-	out->len -= off;
-	memmove(out->buf, out->buf + off, out->len);
+	out.len -= off;
+	memmove(out.buf, out.buf + off, out.len);
 	if (ic.out_err) {
 		flush_store();
-		write_metrics(mfile);
+		write_metrics(cf.mfile);
+		log_counters("standard output failed");
 		errno = ic.out_err;
 		log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
 	}
@@ -433,7 +444,7 @@ drain(struct lr *r, int peer)
  * not drain: TERM/INT end without writing the rest.
  */
 static void
-handle_signals(struct lw *out, int blocked)
+handle_signals(int blocked)
 {
 	struct dlist *ndl;
 	int sig;
@@ -442,18 +453,18 @@ handle_signals(struct lw *out, int blocked)
 		switch (sig) {
 		case SIGTERM:
 		case SIGINT:
-			if (blocked && out->len)
+			if (blocked && out.len)
 				log_warn("standard output blocked: %zu bytes "
 					 "not written",
-				    out->len);
+				    out.len);
 			else
-				out_check(out);
-			finish(0);
+				out_check();
+			finish(0, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			break;
 		case SIGHUP:
 			own_addresses();
-			if (list_path && *list_path &&
-			    (ndl = open_list(list_path, 0))) {
+			if (cf.list_path && *cf.list_path &&
+			    (ndl = open_list(cf.list_path, 0))) {
 				ic_relist(&ic, ndl, 1);
 				dlist_close(&dl);
 				dl = ndl;
@@ -469,216 +480,258 @@ handle_signals(struct lw *out, int blocked)
 	}
 }
 
-int
-main(int argc, char **argv)
+/* -G: a group name or number. */
+static gid_t
+group_id(const char *s)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, 0 };
-	const char *peer_path, *v, *ttl = NULL;
-	struct dlist *ndl;
-	struct lr in, pin;
-	struct lw out;
-	struct pollfd pfd[3];
-	struct stat st;
-	int64_t now, next_flush, next_tick, next_metrics;
-	long long floor_s = 0, ceil_s = 0;
-	unsigned ticks = 0;
-	int c, listmode = 0, pfdn, timeout;
-	size_t i;
-	ssize_t n;
-	char err[512];
-	char *colon;
+	struct group *g;
 
-	log_init("ipcache");
+	if ((g = getgrnam(s)))
+		return g->gr_gid;
+	if (strspn(s, "0123456789") == strlen(s))
+		return (gid_t)opt_number(s, 0, INT32_MAX, "group");
+	opt_usage("unknown group %s", s);
+}
+
+/* Options and environment into cf and ic; anything bad is a usage error. */
+static void
+options(int argc, char **argv)
+{
+	const char *v, *ttl;
+	long long floor_s = 0, ceil_s = 0, life_s;
+	char *colon;
+	size_t i;
+	int c;
+
+	opt_init("ipcache", usage_text);
+	opterr = 0;
 	if (ic_init(&ic, &out) == -1)
 		log_fatal(EXIT_TEMP, "out of memory");
-	store_dir = getenv("IPCACHE_STORE");
-	list_path = getenv("IPCACHE_DOMAINS");
-	peer_path = getenv("IPCACHE_PEER");
-	mfile = getenv("METRICS_FILE");
-	if ((v = getenv("IPCACHE_LIFETIME")))
-		ic.lifetime_us = number(v, 1, 315360000, "lifetime") * 1000000;
+	ic.max_per_name = 1000;
+	ic.max_total = 4000000;
+	cf.store_dir = getenv("IPCACHE_STORE");
+	cf.list_path = getenv("IPCACHE_DOMAINS");
+	cf.peer_path = getenv("IPCACHE_PEER");
+	cf.mfile = getenv("METRICS_FILE");
 	ttl = getenv("IPCACHE_TTL");
+	if ((v = getenv("IPCACHE_LIFETIME")))
+		ic.lifetime_us = opt_number(v, 1, 315360000, "lifetime") * 1000000;
 	if ((v = getenv("IPCACHE_GRANULARITY")))
-		ic.gran_s = number(v, 0, 86400, "granularity");
+		ic.gran_s = opt_number(v, 0, 86400, "granularity");
 	if ((v = getenv("IPCACHE_DENY")))
 		prefix_list(&ic.deny, v);
 	if ((v = getenv("IPCACHE_ALLOW")))
 		prefix_list(&ic.allow, v);
-	ic.max_per_name = 1000;
-	ic.max_total = 4000000;
 	if ((v = getenv("IPCACHE_MAX_PER_NAME")))
-		ic.max_per_name = (uint32_t)number(v, 0, UINT32_MAX, "limit");
+		ic.max_per_name = (uint32_t)opt_number(v, 0, UINT32_MAX, "limit");
 	if ((v = getenv("IPCACHE_MAX")))
-		ic.max_total = (uint32_t)number(v, 0, UINT32_MAX, "limit");
-	while ((c = getopt(argc, argv, "a:cd:g:lL:m:M:N:p:s:t:x:")) != -1) {
+		ic.max_total = (uint32_t)opt_number(v, 0, UINT32_MAX, "limit");
+	if ((v = getenv("IPCACHE_GROUP")) && *v)
+		cf.group = group_id(v);
+	while ((c = getopt(argc, argv, "a:cd:g:G:hlL:m:M:N:p:s:t:Vx:")) != -1) {
 		switch (c) {
-		case 'a':
-			prefix_list(&ic.allow, optarg);
-			break;
-		case 'c':
-			ic.record_clock = 1;
-			break;
-		case 'd':
-			list_path = optarg;
-			break;
+		case 'a': prefix_list(&ic.allow, optarg); break;
+		case 'c': ic.record_clock = 1; break;
+		case 'd': cf.list_path = optarg; break;
 		case 'g':
-			ic.gran_s = number(optarg, 0, 86400, "granularity");
+			ic.gran_s = opt_number(optarg, 0, 86400, "granularity");
 			break;
-		case 'l':
-			listmode = 1;
-			break;
+		case 'G': cf.group = group_id(optarg); break;
+		case 'h': opt_help();
+		case 'l': cf.listmode = 1; break;
 		case 'L':
 			ic.lifetime_us =
-			    number(optarg, 1, 315360000, "lifetime") * 1000000;
+			    opt_number(optarg, 1, 315360000, "lifetime") * 1000000;
 			break;
 		case 'm':
 			ic.max_per_name =
-			    (uint32_t)number(optarg, 0, UINT32_MAX, "limit");
+			    (uint32_t)opt_number(optarg, 0, UINT32_MAX, "limit");
 			break;
-		case 'M':
-			mfile = optarg;
-			break;
+		case 'M': cf.mfile = optarg; break;
 		case 'N':
 			ic.max_total =
-			    (uint32_t)number(optarg, 0, UINT32_MAX, "limit");
+			    (uint32_t)opt_number(optarg, 0, UINT32_MAX, "limit");
 			break;
-		case 'p':
-			peer_path = optarg;
-			break;
-		case 's':
-			store_dir = optarg;
-			break;
-		case 't':
-			ttl = optarg;
-			break;
-		case 'x':
-			prefix_list(&ic.deny, optarg);
-			break;
-		default:
-			usage();
+		case 'p': cf.peer_path = optarg; break;
+		case 's': cf.store_dir = optarg; break;
+		case 't': ttl = optarg; break;
+		case 'V': opt_version();
+		case 'x': prefix_list(&ic.deny, optarg); break;
+		default: opt_bad(c);
 		}
 	}
-	if (optind != argc || !store_dir || !*store_dir)
-		usage();
+	if (optind != argc)
+		opt_usage("unexpected argument %s", argv[optind]);
+	if (!cf.store_dir || !*cf.store_dir)
+		opt_usage("no store: -s DIR or $IPCACHE_STORE");
 	if (ttl && *ttl) {
 		if (!(colon = strchr(ttl, ':')))
-			usage();
+			opt_usage("TTL mode %s: not FLOOR:CEIL", ttl);
 		*colon = '\0';
-		floor_s = number(ttl, 0, 315360000, "TTL floor");
-		ceil_s = number(colon + 1, 1, 315360000, "TTL ceiling");
+		floor_s = opt_number(ttl, 0, 315360000, "TTL floor");
+		ceil_s = opt_number(colon + 1, 1, 315360000, "TTL ceiling");
 		if (floor_s > ceil_s)
-			usage();
+			opt_usage("TTL floor %lld above the ceiling %lld", floor_s,
+			    ceil_s);
 		ic.ttl_mode = 1;
 		ic.ttl_floor_us = floor_s * 1000000;
 		ic.ttl_ceil_us = ceil_s * 1000000;
 	}
-	if (listmode)
-		return list();
 	for (i = 0; i < sizeof default_deny / sizeof default_deny[0]; i++)
 		prefix_list(&ic.deny, default_deny[i]);
 	/* A refresh must be persisted well before the entry could expire. */
-	if (ic.gran_s > (ic.ttl_mode ? floor_s : ic.lifetime_us / 1000000) / 8)
-		ic.gran_s = (ic.ttl_mode ? floor_s : ic.lifetime_us / 1000000) / 8;
+	life_s = ic.ttl_mode ? floor_s : ic.lifetime_us / 1000000;
+	if (ic.gran_s > life_s / 8)
+		ic.gran_s = life_s / 8;
+}
+
+/* Opens the inputs, the store and the list; loads and replays the cache. */
+static void
+setup(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, 0 };
+	struct stat st;
+	char err[512];
 
 	own_addresses();
 	if ((sfd = sig_open(sigs)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
-	out_pipe = fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+	out_pipe = fstat(1, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	if (lr_init(&in, 0, REC_LINE_MAX) == -1 ||
 	    lr_init(&pin, -1, REC_LINE_MAX) == -1 ||
 	    lw_init(&out, 1, 65536) == -1)
 		log_fatal(EXIT_TEMP, "out of memory");
-	if (peer_path && *peer_path) {
-		if (mkfifo(peer_path, 0600) == -1 && errno != EEXIST)
-			log_fatal_sys(EXIT_TEMP, "unable to create %s", peer_path);
+	if (cf.peer_path && *cf.peer_path) {
+		if (mkfifo(cf.peer_path, 0600) == -1 && errno != EEXIST)
+			log_fatal_sys(EXIT_TEMP, "unable to create %s",
+			    cf.peer_path);
 		/* Read-write: writers come and go without an end of file. */
-		pin.fd = open(peer_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		pin.fd = open(cf.peer_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (pin.fd == -1)
-			log_fatal_sys(EXIT_TEMP, "unable to open %s", peer_path);
+			log_fatal_sys(EXIT_TEMP, "unable to open %s", cf.peer_path);
 		if (fstat(pin.fd, &st) == -1 || !S_ISFIFO(st.st_mode))
 			log_fatal(EXIT_PERM, "unable to open %s: not a FIFO",
-			    peer_path);
+			    cf.peer_path);
 	}
-	if (list_path && *list_path)
-		dl = open_list(list_path, 1);
+	if (cf.list_path && *cf.list_path)
+		dl = open_list(cf.list_path, 1);
 	store = open_store(STORE_WRITE);
 	if (store_reserve(store, ic.max_total, err, sizeof err) == -1)
-		log_fatal(EXIT_TEMP, "unable to size store %s: %s", store_dir,
+		log_fatal(EXIT_TEMP, "unable to size store %s: %s", cf.store_dir,
 		    err);
 	/* With the record clock, time starts at the first record. */
 	ic.now_us = ic.record_clock ? 0 : clock_wall_us();
 	if (store_each(store, 0, load_cb, NULL, err, sizeof err) == -1)
 		log_fatal(errno == EBADMSG ? EXIT_PERM : EXIT_TEMP,
-		    "unable to read store %s: %s", store_dir, err);
+		    "unable to read store %s: %s", cf.store_dir, err);
 	store_forget_pages(store);
 	ic_relist(&ic, dl, 0);
 	ic_replay(&ic);
-	log_info("%llu entries loaded from %s",
-	    (unsigned long long)ic.cnt.entries, store_dir);
+	log_info("store %s: %llu entries loaded; reading answers on stdin%s%s%s%s"
+		 "; writing announces and withdraws on stdout",
+	    cf.store_dir, (unsigned long long)ic.cnt.entries,
+	    pin.fd != -1 ? ", peer records on " : "",
+	    pin.fd != -1 ? cf.peer_path : "", dl ? ", the list " : "",
+	    dl ? cf.list_path : "");
+}
+
+/* Once a second: the list file, the name arena, the store's pages. */
+static void
+tick(void)
+{
+	static unsigned ticks;
+	struct dlist *ndl;
+
+	if (dl && dlist_changed(dl, cf.list_path) &&
+	    (ndl = open_list(cf.list_path, 0))) {
+		ic_relist(&ic, ndl, 1);
+		dlist_close(&dl);
+		dl = ndl;
+	}
+	if (ic_compact(&ic) == -1)
+		log_warn("unable to compact names: out of memory");
+	/* Writes fault store pages in: keep RSS the cache's. */
+	if (++ticks % 60 == 0)
+		store_forget_pages(store);
+}
+
+/* Reads one input that poll found ready; the end of stdin ends ipcache. */
+static void
+read_input(struct lr *r, int peer)
+{
+	ssize_t n = lr_fill(r);
+
+	if (n == -1 && errno != EAGAIN && errno != EINTR)
+		log_fatal_sys(EXIT_TEMP, "unable to read %s",
+		    peer ? cf.peer_path : "stdin");
+	drain(r, peer);
+	if (n == 0 && !peer) {
+		out_check();
+		finish(0, "end of input");
+	}
+}
+
+/*
+ * The event loop: timers, signals and both inputs in one poll, and the
+ * output written before every wait.
+ */
+static void __attribute__((noreturn))
+loop(void)
+{
+	struct pollfd pfd[3];
+	int64_t now, next_flush, next_tick, next_metrics, next;
+	int pfdn;
 
 	now = clock_mono_ms();
 	next_flush = now;
 	next_tick = now + TICK_MS;
 	next_metrics = now;
 	for (;;) {
-		out_check(&out);
 		now = clock_mono_ms();
 		if (now >= next_flush) {
 			flush_store();
 			next_flush = now + FLUSH_MS;
 		}
 		if (now >= next_tick) {
-			if (dl && dlist_changed(dl, list_path) &&
-			    (ndl = open_list(list_path, 0))) {
-				ic_relist(&ic, ndl, 1);
-				dlist_close(&dl);
-				dl = ndl;
-			}
-			if (ic_compact(&ic) == -1)
-				log_warn("unable to compact names: out of memory");
-			/* Writes fault store pages in: keep RSS the cache's. */
-			if (++ticks % 60 == 0)
-				store_forget_pages(store);
+			tick();
 			next_tick = now + TICK_MS;
-			continue;
 		}
 		if (now >= next_metrics) {
-			write_metrics(mfile);
+			write_metrics(cf.mfile);
 			next_metrics = now + METRICS_MS;
 		}
-		out_check(&out);
+		out_check();
+		next = next_flush < next_tick ? next_flush : next_tick;
+		if (next_metrics < next)
+			next = next_metrics;
 		pfd[0] = (struct pollfd){ sfd, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ in.fd, POLLIN, 0 };
 		pfdn = 2;
 		if (pin.fd != -1)
 			pfd[pfdn++] = (struct pollfd){ pin.fd, POLLIN, 0 };
-		timeout = (int)((next_flush < next_tick ? next_flush : next_tick) -
-		    now);
-		if (timeout < 0)
-			timeout = 0;
-		if (poll(pfd, (nfds_t)pfdn, timeout) == -1 && errno != EINTR)
+		next -= clock_mono_ms();
+		if (poll(pfd, (nfds_t)pfdn, next > 0 ? (int)next : 0) == -1 &&
+		    errno != EINTR)
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
 		if (!ic.record_clock)
 			ic.now_us = clock_wall_us();
 		if (pfd[0].revents)
-			handle_signals(&out, 0);
-		if (pfd[1].revents) {
-			n = lr_fill(&in);
-			if (n == -1 && errno != EAGAIN)
-				log_fatal_sys(EXIT_TEMP, "unable to read stdin");
-			drain(&in, 0);
-			if (n == 0) {
-				out_check(&out);
-				finish(0);
-			}
-		}
-		if (pfdn == 3 && pfd[2].revents) {
-			n = lr_fill(&pin);
-			if (n == -1 && errno != EAGAIN)
-				log_fatal_sys(EXIT_TEMP, "unable to read %s",
-				    peer_path);
-			drain(&pin, 1);
-		}
+			handle_signals(0);
+		if (pfd[1].revents)
+			read_input(&in, 0);
+		if (pfdn == 3 && pfd[2].revents)
+			read_input(&pin, 1);
 		ic_expire(&ic);
 	}
+}
+
+int
+main(int argc, char **argv)
+{
+	options(argc, argv);
+	if (cf.listmode)
+		return list();
+	setup();
+	loop();
 }
