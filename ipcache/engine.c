@@ -505,6 +505,17 @@ emit_plain(struct ic *ic, enum rec_type type)
 		ic->out_err = errno ? errno : EIO;
 }
 
+static void
+emit_mark(struct ic *ic, const struct rec *r)
+{
+	char buf[64];
+	size_t n;
+
+	if (ic->out && !ic->out_err && (n = rec_format(buf, sizeof buf, r)) &&
+	    lw_put(ic->out, buf, n) == -1)
+		ic->out_err = errno ? errno : EIO;
+}
+
 static uint32_t
 new_entry(struct ic *ic, const struct rec_addr *a, unsigned tag,
     const char *name, size_t nlen, uint8_t origin, int64_t first, int64_t last,
@@ -757,6 +768,12 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 
 	if ((err = rec_parse(&r, line, len)) != REC_OK) {
 		bad(ic, rec_strerror(err), peer);
+		return 0;
+	}
+	if (r.type == REC_MARK && !peer) {
+		/* Everything earlier input caused is in ic->out already. */
+		ic->cnt.marks++;
+		emit_mark(ic, &r);
 		return 0;
 	}
 	if (r.type != (peer ? REC_PEER : REC_ANSWER)) {

@@ -60,7 +60,7 @@ struct prefixes {
 struct ic_counters {
 	uint64_t entries, announces, withdraws, refreshes, filtered, limited,
 	    malformed, store_writes, store_errors, answers, peers;
-	uint64_t store_map_bytes;
+	uint64_t store_map_bytes, marks;
 };
 
 struct ic {
@@ -111,9 +111,11 @@ int ic_init(struct ic *ic, struct lw *out);
 void ic_free(struct ic *ic);
 
 /*
- * One input line, from stdin (peer = 0: answer records) or the peer input
- * (peer = 1: peer records). Bad lines are counted and warned about.
- * Returns -1 only when out of memory.
+ * One input line, from stdin (peer = 0: answer and mark records) or the
+ * peer input (peer = 1: peer records). A mark is written on at once: every
+ * announce and withdraw that earlier lines caused is written before it.
+ * Bad lines are counted and warned about. Returns -1 only when out of
+ * memory.
  */
 int ic_line(struct ic *ic, char *line, size_t len, int peer);
 /* Withdraws every entry expired at ic->now_us. */

@@ -97,6 +97,8 @@ static struct metric metrics[] = {
 	{ "store_errors_total", NULL, METRIC_COUNTER,
 	    "Batches the store refused (kept in memory, retried).",
 	    &ic.cnt.store_errors },
+	{ "marks_total", NULL, METRIC_COUNTER,
+	    "Mark records passed on, in order.", &ic.cnt.marks },
 	{ "store_map_bytes", NULL, METRIC_GAUGE,
 	    "The store's map (address space; it grows when full).",
 	    &ic.cnt.store_map_bytes },
@@ -688,6 +690,8 @@ loop(void)
 	next_tick = now + TICK_MS;
 	next_metrics = now;
 	for (;;) {
+		/* What the input caused (marks too) goes before a store batch. */
+		out_check();
 		now = clock_mono_ms();
 		if (now >= next_flush) {
 			flush_store();
