@@ -26,6 +26,7 @@
 
 #include "clock.h"
 #include "engine.h"
+#include "list.h"
 #include "lineio.h"
 #include "log.h"
 #include "metrics.h"
@@ -42,7 +43,8 @@ static const char usage_text[] =
     "usage: ipcache -s DIR [-c] [-d CDB] [-p FIFO] [-G GROUP] [-L SECS]\n"
     "               [-t FLOOR:CEIL] [-g SECS] [-x PREFIX]... [-a PREFIX]...\n"
     "               [-m PER_NAME] [-N TOTAL] [-M FILE]\n"
-    "       ipcache -l -s DIR\n"
+    "       ipcache -l -s DIR [-r | -C] [-q NAME] [-u SUFFIX] [-T TAG]\n"
+    "               [-P PREFIX]... [-o local|peer]\n"
     "       ipcache -h | -V\n";
 
 /* Never routed from here: an answer in these must not hijack traffic. */
@@ -59,8 +61,9 @@ static const char *default_deny[] = {
 static struct {
 	const char *store_dir, *list_path, *peer_path, *mfile;
 	gid_t group; /* -G: readers' group, or (gid_t)-1 */
-	int listmode;
-} cf = { .group = (gid_t)-1 };
+	int listmode, listopt; /* -l; the last option only -l takes */
+	struct list_query q; /* -l */
+} cf = { .group = (gid_t)-1, .q.origin = -1 };
 
 static struct ic ic;
 static struct store *store;
@@ -158,64 +161,18 @@ own_addresses(void)
 	freeifaddrs(ifa);
 }
 
-static void
-put_time(char *buf, size_t cap, int64_t us)
-{
-	snprintf(buf, cap, "%lld.%06lld", (long long)(us / 1000000),
-	    (long long)(us % 1000000));
-}
-
-static int
-list_cb(const struct store_entry *e, void *arg)
-{
-	struct lw *w = arg;
-	char line[REC_NAME_MAX + 256], as[64], t1[32], t2[32], t3[32];
-	int n;
-
-	rec_addr_format(as, sizeof as, &e->addr, 0);
-	put_time(t1, sizeof t1, e->last_us);
-	put_time(t2, sizeof t2, e->expires_us);
-	put_time(t3, sizeof t3, e->first_us);
-	n = snprintf(line, sizeof line, "%s %s %s %s %s %s %s\n", as, e->name,
-	    e->tag[0] ? e->tag : "-", e->origin == STORE_PEER ? "peer" : "local",
-	    t1, t2, t3);
-	if (n > 0 && (size_t)n < sizeof line &&
-	    lw_put(w, line, (size_t)n) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
-	return 0;
-}
-
 static struct store *
 open_store(enum store_mode mode)
 {
 	char err[512];
 	int perm;
-	struct store *s = store_open_group(cf.store_dir, mode,
-	    mode == STORE_WRITE ? cf.group : (gid_t)-1, err, sizeof err, &perm);
+	struct store *s = store_open_group(cf.store_dir, mode, cf.group, err,
+	    sizeof err, &perm);
 
 	if (!s)
 		log_fatal(perm ? EXIT_PERM : EXIT_TEMP,
 		    "unable to open store %s: %s", cf.store_dir, err);
 	return s;
-}
-
-static int
-list(void)
-{
-	char err[512];
-	struct lw w;
-
-	store = open_store(STORE_READ);
-	if (lw_init(&w, 1, 65536) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to allocate");
-	if (store_each(store, 0, list_cb, &w, err, sizeof err) == -1)
-		log_fatal(errno == EBADMSG ? EXIT_PERM : EXIT_TEMP,
-		    "unable to read store %s: %s", cf.store_dir, err);
-	if (lw_flush(&w) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
-	lw_destroy(&w);
-	store_close(&store);
-	return 0;
 }
 
 static int
@@ -482,6 +439,44 @@ handle_signals(int blocked)
 	}
 }
 
+/* -q, -u: a name as the records write it (lowercase, no final dot). */
+static const char *
+name_option(char *s, const char *what)
+{
+	size_t n = strlen(s);
+
+	if (rec_name_check(s, &n) == -1)
+		opt_usage("%s %s: not a domain name", what, s);
+	return s;
+}
+
+/* The options of the list command: usage errors without -l. */
+static void
+list_option(int c, char *arg)
+{
+	switch (c) {
+	case 'C': cf.q.count = 1; break;
+	case 'o':
+		if (strcmp(arg, "local") == 0)
+			cf.q.origin = STORE_LOCAL;
+		else if (strcmp(arg, "peer") == 0)
+			cf.q.origin = STORE_PEER;
+		else
+			opt_usage("origin %s: not local or peer", arg);
+		break;
+	case 'P': prefix_list(&cf.q.prefixes, arg); break;
+	case 'q': cf.q.name = name_option(arg, "name"); break;
+	case 'r': cf.q.raw = 1; break;
+	case 'T':
+		if (rec_tag_check(arg, strlen(arg)) == -1)
+			opt_usage("tag %s: not a tag", arg);
+		cf.q.tag = strcmp(arg, "-") == 0 ? "" : arg;
+		break;
+	case 'u': cf.q.suffix = name_option(arg, "suffix"); break;
+	}
+	cf.listopt = c;
+}
+
 /* -G: a group name or number. */
 static gid_t
 group_id(const char *s)
@@ -530,8 +525,16 @@ options(int argc, char **argv)
 		ic.max_total = (uint32_t)opt_number(v, 0, UINT32_MAX, "limit");
 	if ((v = getenv("IPCACHE_GROUP")) && *v)
 		cf.group = group_id(v);
-	while ((c = getopt(argc, argv, "a:cd:g:G:hlL:m:M:N:p:s:t:Vx:")) != -1) {
+	while ((c = getopt(argc, argv,
+		    "a:cCd:g:G:hlL:m:M:N:o:p:P:q:rs:t:T:u:Vx:")) != -1) {
 		switch (c) {
+		case 'C':
+		case 'o':
+		case 'P':
+		case 'q':
+		case 'r':
+		case 'T':
+		case 'u': list_option(c, optarg); break;
 		case 'a': prefix_list(&ic.allow, optarg); break;
 		case 'c': ic.record_clock = 1; break;
 		case 'd': cf.list_path = optarg; break;
@@ -566,6 +569,10 @@ options(int argc, char **argv)
 		opt_usage("unexpected argument %s", argv[optind]);
 	if (!cf.store_dir || !*cf.store_dir)
 		opt_usage("no store: -s DIR or $IPCACHE_STORE");
+	if (cf.listopt && !cf.listmode)
+		opt_usage("-%c is an option of the list command (-l)", cf.listopt);
+	if (cf.q.raw && cf.q.count)
+		opt_usage("-r and -C: one or the other");
 	if (ttl && *ttl) {
 		if (!(colon = strchr(ttl, ':')))
 			opt_usage("TTL mode %s: not FLOOR:CEIL", ttl);
@@ -735,7 +742,7 @@ main(int argc, char **argv)
 {
 	options(argc, argv);
 	if (cf.listmode)
-		return list();
+		return list_store(cf.store_dir, &cf.q);
 	setup();
 	loop();
 }
