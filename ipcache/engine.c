@@ -84,25 +84,34 @@ prefixes_add(struct prefixes *l, const struct rec_addr *p)
 	return 0;
 }
 
-static int
+/* The index of the first prefix of l that holds a, or -1. */
+static long
 in_prefixes(const struct prefixes *l, const struct rec_addr *a)
 {
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
 		if (rec_addr_contains(&l->p[i], a))
-			return 1;
-	return 0;
+			return (long)i;
+	return -1;
+}
+
+/* DENY_OWN, -1 when a passes, else the index of the deny prefix. */
+#define DENY_OWN -2
+static long
+deny_which(const struct ic *ic, const struct rec_addr *a)
+{
+	if (in_prefixes(&ic->own, a) != -1)
+		return DENY_OWN;
+	if (in_prefixes(&ic->allow, a) != -1)
+		return -1;
+	return in_prefixes(&ic->deny, a);
 }
 
 int
 ic_denied(const struct ic *ic, const struct rec_addr *a)
 {
-	if (in_prefixes(&ic->own, a))
-		return 1;
-	if (in_prefixes(&ic->allow, a))
-		return 0;
-	return in_prefixes(&ic->deny, a);
+	return deny_which(ic, a) != -1;
 }
 
 int
@@ -560,6 +569,7 @@ new_entry(struct ic *ic, const struct rec_addr *a, unsigned tag,
 	e->hnext = ic->bucket[h];
 	ic->bucket[h] = idx;
 	ic->cnt.entries++;
+	ic->cnt.by_origin[origin == STORE_PEER]++;
 	if (ic->cnt.entries > ic->nbucket)
 		rehash(ic); /* on failure, longer chains: still correct */
 	return idx;
@@ -594,6 +604,7 @@ remove_entry(struct ic *ic, uint32_t idx, int withdraw)
 	e->hnext = ic->freelist;
 	ic->freelist = idx;
 	ic->cnt.entries--;
+	ic->cnt.by_origin[e->origin == STORE_PEER]--;
 }
 
 static void
@@ -614,6 +625,8 @@ refresh(struct ic *ic, uint32_t idx, int64_t last, int64_t expires,
 	}
 	if (origin == STORE_LOCAL && e->origin != STORE_LOCAL) {
 		e->origin = STORE_LOCAL;
+		ic->cnt.by_origin[STORE_PEER]--;
+		ic->cnt.by_origin[STORE_LOCAL]++;
 		mark_dirty(ic, idx);
 	}
 	/* Coarse persistence: only when the expiry moved by gran_s. */
@@ -706,19 +719,45 @@ rename_entry(struct ic *ic, uint32_t idx, const struct rec *r)
 	mark_dirty(ic, idx);
 }
 
+/*
+ * A peer's entry in a range of the default deny list: the Go daemon
+ * announces what peers send whatever the address, so a fleet moving from
+ * it would lose these routes without a word. Said once per range.
+ */
+static void
+said_denied(struct ic *ic, size_t d, const char *as, const char *name,
+    size_t nlen)
+{
+	char ps[64];
+
+	ic->deny_said |= 1ULL << (d - ic->ndeny_own);
+	rec_addr_format(ps, sizeof ps, &ic->deny.p[d], 1);
+	log_warn("peer input: entries in %s (the first: %s of %.*s) are "
+		 "dropped by the default deny list, never announced; if peers "
+		 "mean them to be routed, allow them with -a %s (said once per "
+		 "range, counted in denied_total{input=\"peer\"})",
+	    ps, as, (int)nlen, name, ps);
+}
+
 static int
 add(struct ic *ic, const struct rec *r, const char *name, size_t nlen,
     unsigned tag, uint8_t origin, int64_t last, int64_t expires)
 {
 	char as[64];
 	uint32_t i;
+	long d;
 
-	if (ic_denied(ic, &r->addr)) {
+	if ((d = deny_which(ic, &r->addr)) != -1) {
 		ic->cnt.filtered++;
+		ic->cnt.denied[origin == STORE_PEER]++;
 		rec_addr_format(as, sizeof as, &r->addr, 0);
 		log_warn_limited(&ic->rl_filter,
 		    "%s of %.*s: denied by the prefix filters, not announced",
 		    as, (int)nlen, name);
+		if (origin == STORE_PEER && d >= (long)ic->ndeny_own &&
+		    d - (long)ic->ndeny_own < 64 &&
+		    !(ic->deny_said & 1ULL << (d - (long)ic->ndeny_own)))
+			said_denied(ic, (size_t)d, as, name, nlen);
 		return 0;
 	}
 	if (ic->max_total && ic->cnt.entries >= ic->max_total) {

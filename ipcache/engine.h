@@ -61,6 +61,8 @@ struct ic_counters {
 	uint64_t entries, announces, withdraws, refreshes, filtered, limited,
 	    malformed, store_writes, store_errors, answers, peers;
 	uint64_t store_map_bytes, marks;
+	uint64_t denied[2];	   /* by the prefix filters: [0] answers, [1] peers */
+	uint64_t by_origin[2];	   /* entries: [STORE_LOCAL], [STORE_PEER] */
 };
 
 struct ic {
@@ -73,6 +75,9 @@ struct ic {
 	uint32_t max_per_name; /* 0: no limit */
 	uint32_t max_total;
 	struct prefixes deny, allow, own;
+	size_t ndeny_own;  /* deny[0..ndeny_own) are the operator's (-x), the
+			      rest the default list */
+	uint64_t deny_said; /* default ranges a peer's entry fell in, said */
 	const struct dlist *dl; /* may be NULL */
 
 	int64_t now_us;

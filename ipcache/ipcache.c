@@ -73,9 +73,39 @@ static struct lw out;
 static int sfd = -1;
 static int out_pipe; /* stdout is a pipe or socket: write in PIPE_BUF pieces */
 
+/* A counter's increase over the last 60 ticks (one a second). */
+struct window {
+	const uint64_t *counter;
+	uint64_t prev, sum;
+	uint64_t sec[60];
+	unsigned i;
+};
+static struct window minute[2] = { { .counter = &ic.cnt.announces },
+	{ .counter = &ic.cnt.withdraws } };
+
+static void
+window_tick(struct window *w)
+{
+	uint64_t d = *w->counter - w->prev;
+
+	w->prev = *w->counter;
+	w->sum = w->sum - w->sec[w->i] + d;
+	w->sec[w->i] = d;
+	w->i = (w->i + 1) % 60;
+}
+
 static struct metric metrics[] = {
 	{ "entries", NULL, METRIC_GAUGE, "Entries in the cache.",
 	    &ic.cnt.entries },
+	{ "origin_entries", "origin=\"local\"", METRIC_GAUGE,
+	    "Entries in the cache, by origin.", &ic.cnt.by_origin[STORE_LOCAL] },
+	{ "origin_entries", "origin=\"peer\"", METRIC_GAUGE,
+	    "Entries in the cache, by origin.", &ic.cnt.by_origin[STORE_PEER] },
+	{ "announces_last_minute", NULL, METRIC_GAUGE,
+	    "Announce records for new entries in the last 60 seconds.",
+	    &minute[0].sum },
+	{ "withdraws_last_minute", NULL, METRIC_GAUGE,
+	    "Withdraw records in the last 60 seconds.", &minute[1].sum },
 	{ "records_total", "input=\"answer\"", METRIC_COUNTER,
 	    "Records read, by input.", &ic.cnt.answers },
 	{ "records_total", "input=\"peer\"", METRIC_COUNTER,
@@ -90,6 +120,12 @@ static struct metric metrics[] = {
 	{ "filtered_total", NULL, METRIC_COUNTER,
 	    "Records refused by the prefix filters or the list.",
 	    &ic.cnt.filtered },
+	{ "denied_total", "input=\"answer\"", METRIC_COUNTER,
+	    "Records refused by the prefix filters (deny list, own "
+	    "addresses), by input.", &ic.cnt.denied[0] },
+	{ "denied_total", "input=\"peer\"", METRIC_COUNTER,
+	    "Records refused by the prefix filters (deny list, own "
+	    "addresses), by input.", &ic.cnt.denied[1] },
 	{ "limited_total", NULL, METRIC_COUNTER,
 	    "New entries refused by the per-name or total limit.",
 	    &ic.cnt.limited },
@@ -586,6 +622,7 @@ options(int argc, char **argv)
 		ic.ttl_floor_us = floor_s * 1000000;
 		ic.ttl_ceil_us = ceil_s * 1000000;
 	}
+	ic.ndeny_own = ic.deny.n;
 	for (i = 0; i < sizeof default_deny / sizeof default_deny[0]; i++)
 		prefix_list(&ic.deny, default_deny[i]);
 	/* A refresh must be persisted well before the entry could expire. */
@@ -658,6 +695,8 @@ tick(void)
 		dlist_close(&dl);
 		dl = ndl;
 	}
+	window_tick(&minute[0]);
+	window_tick(&minute[1]);
 	if (ic_compact(&ic) == -1)
 		log_warn("unable to compact names: out of memory");
 	/* Writes fault store pages in: keep RSS the cache's. */
