@@ -927,13 +927,39 @@ ic_expire(struct ic *ic)
 void
 ic_replay(struct ic *ic)
 {
-	uint32_t i;
+	ic->replay_wanted = 1;
+}
 
-	emit_plain(ic, REC_REPLAY);
-	for (i = 1; i < ic->eused; i++)
-		if (ic->e[i].family)
-			emit(ic, REC_ANNOUNCE, i);
+/* Is there room in the output for one more record without a flush? */
+static int
+out_room(const struct ic *ic)
+{
+	return !ic->out || ic->out->len + REC_NAME_MAX + 128 <= ic->out->cap;
+}
+
+int
+ic_replay_step(struct ic *ic)
+{
+	if (!ic->replay_at) {
+		if (!ic->replay_wanted)
+			return 0;
+		if (!out_room(ic))
+			return 1;
+		ic->replay_wanted = 0;
+		emit_plain(ic, REC_REPLAY);
+		ic->replay_at = 1;
+	}
+	for (; ic->replay_at < ic->eused; ic->replay_at++) {
+		if (!out_room(ic))
+			return 1;
+		if (ic->e[ic->replay_at].family)
+			emit(ic, REC_ANNOUNCE, ic->replay_at);
+	}
+	if (!out_room(ic))
+		return 1;
 	emit_plain(ic, REC_EOR);
+	ic->replay_at = 0;
+	return ic->replay_wanted;
 }
 
 int

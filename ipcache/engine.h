@@ -83,6 +83,8 @@ struct ic {
 	int64_t now_us;
 	struct lw *out;
 	int out_err; /* errno of a failed write to out */
+	uint32_t replay_at; /* the next slot of the replay in progress, or 0 */
+	int replay_wanted;
 	struct ic_counters cnt;
 
 	/* entries */
@@ -125,8 +127,19 @@ void ic_free(struct ic *ic);
 int ic_line(struct ic *ic, char *line, size_t len, int peer);
 /* Withdraws every entry expired at ic->now_us. */
 void ic_expire(struct ic *ic);
-/* Writes replay, one announce per entry, eor. */
+/*
+ * Asks for a replay: replay, one announce per entry, eor. ic_replay_step
+ * writes it as the output has room, so that a replay of millions of
+ * entries never holds up the input, the store or the signals: a caller
+ * calls it whenever its output has drained, until it returns 0. Records
+ * that input causes meanwhile go out between (an entry changed after the
+ * replay passed it is announced or withdrawn again, one not yet reached is
+ * replayed as it is then): a reader that applies everything up to eor
+ * holds the cache. One replay at a time: a request during one makes
+ * another follow it.
+ */
 void ic_replay(struct ic *ic);
+int ic_replay_step(struct ic *ic);
 /*
  * Applies the domain list dl to every entry: drops those whose name is no
  * longer listed, re-tags those listed with another tag; with emit, writes

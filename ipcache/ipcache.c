@@ -715,6 +715,10 @@ read_input(struct lr *r, int peer)
 		    peer ? cf.peer_path : "stdin");
 	drain(r, peer);
 	if (n == 0 && !peer) {
+		/* A replay begun is written whole: a file gets all of it. */
+		do
+			out_check();
+		while (ic_replay_step(&ic));
 		out_check();
 		finish(0, "end of input");
 	}
@@ -729,7 +733,7 @@ loop(void)
 {
 	struct pollfd pfd[3];
 	int64_t now, next_flush, next_tick, next_metrics, next;
-	int pfdn;
+	int pfdn, replaying;
 
 	now = clock_mono_ms();
 	next_flush = now;
@@ -751,6 +755,8 @@ loop(void)
 			write_metrics(cf.mfile);
 			next_metrics = now + METRICS_MS;
 		}
+		/* A replay goes out as the output drains, a buffer at a time. */
+		replaying = ic_replay_step(&ic);
 		out_check();
 		next = next_flush < next_tick ? next_flush : next_tick;
 		if (next_metrics < next)
@@ -761,7 +767,8 @@ loop(void)
 		if (pin.fd != -1)
 			pfd[pfdn++] = (struct pollfd){ pin.fd, POLLIN, 0 };
 		next -= clock_mono_ms();
-		if (poll(pfd, (nfds_t)pfdn, next > 0 ? (int)next : 0) == -1 &&
+		if (poll(pfd, (nfds_t)pfdn, next > 0 && !replaying ? (int)next : 0) ==
+			-1 &&
 		    errno != EINTR)
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
 		if (!ic.record_clock)
