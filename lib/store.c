@@ -19,8 +19,9 @@
  *
  * The entries say which listed names this host resolved: the writer creates
  * the files itself (never through a symlink) with the modes of store.h and
- * brings existing files of its own back to them at every start, so a store
- * made world-readable by an older version is closed on upgrade.
+ * takes every right of others from existing files of its own at every
+ * start, so a store made world-readable by an older version is closed on
+ * upgrade.
  */
 #include "clock.h"
 #include "store.h"
@@ -255,17 +256,21 @@ check_size(struct store *s, char *err, size_t errlen)
 }
 
 /*
- * Creates (or opens) dir/name without following a symlink and, when it is
- * ours, gives it mode and group (group (gid_t)-1: leaves the group).
+ * Creates (or opens) dir/name without following a symlink. With a group
+ * (not (gid_t)-1) the file gets that group and the mode shared; without,
+ * a new file is 0600 and one of ours keeps at most the group bits of shared
+ * that the operator gave it (a supervisor's script may share the store
+ * itself), never any for others.
  */
 static int
-own_file(int dirfd, const char *name, mode_t mode, gid_t group)
+own_file(int dirfd, const char *name, mode_t shared, gid_t group)
 {
 	struct stat st;
+	mode_t want;
 	int fd, e;
 
 	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    mode);
+	    group != (gid_t)-1 ? shared : 0600);
 	if (fd == -1)
 		return -1;
 	if (fstat(fd, &st) == -1)
@@ -275,10 +280,12 @@ own_file(int dirfd, const char *name, mode_t mode, gid_t group)
 		goto fail;
 	}
 	if (st.st_uid == geteuid()) {
+		want = group != (gid_t)-1 ? shared
+					  : (st.st_mode & shared) | 0600;
 		if (group != (gid_t)-1 && st.st_gid != group &&
 		    fchown(fd, (uid_t)-1, group) == -1)
 			goto fail;
-		if ((st.st_mode & 07777) != mode && fchmod(fd, mode) == -1)
+		if ((st.st_mode & 07777) != want && fchmod(fd, want) == -1)
 			goto fail;
 	}
 	close(fd);
@@ -307,13 +314,11 @@ own_files(struct store *s, const char *dir, gid_t group, char *err,
 			goto fail;
 	}
 	what = "data.mdb";
-	if (own_file(s->dirfd, what, group != (gid_t)-1 ? 0640 : 0600,
-		group) == -1)
+	if (own_file(s->dirfd, what, 0640, group) == -1)
 		goto fail;
 	/* An LMDB reader writes its slot into the lock file. */
 	what = "lock.mdb";
-	if (own_file(s->dirfd, what, group != (gid_t)-1 ? 0660 : 0600,
-		group) == -1)
+	if (own_file(s->dirfd, what, 0660, group) == -1)
 		goto fail;
 	return 0;
 fail:

@@ -49,10 +49,11 @@ enum store_mode { STORE_READ, STORE_WRITE };
  * caller exits 100 (corrupt, wrong format) or 111 (I/O) as *permanent says.
  *
  * The writer keeps the store private: the directory it creates is 0700,
- * data.mdb and lock.mdb are 0600 (set again at every open when the files
- * are the writer's own; a symlink in their place is refused). A reader
- * needs no more than read access to data.mdb: it stats it first and so
- * never creates files.
+ * data.mdb and lock.mdb it creates are 0600; at every open it takes every
+ * right of others from the files when they are its own, and keeps group
+ * read (data.mdb) and read-write (lock.mdb) only when someone gave them.
+ * A symlink in their place is refused. A reader needs no more than read
+ * access to data.mdb: it stats it first and so never creates files.
  */
 struct store *store_open(const char *dir, enum store_mode mode, char *err,
     size_t errlen, int *permanent);

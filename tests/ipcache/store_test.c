@@ -89,10 +89,19 @@ perms(const char *top)
 	chmod(path, 0666);
 	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
 	store_close(&w);
-	T_CHECK(mode_of(dir, "data.mdb", NULL) == 0600 &&
-		mode_of(dir, "lock.mdb", NULL) == 0600,
-	    "perms: an old world-readable store is made 0600 (%o %o)",
+	T_CHECK(mode_of(dir, "data.mdb", NULL) == 0640 &&
+		mode_of(dir, "lock.mdb", NULL) == 0660,
+	    "perms: an old world-readable store loses every right of others "
+	    "(%o %o)",
 	    mode_of(dir, "data.mdb", NULL), mode_of(dir, "lock.mdb", NULL));
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	chmod(path, 0777);
+	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
+	store_close(&w);
+	T_CHECK(mode_of(dir, "data.mdb", NULL) == 0640,
+	    "perms: never more than group read on data.mdb (%o)",
+	    mode_of(dir, "data.mdb", NULL));
+	chmod(path, 0600);
 
 	/* Shared with a group of readers (as root any group will do). */
 	want = geteuid() == 0 ? 4242 : getegid();
@@ -110,12 +119,12 @@ perms(const char *top)
 	T_CHECK(mode_of(dir, "lock.mdb", &g) == 0660 && g == want,
 	    "perms: shared lock.mdb 0660 (%o) of the group (%u)",
 	    mode_of(dir, "lock.mdb", NULL), (unsigned)g);
-	/* And private again once the group is no longer given. */
+	/* Without the group given, a share made by someone else stays. */
 	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
 	store_close(&w);
-	T_CHECK(mode_of(dir, "data.mdb", NULL) == 0600 &&
-		mode_of(dir, "lock.mdb", NULL) == 0600,
-	    "perms: no longer shared: 0600 again (%o %o)",
+	T_CHECK(mode_of(dir, "data.mdb", NULL) == 0640 &&
+		mode_of(dir, "lock.mdb", NULL) == 0660,
+	    "perms: a group share is left as it is (%o %o)",
 	    mode_of(dir, "data.mdb", NULL), mode_of(dir, "lock.mdb", NULL));
 
 	/* A symlink at data.mdb is refused, its target left alone. */
