@@ -266,7 +266,7 @@ static void
 flush_store(void)
 {
 	static struct ratelimit rl = RATELIMIT_INIT;
-	static size_t mapsize;
+
 	char err[512];
 	int tries, ok = 0, full;
 
@@ -279,12 +279,10 @@ flush_store(void)
 		} else if (store_full(store) != STORE_FULL_MAP)
 			break;
 	}
-	if (store_mapsize(store) != mapsize) {
-		if (mapsize)
-			log_info("store %s: map grown to %zu MiB", cf.store_dir,
-			    store_mapsize(store) >> 20);
-		mapsize = store_mapsize(store);
-		ic.cnt.store_map_bytes = mapsize;
+	if (store_mapsize(store) != ic.cnt.store_map_bytes) {
+		ic.cnt.store_map_bytes = store_mapsize(store);
+		log_info("store %s: map grown to %llu MiB", cf.store_dir,
+		    (unsigned long long)ic.cnt.store_map_bytes >> 20);
 	}
 	if (ok)
 		return;
@@ -666,6 +664,7 @@ setup(void)
 	if (store_reserve(store, ic.max_total, err, sizeof err) == -1)
 		log_fatal(EXIT_TEMP, "unable to size store %s: %s", cf.store_dir,
 		    err);
+	ic.cnt.store_map_bytes = store_mapsize(store);
 	/* With the record clock, time starts at the first record. */
 	ic.now_us = ic.record_clock ? 0 : clock_wall_us();
 	if (store_each(store, 0, load_cb, NULL, err, sizeof err) == -1)
