@@ -324,8 +324,12 @@ own_files(struct store *s, const char *dir, gid_t group, char *err,
 fail:
 	*permanent = mdb_permanent(errno) || errno == ELOOP || errno == EINVAL;
 	serr(err, errlen, what,
-	    errno == ELOOP ? "a symbolic link, refused"
-	    : errno == EINVAL ? "not a regular file" : strerror(errno));
+	    errno == ELOOP			 ? "a symbolic link, refused"
+	    : errno == EINVAL			 ? "not a regular file"
+	    : errno == EPERM && group != (gid_t)-1 ? "unable to give it the readers' "
+						   "group (the writer must be "
+						   "a member)"
+						   : strerror(errno));
 	return -1;
 }
 
