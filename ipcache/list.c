@@ -25,7 +25,7 @@ duration(char *buf, size_t cap, int64_t us)
 	static const struct {
 		int64_t s;
 		char u;
-	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+	} units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
 	const char *sign = us < 0 ? "-" : "";
 	int64_t s = (us < 0 ? -us : us) / 1000000;
 	size_t i;
@@ -34,19 +34,19 @@ duration(char *buf, size_t cap, int64_t us)
 		;
 	if (i < 3 && s % units[i].s / units[i + 1].s)
 		snprintf(buf, cap, "%s%lld%c%lld%c", sign,
-		    (long long)(s / units[i].s), units[i].u,
-		    (long long)(s % units[i].s / units[i + 1].s),
-		    units[i + 1].u);
+			 (long long)(s / units[i].s), units[i].u,
+			 (long long)(s % units[i].s / units[i + 1].s),
+			 units[i + 1].u);
 	else
 		snprintf(buf, cap, "%s%lld%c", sign,
-		    (long long)(s / units[i].s), units[i].u);
+			 (long long)(s / units[i].s), units[i].u);
 }
 
 static void
 epoch(char *buf, size_t cap, int64_t us)
 {
 	snprintf(buf, cap, "%lld.%06lld", (long long)(us / 1000000),
-	    (long long)(us % 1000000));
+		 (long long)(us % 1000000));
 }
 
 static int
@@ -66,7 +66,7 @@ wanted(const struct list_query *q, const struct store_entry *e)
 		k = strlen(q->suffix);
 		if (strcmp(q->suffix, ".") != 0 &&
 		    (n < k || strcmp(e->name + n - k, q->suffix) != 0 ||
-			(n > k && e->name[n - k - 1] != '.')))
+		     (n > k && e->name[n - k - 1] != '.')))
 			return 0;
 	}
 	for (k = 0; k < q->prefixes.n && !in; k++)
@@ -92,16 +92,18 @@ entry_cb(const struct store_entry *e, void *arg)
 		epoch(t2, sizeof t2, e->expires_us);
 		epoch(t3, sizeof t3, e->first_us);
 		n = snprintf(line, sizeof line, "%s %s %s %s %s %s %s\n", as,
-		    e->name, e->tag[0] ? e->tag : "-",
-		    e->origin == STORE_PEER ? "peer" : "local", t1, t2, t3);
+			     e->name, e->tag[0] ? e->tag : "-",
+			     e->origin == STORE_PEER ? "peer" : "local", t1, t2,
+			     t3);
 	} else {
 		duration(t1, sizeof t1, l->now_us - e->first_us);
 		duration(t2, sizeof t2, l->now_us - e->last_us);
 		duration(t3, sizeof t3, e->expires_us - l->now_us);
 		n = snprintf(line, sizeof line,
-		    "%s %s %s %s first=%s last=%s expires=%s\n", as, e->name,
-		    e->tag[0] ? e->tag : "-",
-		    e->origin == STORE_PEER ? "peer" : "local", t1, t2, t3);
+			     "%s %s %s %s first=%s last=%s expires=%s\n", as,
+			     e->name, e->tag[0] ? e->tag : "-",
+			     e->origin == STORE_PEER ? "peer" : "local", t1, t2,
+			     t3);
 	}
 	if (n > 0 && (size_t)n < sizeof line &&
 	    lw_put(&l->w, line, (size_t)n) == -1)
@@ -112,19 +114,19 @@ entry_cb(const struct store_entry *e, void *arg)
 int
 list_store(const char *dir, const struct list_query *q)
 {
-	struct lister l = { .q = q, .now_us = clock_wall_us() };
+	struct lister l = {.q = q, .now_us = clock_wall_us()};
 	struct store *s;
 	char err[512], buf[32];
 	int perm;
 
 	if (!(s = store_open(dir, STORE_READ, err, sizeof err, &perm)))
 		log_fatal(perm ? EXIT_PERM : EXIT_TEMP,
-		    "unable to open store %s: %s", dir, err);
+			  "unable to open store %s: %s", dir, err);
 	if (lw_init(&l.w, 1, 65536) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to allocate");
 	if (store_each(s, 0, entry_cb, &l, err, sizeof err) == -1)
 		log_fatal(errno == EBADMSG ? EXIT_PERM : EXIT_TEMP,
-		    "unable to read store %s: %s", dir, err);
+			  "unable to read store %s: %s", dir, err);
 	store_close(&s);
 	if (q->count) {
 		snprintf(buf, sizeof buf, "%llu\n", (unsigned long long)l.n);

@@ -91,7 +91,6 @@ mdb_permanent(int rc)
 	return 0;
 }
 
-
 static size_t
 key_make(uint8_t *k, const struct rec_addr *a, const char *tag)
 {
@@ -145,7 +144,8 @@ entry_decode(struct store_entry *e, const MDB_val *k, const MDB_val *v)
 	e->tag[t] = '\0';
 	if (t && rec_tag_check(e->tag, t) != 0)
 		return -1;
-	if (v->mv_size <= VAL_FIXED || (nl = v->mv_size - VAL_FIXED) >= REC_NAME_MAX)
+	if (v->mv_size <= VAL_FIXED ||
+	    (nl = v->mv_size - VAL_FIXED) >= REC_NAME_MAX)
 		return -1;
 	memcpy(&e->first_us, vp, 8);
 	memcpy(&e->last_us, vp + 8, 8);
@@ -166,21 +166,21 @@ static int
 open_dbs(struct store *s, char *err, size_t errlen, int *permanent)
 {
 	MDB_txn *txn;
-	MDB_val k = { 6, (void *)"format" }, v;
+	MDB_val k = {6, (void *)"format"}, v;
 	MDB_stat st;
 	MDB_cursor *c;
 	MDB_dbi main;
 	unsigned fl = s->mode == STORE_WRITE ? MDB_CREATE : 0;
 	int rc;
 
-	rc = mdb_txn_begin(s->env, NULL, s->mode == STORE_WRITE ? 0 : MDB_RDONLY,
-	    &txn);
+	rc = mdb_txn_begin(s->env, NULL,
+			   s->mode == STORE_WRITE ? 0 : MDB_RDONLY, &txn);
 	if (rc) {
 		*permanent = mdb_permanent(rc);
 		serr(err, errlen, "", mdb_strerror(rc));
 		return -1;
 	}
-	/* Only a brand-new environment (nothing in its main DB) is made ours. */
+	/* Only a brand-new environment (an empty main DB) is made ours. */
 	if ((rc = mdb_dbi_open(txn, NULL, 0, &main)) ||
 	    (rc = mdb_stat(txn, main, &st))) {
 		*permanent = mdb_permanent(rc);
@@ -194,7 +194,7 @@ open_dbs(struct store *s, char *err, size_t errlen, int *permanent)
 	    (rc = mdb_dbi_open(txn, "changed", fl, &s->changed))) {
 		*permanent = rc == MDB_NOTFOUND || mdb_permanent(rc);
 		serr(err, errlen, "not an ipcache store",
-		    rc == MDB_NOTFOUND ? "no meta data" : mdb_strerror(rc));
+		     rc == MDB_NOTFOUND ? "no meta data" : mdb_strerror(rc));
 		goto fail;
 	}
 	rc = mdb_get(txn, s->meta, &k, &v);
@@ -211,10 +211,10 @@ open_dbs(struct store *s, char *err, size_t errlen, int *permanent)
 	} else if (rc) {
 		*permanent = rc == MDB_NOTFOUND || mdb_permanent(rc);
 		serr(err, errlen, "not an ipcache store",
-		    rc == MDB_NOTFOUND ? "no format mark" : mdb_strerror(rc));
+		     rc == MDB_NOTFOUND ? "no format mark" : mdb_strerror(rc));
 		goto fail;
 	} else if (v.mv_size != strlen(STORE_FORMAT) ||
-	    memcmp(v.mv_data, STORE_FORMAT, v.mv_size) != 0) {
+		   memcmp(v.mv_data, STORE_FORMAT, v.mv_size) != 0) {
 		*permanent = 1;
 		serr(err, errlen, "not an ipcache store", "unknown format");
 		goto fail;
@@ -248,7 +248,8 @@ check_size(struct store *s, char *err, size_t errlen)
 		serr(err, errlen, "", strerror(errno ? errno : EIO));
 		return -1;
 	}
-	if ((uint64_t)fst.st_size < ((uint64_t)info.me_last_pgno + 1) * st.ms_psize) {
+	if ((uint64_t)fst.st_size <
+	    ((uint64_t)info.me_last_pgno + 1) * st.ms_psize) {
 		serr(err, errlen, "corrupt store", "data.mdb is truncated");
 		return -1;
 	}
@@ -270,7 +271,7 @@ own_file(int dirfd, const char *name, mode_t shared, gid_t group)
 	int fd, e;
 
 	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    group != (gid_t)-1 ? shared : 0600);
+		    group != (gid_t)-1 ? shared : 0600);
 	if (fd == -1)
 		return -1;
 	if (fstat(fd, &st) == -1)
@@ -280,8 +281,8 @@ own_file(int dirfd, const char *name, mode_t shared, gid_t group)
 		goto fail;
 	}
 	if (st.st_uid == geteuid()) {
-		want = group != (gid_t)-1 ? shared
-					  : (st.st_mode & shared) | 0600;
+		want =
+		    group != (gid_t)-1 ? shared : (st.st_mode & shared) | 0600;
 		if (group != (gid_t)-1 && st.st_gid != group &&
 		    fchown(fd, (uid_t)-1, group) == -1)
 			goto fail;
@@ -300,7 +301,7 @@ fail:
 /* The writer's directory and files, before LMDB opens them. */
 static int
 own_files(struct store *s, const char *dir, gid_t group, char *err,
-    size_t errlen, int *permanent)
+	  size_t errlen, int *permanent)
 {
 	const char *what = "";
 	struct stat st;
@@ -308,9 +309,10 @@ own_files(struct store *s, const char *dir, gid_t group, char *err,
 	if (group != (gid_t)-1 && fstat(s->dirfd, &st) == 0 &&
 	    st.st_uid == geteuid()) {
 		what = dir;
-		if ((st.st_gid != group && fchown(s->dirfd, (uid_t)-1, group)) ||
+		if ((st.st_gid != group &&
+		     fchown(s->dirfd, (uid_t)-1, group)) ||
 		    ((st.st_mode & 0050) != 0050 &&
-			fchmod(s->dirfd, (st.st_mode & 07777) | 0050)))
+		     fchmod(s->dirfd, (st.st_mode & 07777) | 0050)))
 			goto fail;
 	}
 	what = "data.mdb";
@@ -324,18 +326,19 @@ own_files(struct store *s, const char *dir, gid_t group, char *err,
 fail:
 	*permanent = mdb_permanent(errno) || errno == ELOOP || errno == EINVAL;
 	serr(err, errlen, what,
-	    errno == ELOOP			 ? "a symbolic link, refused"
-	    : errno == EINVAL			 ? "not a regular file"
-	    : errno == EPERM && group != (gid_t)-1 ? "unable to give it the readers' "
-						   "group (the writer must be "
-						   "a member)"
-						   : strerror(errno));
+	     errno == ELOOP    ? "a symbolic link, refused"
+	     : errno == EINVAL ? "not a regular file"
+	     : errno == EPERM && group != (gid_t)-1
+		 ? "unable to give it the readers' "
+		   "group (the writer must be "
+		   "a member)"
+		 : strerror(errno));
 	return -1;
 }
 
 struct store *
-store_open_group(const char *dir, enum store_mode mode, gid_t group,
-    char *err, size_t errlen, int *permanent)
+store_open_group(const char *dir, enum store_mode mode, gid_t group, char *err,
+		 size_t errlen, int *permanent)
 {
 	struct store *s;
 	struct stat st;
@@ -350,7 +353,7 @@ store_open_group(const char *dir, enum store_mode mode, gid_t group,
 	s->mode = mode;
 	s->dirfd = -1;
 	if ((size_t)snprintf(s->datapath, sizeof s->datapath, "%s/data.mdb",
-		dir) >= sizeof s->datapath) {
+			     dir) >= sizeof s->datapath) {
 		*permanent = 1;
 		serr(err, errlen, "", strerror(ENAMETOOLONG));
 		goto fail;
@@ -371,8 +374,8 @@ store_open_group(const char *dir, enum store_mode mode, gid_t group,
 		}
 		if (flock(s->dirfd, LOCK_EX | LOCK_NB) == -1) {
 			serr(err, errlen, "",
-			    errno == EWOULDBLOCK ? "in use by another ipcache"
-						 : strerror(errno));
+			     errno == EWOULDBLOCK ? "in use by another ipcache"
+						  : strerror(errno));
 			goto fail;
 		}
 		if (own_files(s, dir, group, err, errlen, permanent) == -1)
@@ -392,8 +395,11 @@ store_open_group(const char *dir, enum store_mode mode, gid_t group,
 	flags = MDB_NOTLS | (mode == STORE_WRITE ? MDB_NOMETASYNC : MDB_RDONLY);
 	if ((rc = mdb_env_open(s->env, dir, flags, 0600))) {
 		*permanent = mdb_permanent(rc);
-		serr(err, errlen, *permanent && rc != EACCES && rc != EROFS &&
-			rc != EPERM ? "corrupt store" : "", mdb_strerror(rc));
+		serr(err, errlen,
+		     *permanent && rc != EACCES && rc != EROFS && rc != EPERM
+			 ? "corrupt store"
+			 : "",
+		     mdb_strerror(rc));
 		goto fail;
 	}
 	if (check_size(s, err, errlen) == -1) {
@@ -410,7 +416,7 @@ fail:
 
 struct store *
 store_open(const char *dir, enum store_mode mode, char *err, size_t errlen,
-    int *permanent)
+	   int *permanent)
 {
 	return store_open_group(dir, mode, (gid_t)-1, err, errlen, permanent);
 }
@@ -454,8 +460,8 @@ read_begin(struct store *s, MDB_txn **txn, char *err, size_t errlen)
 
 int
 store_each(struct store *s, int64_t since_us,
-    int (*cb)(const struct store_entry *e, void *arg), void *arg, char *err,
-    size_t errlen)
+	   int (*cb)(const struct store_entry *e, void *arg), void *arg,
+	   char *err, size_t errlen)
 {
 	MDB_txn *txn;
 	MDB_cursor *c = NULL;
@@ -507,7 +513,7 @@ store_each(struct store *s, int64_t since_us,
 	goto out;
 mdb_fail:
 	serr(err, errlen, mdb_permanent(rc) ? "corrupt store" : "",
-	    mdb_strerror(rc));
+	     mdb_strerror(rc));
 	errno = mdb_permanent(rc) ? EBADMSG : EIO;
 out:
 	if (c)
@@ -524,9 +530,9 @@ werr(struct store *s, int rc, char *err, size_t errlen)
 	/* LMDB reports a short write (the disk filled up mid-page) as EIO. */
 	if (rc == EIO && statvfs(s->datapath, &fs) == 0 && fs.f_bavail == 0)
 		rc = ENOSPC;
-	s->full = rc == MDB_MAP_FULL ? STORE_FULL_MAP
-	    : rc == ENOSPC || rc == EDQUOT ? STORE_FULL_DISK
-					    : 0;
+	s->full = rc == MDB_MAP_FULL		 ? STORE_FULL_MAP
+		  : rc == ENOSPC || rc == EDQUOT ? STORE_FULL_DISK
+						 : 0;
 	s->map_full = rc == MDB_MAP_FULL;
 	serr(err, errlen, "", mdb_strerror(rc));
 	return -1;
@@ -565,7 +571,7 @@ store_reserve(struct store *s, uint64_t entries, char *err, size_t errlen)
 	if (entries && entries < STORE_MAP_MAX / STORE_MAP_PER_ENTRY)
 		size = (size_t)entries * STORE_MAP_PER_ENTRY;
 	return set_mapsize(s, size < STORE_MAP_MIN ? STORE_MAP_MIN : size, err,
-	    errlen);
+			   errlen);
 }
 
 int
@@ -587,7 +593,8 @@ store_begin(struct store *s, char *err, size_t errlen)
 			return -1;
 	}
 	s->full = s->map_full = 0;
-	/* A reader killed mid-transaction would pin old pages: free its slot. */
+	/* A reader killed mid-transaction would pin old pages: free its slot.
+	 */
 	mdb_reader_check(s->env, &dead);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &s->txn))) {
 		s->txn = NULL;
@@ -626,10 +633,10 @@ unindex(struct store *s, MDB_val *k, int64_t keep)
 
 int
 store_put(struct store *s, const struct store_entry *e, char *err,
-    size_t errlen)
+	  size_t errlen)
 {
 	uint8_t kb[KEY_MAX], vb[VAL_FIXED + REC_NAME_MAX], ib[8 + KEY_MAX];
-	MDB_val k, v, ik, iv = { 0, ib };
+	MDB_val k, v, ik, iv = {0, ib};
 	size_t nl = strlen(e->name);
 	int rc;
 
@@ -663,7 +670,7 @@ store_put(struct store *s, const struct store_entry *e, char *err,
 
 int
 store_del(struct store *s, const struct rec_addr *addr, const char *tag,
-    char *err, size_t errlen)
+	  char *err, size_t errlen)
 {
 	uint8_t kb[KEY_MAX];
 	MDB_val k;
@@ -725,7 +732,7 @@ void
 store_forget_pages(struct store *s)
 {
 	MDB_txn *txn;
-	MDB_val k = { 6, (void *)"format" }, v;
+	MDB_val k = {6, (void *)"format"}, v;
 	unsigned long lo, hi, p;
 	char line[512];
 	FILE *f;

@@ -56,7 +56,7 @@ enum store_mode { STORE_READ, STORE_WRITE };
  * access to data.mdb: it stats it first and so never creates files.
  */
 struct store *store_open(const char *dir, enum store_mode mode, char *err,
-    size_t errlen, int *permanent);
+			 size_t errlen, int *permanent);
 /*
  * The same, sharing the store with the readers of a group (group, not
  * (gid_t)-1; the writer must be a member, or root): the directory gets that
@@ -66,7 +66,8 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err,
  * the readers (ipcache -l, the sync server).
  */
 struct store *store_open_group(const char *dir, enum store_mode mode,
-    gid_t group, char *err, size_t errlen, int *permanent);
+			       gid_t group, char *err, size_t errlen,
+			       int *permanent);
 void store_close(struct store **s);
 
 /*
@@ -76,8 +77,8 @@ void store_close(struct store **s);
  * data is corrupt (permanent), EIO otherwise (temporary).
  */
 int store_each(struct store *s, int64_t since_us,
-    int (*cb)(const struct store_entry *e, void *arg), void *arg, char *err,
-    size_t errlen);
+	       int (*cb)(const struct store_entry *e, void *arg), void *arg,
+	       char *err, size_t errlen);
 
 /*
  * Writer side (ipcache only). Changes are batched: store_begin() opens one
@@ -91,9 +92,9 @@ int store_each(struct store *s, int64_t since_us,
  */
 int store_begin(struct store *s, char *err, size_t errlen);
 int store_put(struct store *s, const struct store_entry *e, char *err,
-    size_t errlen);
+	      size_t errlen);
 int store_del(struct store *s, const struct rec_addr *addr, const char *tag,
-    char *err, size_t errlen);
+	      char *err, size_t errlen);
 int store_commit(struct store *s, int *full, char *err, size_t errlen);
 void store_abort(struct store *s);
 /*
@@ -111,8 +112,7 @@ int store_full(const struct store *s);
  * room beyond the entries), the next store_begin doubles it: the batch can
  * be retried at once. Readers follow the writer's size by themselves.
  */
-int store_reserve(struct store *s, uint64_t entries, char *err,
-    size_t errlen);
+int store_reserve(struct store *s, uint64_t entries, char *err, size_t errlen);
 size_t store_mapsize(const struct store *s);
 /* The changed_us of the batch in progress (or of the last committed one). */
 int64_t store_changed(const struct store *s);

@@ -33,7 +33,7 @@ count_cb(const struct store_entry *e, void *arg)
 
 static void
 mk(struct store_entry *e, const char *addr, const char *tag, const char *name,
-    int64_t t)
+   int64_t t)
 {
 	memset(e, 0, sizeof *e);
 	rec_addr_parse(&e->addr, addr, strlen(addr), 0);
@@ -75,12 +75,12 @@ perms(const char *top)
 	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
 	T_CHECK(w != NULL, "perms: a new store (%s)", w ? "" : err);
 	store_close(&w);
-	T_CHECK(mode_of(dir, "", NULL) == 0700, "perms: directory created 0700 (%o)",
-	    mode_of(dir, "", NULL));
+	T_CHECK(mode_of(dir, "", NULL) == 0700,
+		"perms: directory created 0700 (%o)", mode_of(dir, "", NULL));
 	T_CHECK(mode_of(dir, "data.mdb", NULL) == 0600,
-	    "perms: data.mdb 0600 (%o)", mode_of(dir, "data.mdb", NULL));
+		"perms: data.mdb 0600 (%o)", mode_of(dir, "data.mdb", NULL));
 	T_CHECK(mode_of(dir, "lock.mdb", NULL) == 0600,
-	    "perms: lock.mdb 0600 (%o)", mode_of(dir, "lock.mdb", NULL));
+		"perms: lock.mdb 0600 (%o)", mode_of(dir, "lock.mdb", NULL));
 
 	/* A store left world-readable by an older version is closed. */
 	snprintf(path, sizeof path, "%s/data.mdb", dir);
@@ -89,7 +89,8 @@ perms(const char *top)
 	chmod(path, 0666);
 	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
 	store_close(&w);
-	T_CHECK(mode_of(dir, "data.mdb", NULL) == 0640 &&
+	T_CHECK(
+	    mode_of(dir, "data.mdb", NULL) == 0640 &&
 		mode_of(dir, "lock.mdb", NULL) == 0660,
 	    "perms: an old world-readable store loses every right of others "
 	    "(%o %o)",
@@ -99,8 +100,8 @@ perms(const char *top)
 	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
 	store_close(&w);
 	T_CHECK(mode_of(dir, "data.mdb", NULL) == 0640,
-	    "perms: never more than group read on data.mdb (%o)",
-	    mode_of(dir, "data.mdb", NULL));
+		"perms: never more than group read on data.mdb (%o)",
+		mode_of(dir, "data.mdb", NULL));
 	chmod(path, 0600);
 
 	/* Shared with a group of readers (as root any group will do). */
@@ -108,24 +109,24 @@ perms(const char *top)
 	snprintf(dir, sizeof dir, "%s/shared", top);
 	w = store_open_group(dir, STORE_WRITE, want, err, sizeof err, &perm);
 	T_CHECK(w != NULL, "perms: a store shared with group %u (%s)",
-	    (unsigned)want, w ? "" : err);
+		(unsigned)want, w ? "" : err);
 	store_close(&w);
 	T_CHECK(mode_of(dir, "", &g) == 0750 && g == want,
-	    "perms: shared directory 0750 (%o) of the group (%u)",
-	    mode_of(dir, "", NULL), (unsigned)g);
+		"perms: shared directory 0750 (%o) of the group (%u)",
+		mode_of(dir, "", NULL), (unsigned)g);
 	T_CHECK(mode_of(dir, "data.mdb", &g) == 0640 && g == want,
-	    "perms: shared data.mdb 0640 (%o) of the group (%u)",
-	    mode_of(dir, "data.mdb", NULL), (unsigned)g);
+		"perms: shared data.mdb 0640 (%o) of the group (%u)",
+		mode_of(dir, "data.mdb", NULL), (unsigned)g);
 	T_CHECK(mode_of(dir, "lock.mdb", &g) == 0660 && g == want,
-	    "perms: shared lock.mdb 0660 (%o) of the group (%u)",
-	    mode_of(dir, "lock.mdb", NULL), (unsigned)g);
+		"perms: shared lock.mdb 0660 (%o) of the group (%u)",
+		mode_of(dir, "lock.mdb", NULL), (unsigned)g);
 	/* Without the group given, a share made by someone else stays. */
 	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
 	store_close(&w);
 	T_CHECK(mode_of(dir, "data.mdb", NULL) == 0640 &&
-		mode_of(dir, "lock.mdb", NULL) == 0660,
-	    "perms: a group share is left as it is (%o %o)",
-	    mode_of(dir, "data.mdb", NULL), mode_of(dir, "lock.mdb", NULL));
+		    mode_of(dir, "lock.mdb", NULL) == 0660,
+		"perms: a group share is left as it is (%o %o)",
+		mode_of(dir, "data.mdb", NULL), mode_of(dir, "lock.mdb", NULL));
 
 	/* A symlink at data.mdb is refused, its target left alone. */
 	snprintf(dir, sizeof dir, "%s/link", top);
@@ -137,18 +138,19 @@ perms(const char *top)
 	(void)!symlink(path, link);
 	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
 	T_CHECK(w == NULL && perm && strstr(err, "symbolic link"),
-	    "perms: a symlink at data.mdb is refused (%s)", w ? "opened" : err);
+		"perms: a symlink at data.mdb is refused (%s)",
+		w ? "opened" : err);
 	store_close(&w);
 	T_CHECK(mode_of(top, "victim", NULL) == 0644,
-	    "perms: the symlink's target is untouched (%o)",
-	    mode_of(top, "victim", NULL));
+		"perms: the symlink's target is untouched (%o)",
+		mode_of(top, "victim", NULL));
 
 	/* A reader of a directory without a store creates nothing. */
 	snprintf(dir, sizeof dir, "%s/empty", top);
 	mkdir(dir, 0700);
 	w = store_open(dir, STORE_READ, err, sizeof err, &perm);
 	T_CHECK(w == NULL && !perm && mode_of(dir, "lock.mdb", NULL) == 0,
-	    "perms: a reader of no store creates no lock file (%s)", err);
+		"perms: a reader of no store creates no lock file (%s)", err);
 	store_close(&w);
 }
 
@@ -194,12 +196,12 @@ growth(const char *top)
 	snprintf(dir, sizeof dir, "%s/growth", top);
 	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
 	T_CHECK(w && store_reserve(w, 2000, err, sizeof err) == 0,
-	    "growth: a store sized for 2000 entries");
+		"growth: a store sized for 2000 entries");
 	if (!w)
 		return;
 	size0 = store_mapsize(w);
 	T_CHECK(size0 >= 2000 * 1024 && size0 < 4000 * 1024,
-	    "growth: the map is sized from the entry limit (%zu)", size0);
+		"growth: the map is sized from the entry limit (%zu)", size0);
 	store_begin(w, err, sizeof err);
 	for (i = 0; i < 2000; i++) {
 		snprintf(err, sizeof err, "11.0.%d.%d", i / 250, i % 250);
@@ -207,7 +209,7 @@ growth(const char *top)
 		store_put(w, &e, err, sizeof err);
 	}
 	T_CHECK(store_commit(w, &full, err, sizeof err) == 0,
-	    "growth: 2000 entries in");
+		"growth: 2000 entries in");
 	if (pipe(tell) == -1 || pipe(told) == -1)
 		return;
 	if ((pid = fork()) == 0) {
@@ -219,16 +221,17 @@ growth(const char *top)
 		_exit(0);
 	}
 	T_CHECK(read(told[0], &c, 1) == 1,
-	    "growth: a reader holds a snapshot in another process");
+		"growth: a reader holds a snapshot in another process");
 	for (b = 0; b < 60; b++) {
 		if (store_begin(w, err, sizeof err) == -1) {
 			failed++;
 			continue;
 		}
 		for (i = 0; i < 2000; i++) {
-			snprintf(err, sizeof err, "11.0.%d.%d", i / 250, i % 250);
+			snprintf(err, sizeof err, "11.0.%d.%d", i / 250,
+				 i % 250);
 			mk(&e, err, "", "growth-with-a-longer-name.example",
-			    2000 + b);
+			   2000 + b);
 			if (store_put(w, &e, err, sizeof err) == -1)
 				break;
 		}
@@ -239,15 +242,15 @@ growth(const char *top)
 			failed++;
 	}
 	T_CHECK(store_mapsize(w) > size0, "growth: the map grew (%zu to %zu)",
-	    size0, store_mapsize(w));
+		size0, store_mapsize(w));
 	/* A failed batch is retried at once by the caller: at most one
 	 * failure per growth, never a run of them. */
 	T_CHECK(failed <= 8, "growth: %d of 60 batches failed before a growth",
-	    failed);
+		failed);
 	memset(&s, 0, sizeof s);
 	T_CHECK(store_each(w, 0, last_cb, &s, err, sizeof err) == 0 &&
-		s.n == 2000, "growth: all 2000 entries from the last batch (%d)",
-	    s.n);
+		    s.n == 2000,
+		"growth: all 2000 entries from the last batch (%d)", s.n);
 	(void)!write(tell[1], "x", 1);
 	waitpid(pid, NULL, 0);
 	store_close(&w);
@@ -272,7 +275,8 @@ main(void)
 	r = store_open(dir, STORE_READ, err, sizeof err, &perm);
 	T_CHECK(r != NULL, "store: a reader opens it while the writer has it");
 	T_CHECK(store_open(dir, STORE_WRITE, err, sizeof err, &perm) == NULL &&
-		strstr(err, "in use"), "store: a second writer is refused");
+		    strstr(err, "in use"),
+		"store: a second writer is refused");
 
 	T_CHECK(store_begin(w, err, sizeof err) == 0, "store: begin");
 	mk(&e, "192.0.2.1", "", "a.example", 1000);
@@ -287,8 +291,9 @@ main(void)
 	T_CHECK(store_commit(w, &full, err, sizeof err) == 0, "store: commit");
 	t1 = store_changed(w);
 	memset(&s, 0, sizeof s);
-	T_CHECK(store_each(r, 0, count_cb, &s, err, sizeof err) == 0 && s.n == 3,
-	    "store: three entries after commit (got %d)", s.n);
+	T_CHECK(store_each(r, 0, count_cb, &s, err, sizeof err) == 0 &&
+		    s.n == 3,
+		"store: three entries after commit (got %d)", s.n);
 	T_CHECK(s.max_changed == t1, "store: changed time is the batch's");
 
 	store_begin(w, err, sizeof err);
@@ -300,8 +305,8 @@ main(void)
 	memset(&s, 0, sizeof s);
 	store_each(r, t1, count_cb, &s, err, sizeof err);
 	T_CHECK(s.n == 1 && strcmp(s.last, "192.0.2.1") == 0,
-	    "store: since-T sees only the changed entry (got %d %s)", s.n,
-	    s.last);
+		"store: since-T sees only the changed entry (got %d %s)", s.n,
+		s.last);
 	memset(&s, 0, sizeof s);
 	store_each(r, 0, count_cb, &s, err, sizeof err);
 	T_CHECK(s.n == 2, "store: deleted entry gone (got %d)", s.n);
@@ -315,7 +320,8 @@ main(void)
 	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
 	memset(&s, 0, sizeof s);
 	T_CHECK(w && store_each(w, 0, count_cb, &s, err, sizeof err) == 0 &&
-		s.n == 2, "store: reopened with its entries");
+		    s.n == 2,
+		"store: reopened with its entries");
 	store_close(&w);
 
 	snprintf(path, sizeof path, "%s/data.mdb", dir);
@@ -325,10 +331,11 @@ main(void)
 		close(fd);
 	}
 	w = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
-	T_CHECK(w == NULL && perm, "store: garbage is refused as permanent (%s)",
-	    err);
+	T_CHECK(w == NULL && perm,
+		"store: garbage is refused as permanent (%s)", err);
 	r = store_open(dir, STORE_READ, err, sizeof err, &perm);
-	T_CHECK(r == NULL && perm, "store: reader refuses garbage too (%s)", err);
+	T_CHECK(r == NULL && perm, "store: reader refuses garbage too (%s)",
+		err);
 	perms(dir);
 	growth(dir);
 	snprintf(path, sizeof path, "rm -rf %s", dir);
