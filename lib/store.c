@@ -593,8 +593,7 @@ store_begin(struct store *s, char *err, size_t errlen)
 			return -1;
 	}
 	s->full = s->map_full = 0;
-	/* A reader killed mid-transaction would pin old pages: free its slot.
-	 */
+	/* A reader killed mid-transaction would pin pages: free its slot. */
 	mdb_reader_check(s->env, &dead);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &s->txn))) {
 		s->txn = NULL;
