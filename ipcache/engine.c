@@ -286,7 +286,8 @@ name_unref(struct ic *ic, uint32_t o)
 		if (!ic->nset[j])
 			break;
 		k = (uint32_t)(ic->nset[j] >> 32) & mask;
-		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+		if ((j > i && (k <= i || k > j)) ||
+		    (j < i && k <= i && k > j)) {
 			ic->nset[i] = ic->nset[j];
 			i = j;
 		}
@@ -413,9 +414,9 @@ static int
 heap_push(struct ic *ic, uint32_t idx)
 {
 	if (grow32(&ic->heap, sizeof *ic->heap, &ic->hcap, (size_t)ic->hn + 1,
-		1024) == -1)
+		   1024) == -1)
 		return -1;
-	ic->heap[ic->hn] = (struct hnode){ exp_s(ic->e[idx].expires_us), idx };
+	ic->heap[ic->hn] = (struct hnode){exp_s(ic->e[idx].expires_us), idx};
 	ic->e[idx].hpos = ic->hn;
 	ic->hn++;
 	sift_up(ic, ic->hn - 1);
@@ -442,7 +443,7 @@ static uint32_t
 find(const struct ic *ic, const struct rec_addr *a, unsigned tag)
 {
 	uint32_t i = ic->bucket[ehash(a->a, a->family, (uint8_t)tag) &
-	    (ic->nbucket - 1)];
+				(ic->nbucket - 1)];
 
 	for (; i; i = ic->e[i].hnext)
 		if (ic->e[i].tag == tag && ic->e[i].family == a->family &&
@@ -477,7 +478,7 @@ mark_dirty(struct ic *ic, uint32_t idx)
 	if (ic->e[idx].flags & F_DIRTY)
 		return;
 	if (grow(&ic->dirty, sizeof *ic->dirty, &ic->dcap, ic->ndirty + 1,
-		1024) == -1)
+		 1024) == -1)
 		return; /* written with the next change of this entry */
 	ic->dirty[ic->ndirty++] = idx;
 	ic->e[idx].flags |= F_DIRTY;
@@ -501,7 +502,8 @@ emit(struct ic *ic, enum rec_type type, uint32_t idx)
 	r.tag = ic->tags[e->tag];
 	r.tag_len = strlen(r.tag);
 	r.name = name_str(ic, e->name, &r.name_len);
-	if ((n = rec_format(buf, sizeof buf, &r)) && lw_put(ic->out, buf, n) == -1)
+	if ((n = rec_format(buf, sizeof buf, &r)) &&
+	    lw_put(ic->out, buf, n) == -1)
 		ic->out_err = errno ? errno : EIO;
 }
 
@@ -527,8 +529,8 @@ emit_mark(struct ic *ic, const struct rec *r)
 
 static uint32_t
 new_entry(struct ic *ic, const struct rec_addr *a, unsigned tag,
-    const char *name, size_t nlen, uint8_t origin, int64_t first, int64_t last,
-    int64_t expires)
+	  const char *name, size_t nlen, uint8_t origin, int64_t first,
+	  int64_t last, int64_t expires)
 {
 	uint32_t idx, nm, h;
 	struct ent *e;
@@ -539,8 +541,8 @@ new_entry(struct ic *ic, const struct rec_addr *a, unsigned tag,
 		idx = ic->freelist;
 		ic->freelist = ic->e[idx].hnext;
 	} else {
-		if (grow32(&ic->e, sizeof *ic->e, &ic->ecap, (size_t)ic->eused + 1,
-			1024) == -1) {
+		if (grow32(&ic->e, sizeof *ic->e, &ic->ecap,
+			   (size_t)ic->eused + 1, 1024) == -1) {
 			name_unref(ic, nm);
 			return 0;
 		}
@@ -587,7 +589,8 @@ remove_entry(struct ic *ic, uint32_t idx, int withdraw)
 		ic->cnt.withdraws++;
 	}
 	if ((e->flags & F_STORED) &&
-	    grow(&ic->dels, sizeof *ic->dels, &ic->delcap, ic->ndels + 1, 256) == 0) {
+	    grow(&ic->dels, sizeof *ic->dels, &ic->delcap, ic->ndels + 1,
+		 256) == 0) {
 		d = &ic->dels[ic->ndels++];
 		memcpy(d->a, e->a, 16);
 		d->family = e->family;
@@ -609,7 +612,7 @@ remove_entry(struct ic *ic, uint32_t idx, int withdraw)
 
 static void
 refresh(struct ic *ic, uint32_t idx, int64_t last, int64_t expires,
-    uint8_t origin)
+	uint8_t origin)
 {
 	struct ent *e = &ic->e[idx];
 	int changed = 0;
@@ -632,7 +635,7 @@ refresh(struct ic *ic, uint32_t idx, int64_t last, int64_t expires,
 	/* Coarse persistence: only when the expiry moved by gran_s. */
 	if (changed && (e->flags & F_STORED) &&
 	    (ic->gran_s == 0 ||
-		(int64_t)exp_s(e->expires_us) - e->stored_s >= ic->gran_s))
+	     (int64_t)exp_s(e->expires_us) - e->stored_s >= ic->gran_s))
 		mark_dirty(ic, idx);
 }
 
@@ -671,8 +674,8 @@ name_full(const struct ic *ic, const char *name, size_t n)
 	uint32_t o;
 
 	return ic->max_per_name &&
-	    (o = (uint32_t)ic->nset[name_slot(ic, name, n, NULL)]) &&
-	    name_refs(ic, o) >= ic->max_per_name;
+	       (o = (uint32_t)ic->nset[name_slot(ic, name, n, NULL)]) &&
+	       name_refs(ic, o) >= ic->max_per_name;
 }
 
 /* Is name (n bytes) the QNAME or one of the CHAIN of r? */
@@ -713,7 +716,8 @@ rename_entry(struct ic *ic, uint32_t idx, const struct rec *r)
 	if (!(name = pick_name(ic, r, &nlen)) || name_full(ic, name, nlen))
 		return;
 	if (!(nm = name_ref(ic, name, nlen)))
-		return; /* out of memory: keeping the old name is still correct */
+		return; /* out of memory: keeping the old name is still correct
+			 */
 	name_unref(ic, ic->e[idx].name);
 	ic->e[idx].name = nm;
 	mark_dirty(ic, idx);
@@ -726,7 +730,7 @@ rename_entry(struct ic *ic, uint32_t idx, const struct rec *r)
  */
 static void
 said_denied(struct ic *ic, size_t d, const char *as, const char *name,
-    size_t nlen)
+	    size_t nlen)
 {
 	char ps[64];
 
@@ -736,7 +740,7 @@ said_denied(struct ic *ic, size_t d, const char *as, const char *name,
 		 "dropped by the default deny list, never announced; if peers "
 		 "mean them to be routed, allow them with -a %s (said once per "
 		 "range, counted in denied_total{input=\"peer\"})",
-	    ps, as, (int)nlen, name, ps);
+		 ps, as, (int)nlen, name, ps);
 }
 
 static int
@@ -751,7 +755,8 @@ add(struct ic *ic, const struct rec *r, const char *name, size_t nlen,
 		ic->cnt.filtered++;
 		ic->cnt.denied[origin == STORE_PEER]++;
 		rec_addr_format(as, sizeof as, &r->addr, 0);
-		log_warn_limited(&ic->rl_filter,
+		log_warn_limited(
+		    &ic->rl_filter,
 		    "%s of %.*s: denied by the prefix filters, not announced",
 		    as, (int)nlen, name);
 		if (origin == STORE_PEER && d >= (long)ic->ndeny_own &&
@@ -763,7 +768,8 @@ add(struct ic *ic, const struct rec *r, const char *name, size_t nlen,
 	if (ic->max_total && ic->cnt.entries >= ic->max_total) {
 		ic->cnt.limited++;
 		rec_addr_format(as, sizeof as, &r->addr, 0);
-		log_warn_limited(&ic->rl_limit,
+		log_warn_limited(
+		    &ic->rl_limit,
 		    "limit of %u entries reached: %s of %.*s not added",
 		    ic->max_total, as, (int)nlen, name);
 		return 0;
@@ -772,12 +778,13 @@ add(struct ic *ic, const struct rec *r, const char *name, size_t nlen,
 		ic->cnt.limited++;
 		rec_addr_format(as, sizeof as, &r->addr, 0);
 		log_warn_limited(&ic->rl_limit,
-		    "limit of %u entries per name reached for %.*s: %s not added",
-		    ic->max_per_name, (int)nlen, name, as);
+				 "limit of %u entries per name reached for "
+				 "%.*s: %s not added",
+				 ic->max_per_name, (int)nlen, name, as);
 		return 0;
 	}
 	if (!(i = new_entry(ic, &r->addr, tag, name, nlen, origin, last, last,
-		  expires)))
+			    expires)))
 		return -1;
 	emit(ic, REC_ANNOUNCE, i);
 	ic->cnt.announces++;
@@ -790,7 +797,7 @@ bad(struct ic *ic, const char *why, int peer)
 {
 	ic->cnt.malformed++;
 	log_warn_limited(&ic->rl_bad, "%s: bad record: %s",
-	    peer ? "peer input" : "stdin", why);
+			 peer ? "peer input" : "stdin", why);
 }
 
 int
@@ -816,7 +823,8 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 		return 0;
 	}
 	if (r.type != (peer ? REC_PEER : REC_ANSWER)) {
-		bad(ic, peer ? "not a peer record" : "not an answer record", peer);
+		bad(ic, peer ? "not a peer record" : "not an answer record",
+		    peer);
 		return 0;
 	}
 	if (ic->record_clock && r.time_us > ic->now_us) {
@@ -850,20 +858,22 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 		 * list change just withdrew, until it expires. */
 		if (!(name = pick_name(ic, &r, &nlen))) {
 			ic->cnt.filtered++;
-			log_warn_limited(&ic->rl_filter,
+			log_warn_limited(
+			    &ic->rl_filter,
 			    "answer for %.*s: not on the domain list: ignored",
 			    (int)r.name_len, r.name);
 			return 0;
 		}
 		return add(ic, &r, name, nlen, (unsigned)tag, STORE_LOCAL, last,
-		    exp);
+			   exp);
 	}
 	ic->cnt.peers++;
 	/* with a list, a peer's name must be on it, tagged or not: a tag
 	 * picks BGP attributes, it never lets a name past the list */
 	if (ic->dl && !listed(ic, r.name, r.name_len, &m)) {
 		ic->cnt.filtered++;
-		log_warn_limited(&ic->rl_filter,
+		log_warn_limited(
+		    &ic->rl_filter,
 		    "peer entry %s is not on the domain list: ignored", r.name);
 		return 0;
 	}
@@ -875,7 +885,8 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 		tag = tag_id(ic, m.tag, m.tag_len, 0);
 	if (tag == -2) {
 		ic->cnt.limited++;
-		log_warn_limited(&ic->rl_limit,
+		log_warn_limited(
+		    &ic->rl_limit,
 		    "peer input: tag %.*s of %s refused: %d tags that only "
 		    "peers use are in the table already",
 		    (int)r.tag_len, r.tag, r.name, IC_PEER_TAGS);
@@ -894,7 +905,7 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 		return 0;
 	}
 	return add(ic, &r, r.name, r.name_len, (unsigned)tag, STORE_PEER, last,
-	    exp);
+		   exp);
 }
 
 void
@@ -1000,7 +1011,8 @@ ic_relist(struct ic *ic, const struct dlist *dl, int emit_changes)
 			continue;
 		}
 		if (!(j = new_entry(ic, &a, (unsigned)tag, name, n, old.origin,
-			  old.first_us, old.last_us, old.expires_us))) {
+				    old.first_us, old.last_us,
+				    old.expires_us))) {
 			ret = -1;
 			continue;
 		}
@@ -1026,8 +1038,8 @@ ic_load(struct ic *ic, const struct store_entry *se)
 	/* No duplicate check: the store's keys are (address, tag) already. */
 	if (ic_denied(ic, &se->addr) || se->expires_us <= ic->now_us) {
 		/* Gone for good: drop it from the store too. */
-		if (grow(&ic->dels, sizeof *ic->dels, &ic->delcap, ic->ndels + 1,
-			256) == -1)
+		if (grow(&ic->dels, sizeof *ic->dels, &ic->delcap,
+			 ic->ndels + 1, 256) == -1)
 			return -1;
 		d = &ic->dels[ic->ndels++];
 		memcpy(d->a, se->addr.a, 16);
@@ -1036,8 +1048,8 @@ ic_load(struct ic *ic, const struct store_entry *se)
 		return 0;
 	}
 	if (!(i = new_entry(ic, &se->addr, (unsigned)tag, se->name,
-		  strlen(se->name), (uint8_t)se->origin, se->first_us,
-		  se->last_us, se->expires_us)))
+			    strlen(se->name), (uint8_t)se->origin, se->first_us,
+			    se->last_us, se->expires_us)))
 		return -1;
 	ic->e[i].flags |= F_STORED;
 	ic->e[i].stored_s = exp_s(se->expires_us);

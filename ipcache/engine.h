@@ -34,7 +34,7 @@ struct ent {
 	uint8_t tag;
 	uint8_t origin;
 	uint8_t flags;
-	uint32_t name;	/* offset of the interned name */
+	uint32_t name; /* offset of the interned name */
 	int64_t first_us, last_us, expires_us;
 	uint32_t stored_s; /* expiry (seconds) as last written to the store */
 	uint32_t hpos;	   /* position in the expiry heap */
@@ -61,8 +61,8 @@ struct ic_counters {
 	uint64_t entries, announces, withdraws, refreshes, filtered, limited,
 	    malformed, store_writes, store_errors, answers, peers;
 	uint64_t store_map_bytes, marks;
-	uint64_t denied[2];	   /* by the prefix filters: [0] answers, [1] peers */
-	uint64_t by_origin[2];	   /* entries: [STORE_LOCAL], [STORE_PEER] */
+	uint64_t denied[2]; /* by the prefix filters: [0] answers, [1] peers */
+	uint64_t by_origin[2]; /* entries: [STORE_LOCAL], [STORE_PEER] */
 };
 
 struct ic {
@@ -70,19 +70,19 @@ struct ic {
 	int64_t lifetime_us;
 	int ttl_mode;
 	int64_t ttl_floor_us, ttl_ceil_us;
-	int64_t gran_s;	       /* refresh persisted when expiry moved this far */
-	int record_clock;      /* time comes from the records (tests) */
+	int64_t gran_s;	  /* refresh persisted when expiry moved this far */
+	int record_clock; /* time comes from the records (tests) */
 	uint32_t max_per_name; /* 0: no limit */
 	uint32_t max_total;
 	struct prefixes deny, allow, own;
-	size_t ndeny_own;  /* deny[0..ndeny_own) are the operator's (-x), the
-			      rest the default list */
+	size_t ndeny_own;   /* deny[0..ndeny_own) are the operator's (-x), the
+			       rest the default list */
 	uint64_t deny_said; /* default ranges a peer's entry fell in, said */
 	const struct dlist *dl; /* may be NULL */
 
 	int64_t now_us;
 	struct lw *out;
-	int out_err; /* errno of a failed write to out */
+	int out_err;	    /* errno of a failed write to out */
 	uint32_t replay_at; /* the next slot of the replay in progress, or 0 */
 	int replay_wanted;
 	struct ic_counters cnt;

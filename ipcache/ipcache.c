@@ -35,8 +35,8 @@
 #include "sig.h"
 #include "store.h"
 
-#define FLUSH_MS 500	/* store batch period: well inside the 1 s promise */
-#define TICK_MS 1000	/* list file check, name arena compaction */
+#define FLUSH_MS 500 /* store batch period: well inside the 1 s promise */
+#define TICK_MS 1000 /* list file check, name arena compaction */
 #define METRICS_MS 10000
 
 static const char usage_text[] =
@@ -48,6 +48,7 @@ static const char usage_text[] =
     "       ipcache -h | -V\n";
 
 /* Never routed from here: an answer in these must not hijack traffic. */
+/* clang-format off */
 static const char *default_deny[] = {
 	"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
 	"169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24",
@@ -56,14 +57,15 @@ static const char *default_deny[] = {
 	"64:ff9b:1::/48", "100::/64", "2001:db8::/32", "3fff::/20", "fc00::/7",
 	"fe80::/10", "fec0::/10", "ff00::/8",
 };
+/* clang-format on */
 
 /* What the options say (options() fills it, nothing changes it later). */
 static struct {
 	const char *store_dir, *list_path, *peer_path, *mfile;
-	gid_t group; /* -G: readers' group, or (gid_t)-1 */
+	gid_t group;	       /* -G: readers' group, or (gid_t)-1 */
 	int listmode, listopt; /* -l; the last option only -l takes */
-	struct list_query q; /* -l */
-} cf = { .group = (gid_t)-1, .q.origin = -1 };
+	struct list_query q;   /* -l */
+} cf = {.group = (gid_t)-1, .q.origin = -1};
 
 static struct ic ic;
 static struct store *store;
@@ -80,8 +82,8 @@ struct window {
 	uint64_t sec[60];
 	unsigned i;
 };
-static struct window minute[2] = { { .counter = &ic.cnt.announces },
-	{ .counter = &ic.cnt.withdraws } };
+static struct window minute[2] = {{.counter = &ic.cnt.announces},
+				  {.counter = &ic.cnt.withdraws}};
 
 static void
 window_tick(struct window *w)
@@ -94,6 +96,7 @@ window_tick(struct window *w)
 	w->i = (w->i + 1) % 60;
 }
 
+/* clang-format off */
 static struct metric metrics[] = {
 	{ "entries", NULL, METRIC_GAUGE, "Entries in the cache.",
 	    &ic.cnt.entries },
@@ -142,6 +145,7 @@ static struct metric metrics[] = {
 	    "The store's map (address space; it grows when full).",
 	    &ic.cnt.store_map_bytes },
 };
+/* clang-format on */
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
 /*
@@ -159,7 +163,7 @@ prefix_list(struct prefixes *l, const char *s)
 		n = strcspn(s, " ,\t\n");
 		bare = !memchr(s, '/', n);
 		if (n && (rec_addr_parse(&a, s, n, !bare) == -1 ||
-			     prefixes_add(l, &a) == -1)) {
+			  prefixes_add(l, &a) == -1)) {
 			opt_usage("bad prefix %.*s", (int)n, s);
 		}
 		s += n;
@@ -183,12 +187,16 @@ own_addresses(void)
 		if (!p->ifa_addr)
 			continue;
 		if (p->ifa_addr->sa_family == AF_INET)
-			rec_addr_set(&a,
-			    &((struct sockaddr_in *)(void *)p->ifa_addr)->sin_addr,
+			rec_addr_set(
+			    &a,
+			    &((struct sockaddr_in *)(void *)p->ifa_addr)
+				 ->sin_addr,
 			    4);
 		else if (p->ifa_addr->sa_family == AF_INET6)
-			rec_addr_set(&a,
-			    &((struct sockaddr_in6 *)(void *)p->ifa_addr)->sin6_addr,
+			rec_addr_set(
+			    &a,
+			    &((struct sockaddr_in6 *)(void *)p->ifa_addr)
+				 ->sin6_addr,
 			    16);
 		else
 			continue;
@@ -203,11 +211,11 @@ open_store(enum store_mode mode)
 	char err[512];
 	int perm;
 	struct store *s = store_open_group(cf.store_dir, mode, cf.group, err,
-	    sizeof err, &perm);
+					   sizeof err, &perm);
 
 	if (!s)
 		log_fatal(perm ? EXIT_PERM : EXIT_TEMP,
-		    "unable to open store %s: %s", cf.store_dir, err);
+			  "unable to open store %s: %s", cf.store_dir, err);
 	return s;
 }
 
@@ -239,8 +247,8 @@ write_batch(int dels_only, char *err, size_t errlen)
 		a.family = ic.dels[k].family;
 		a.plen = a.family == 4 ? 32 : 128;
 		memcpy(a.a, ic.dels[k].a, 16);
-		if (store_del(store, &a, ic.tags[ic.dels[k].tag], err, errlen) ==
-		    -1)
+		if (store_del(store, &a, ic.tags[ic.dels[k].tag], err,
+			      errlen) == -1)
 			goto fail;
 	}
 	for (k = 0; !dels_only && k < ic.ndirty; k++) {
@@ -282,7 +290,7 @@ flush_store(void)
 	if (store_mapsize(store) != ic.cnt.store_map_bytes) {
 		ic.cnt.store_map_bytes = store_mapsize(store);
 		log_info("store %s: map grown to %llu MiB", cf.store_dir,
-		    (unsigned long long)ic.cnt.store_map_bytes >> 20);
+			 (unsigned long long)ic.cnt.store_map_bytes >> 20);
 	}
 	if (ok)
 		return;
@@ -290,8 +298,8 @@ flush_store(void)
 	if (full && ic.ndels && write_batch(1, err, sizeof err) == 0)
 		ic.ndels = 0;
 	ic.cnt.store_errors++;
-	log_warn_limited(&rl, "unable to write store %s: %s%s", cf.store_dir, err,
-	    full ? " (kept in memory, retrying)" : "");
+	log_warn_limited(&rl, "unable to write store %s: %s%s", cf.store_dir,
+			 err, full ? " (kept in memory, retrying)" : "");
 }
 
 static void
@@ -301,7 +309,7 @@ write_metrics(const char *path)
 
 	if (path && metrics_write(path, "ipcache", metrics, NMETRICS) == -1)
 		log_warn_limited(&rl, "unable to write %s: %s", path,
-		    strerror(errno));
+				 strerror(errno));
 }
 
 /* The exit line: why, and the main counters. */
@@ -311,23 +319,23 @@ log_counters(const char *why)
 	log_info("exiting (%s): entries=%llu announces=%llu withdraws=%llu "
 		 "answers=%llu peer_records=%llu filtered=%llu limited=%llu "
 		 "malformed=%llu store_errors=%llu",
-	    why, (unsigned long long)ic.cnt.entries,
-	    (unsigned long long)ic.cnt.announces,
-	    (unsigned long long)ic.cnt.withdraws,
-	    (unsigned long long)ic.cnt.answers, (unsigned long long)ic.cnt.peers,
-	    (unsigned long long)ic.cnt.filtered,
-	    (unsigned long long)ic.cnt.limited,
-	    (unsigned long long)ic.cnt.malformed,
-	    (unsigned long long)ic.cnt.store_errors);
+		 why, (unsigned long long)ic.cnt.entries,
+		 (unsigned long long)ic.cnt.announces,
+		 (unsigned long long)ic.cnt.withdraws,
+		 (unsigned long long)ic.cnt.answers,
+		 (unsigned long long)ic.cnt.peers,
+		 (unsigned long long)ic.cnt.filtered,
+		 (unsigned long long)ic.cnt.limited,
+		 (unsigned long long)ic.cnt.malformed,
+		 (unsigned long long)ic.cnt.store_errors);
 }
 
-static void __attribute__((noreturn))
-finish(int code, const char *why)
+static void __attribute__((noreturn)) finish(int code, const char *why)
 {
 	flush_store();
 	if (ic.ndirty || ic.ndels) {
 		log_warn("store %s: the last batch could not be written",
-		    cf.store_dir);
+			 cf.store_dir);
 		code = EXIT_TEMP;
 	}
 	write_metrics(cf.mfile);
@@ -354,8 +362,8 @@ out_check(void)
 	int r;
 
 	while (!ic.out_err && off < out.len) {
-		p[0] = (struct pollfd){ out.fd, POLLOUT, 0 };
-		p[1] = (struct pollfd){ sfd, POLLIN, 0 };
+		p[0] = (struct pollfd){out.fd, POLLOUT, 0};
+		p[1] = (struct pollfd){sfd, POLLIN, 0};
 		if ((r = poll(p, sfd == -1 ? 1 : 2, FLUSH_MS)) == -1) {
 			if (errno != EINTR)
 				ic.out_err = errno;
@@ -377,7 +385,8 @@ out_check(void)
 		/* Whole lines: a reader never gets half of one from us. */
 		if (out_pipe && chunk > PIPE_BUF)
 			chunk = (size_t)((char *)memrchr(out.buf + off, '\n',
-					     PIPE_BUF) + 1 - (out.buf + off));
+							 PIPE_BUF) +
+					 1 - (out.buf + off));
 		if ((n = write(out.fd, out.buf + off, chunk)) == -1) {
 			if (errno != EINTR && errno != EAGAIN)
 				ic.out_err = errno;
@@ -405,9 +414,9 @@ open_list(const char *path, int fatal)
 	if (!l) {
 		if (fatal)
 			log_fatal(errno == ENOENT ? EXIT_TEMP : EXIT_PERM,
-			    "unable to open %s: %s", path, err);
+				  "unable to open %s: %s", path, err);
 		log_warn("unable to open %s: %s (keeping the old list)", path,
-		    err);
+			 err);
 	}
 	return l;
 }
@@ -423,8 +432,9 @@ drain(struct lr *r, int peer)
 	while ((res = lr_next(r, &line, &len)) != LR_NONE) {
 		if (res == LR_LONG) {
 			ic.cnt.malformed++;
-			log_warn_limited(&ic.rl_bad, "%s: line too long: dropped",
-			    peer ? "peer input" : "stdin");
+			log_warn_limited(&ic.rl_bad,
+					 "%s: line too long: dropped",
+					 peer ? "peer input" : "stdin");
 			continue;
 		}
 		if (ic_line(&ic, line, len, peer) == -1)
@@ -449,7 +459,7 @@ handle_signals(int blocked)
 			if (blocked && out.len)
 				log_warn("standard output blocked: %zu bytes "
 					 "not written",
-				    out.len);
+					 out.len);
 			else
 				out_check();
 			finish(0, sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -489,7 +499,9 @@ static void
 list_option(int c, char *arg)
 {
 	switch (c) {
-	case 'C': cf.q.count = 1; break;
+	case 'C':
+		cf.q.count = 1;
+		break;
 	case 'o':
 		if (strcmp(arg, "local") == 0)
 			cf.q.origin = STORE_LOCAL;
@@ -498,15 +510,23 @@ list_option(int c, char *arg)
 		else
 			opt_usage("origin %s: not local or peer", arg);
 		break;
-	case 'P': prefix_list(&cf.q.prefixes, arg); break;
-	case 'q': cf.q.name = name_option(arg, "name"); break;
-	case 'r': cf.q.raw = 1; break;
+	case 'P':
+		prefix_list(&cf.q.prefixes, arg);
+		break;
+	case 'q':
+		cf.q.name = name_option(arg, "name");
+		break;
+	case 'r':
+		cf.q.raw = 1;
+		break;
 	case 'T':
 		if (rec_tag_check(arg, strlen(arg)) == -1)
 			opt_usage("tag %s: not a tag", arg);
 		cf.q.tag = strcmp(arg, "-") == 0 ? "" : arg;
 		break;
-	case 'u': cf.q.suffix = name_option(arg, "suffix"); break;
+	case 'u':
+		cf.q.suffix = name_option(arg, "suffix");
+		break;
 	}
 	cf.listopt = c;
 }
@@ -546,7 +566,8 @@ options(int argc, char **argv)
 	cf.mfile = getenv("METRICS_FILE");
 	ttl = getenv("IPCACHE_TTL");
 	if ((v = getenv("IPCACHE_LIFETIME")))
-		ic.lifetime_us = opt_number(v, 1, 315360000, "lifetime") * 1000000;
+		ic.lifetime_us =
+		    opt_number(v, 1, 315360000, "lifetime") * 1000000;
 	if ((v = getenv("IPCACHE_GRANULARITY")))
 		ic.gran_s = opt_number(v, 0, 86400, "granularity");
 	if ((v = getenv("IPCACHE_DENY")))
@@ -554,13 +575,14 @@ options(int argc, char **argv)
 	if ((v = getenv("IPCACHE_ALLOW")))
 		prefix_list(&ic.allow, v);
 	if ((v = getenv("IPCACHE_MAX_PER_NAME")))
-		ic.max_per_name = (uint32_t)opt_number(v, 0, UINT32_MAX, "limit");
+		ic.max_per_name =
+		    (uint32_t)opt_number(v, 0, UINT32_MAX, "limit");
 	if ((v = getenv("IPCACHE_MAX")))
 		ic.max_total = (uint32_t)opt_number(v, 0, UINT32_MAX, "limit");
 	if ((v = getenv("IPCACHE_GROUP")) && *v)
 		cf.group = group_id(v);
 	while ((c = getopt(argc, argv,
-		    "a:cCd:g:G:hlL:m:M:N:o:p:P:q:rs:t:T:u:Vx:")) != -1) {
+			   "a:cCd:g:G:hlL:m:M:N:o:p:P:q:rs:t:T:u:Vx:")) != -1) {
 		switch (c) {
 		case 'C':
 		case 'o':
@@ -568,35 +590,61 @@ options(int argc, char **argv)
 		case 'q':
 		case 'r':
 		case 'T':
-		case 'u': list_option(c, optarg); break;
-		case 'a': prefix_list(&ic.allow, optarg); break;
-		case 'c': ic.record_clock = 1; break;
-		case 'd': cf.list_path = optarg; break;
+		case 'u':
+			list_option(c, optarg);
+			break;
+		case 'a':
+			prefix_list(&ic.allow, optarg);
+			break;
+		case 'c':
+			ic.record_clock = 1;
+			break;
+		case 'd':
+			cf.list_path = optarg;
+			break;
 		case 'g':
 			ic.gran_s = opt_number(optarg, 0, 86400, "granularity");
 			break;
-		case 'G': cf.group = group_id(optarg); break;
-		case 'h': opt_help();
-		case 'l': cf.listmode = 1; break;
+		case 'G':
+			cf.group = group_id(optarg);
+			break;
+		case 'h':
+			opt_help();
+		case 'l':
+			cf.listmode = 1;
+			break;
 		case 'L':
 			ic.lifetime_us =
-			    opt_number(optarg, 1, 315360000, "lifetime") * 1000000;
+			    opt_number(optarg, 1, 315360000, "lifetime") *
+			    1000000;
 			break;
 		case 'm':
-			ic.max_per_name =
-			    (uint32_t)opt_number(optarg, 0, UINT32_MAX, "limit");
+			ic.max_per_name = (uint32_t)opt_number(
+			    optarg, 0, UINT32_MAX, "limit");
 			break;
-		case 'M': cf.mfile = optarg; break;
+		case 'M':
+			cf.mfile = optarg;
+			break;
 		case 'N':
-			ic.max_total =
-			    (uint32_t)opt_number(optarg, 0, UINT32_MAX, "limit");
+			ic.max_total = (uint32_t)opt_number(
+			    optarg, 0, UINT32_MAX, "limit");
 			break;
-		case 'p': cf.peer_path = optarg; break;
-		case 's': cf.store_dir = optarg; break;
-		case 't': ttl = optarg; break;
-		case 'V': opt_version();
-		case 'x': prefix_list(&ic.deny, optarg); break;
-		default: opt_bad(c);
+		case 'p':
+			cf.peer_path = optarg;
+			break;
+		case 's':
+			cf.store_dir = optarg;
+			break;
+		case 't':
+			ttl = optarg;
+			break;
+		case 'V':
+			opt_version();
+		case 'x':
+			prefix_list(&ic.deny, optarg);
+			break;
+		default:
+			opt_bad(c);
 		}
 	}
 	if (optind != argc)
@@ -604,7 +652,8 @@ options(int argc, char **argv)
 	if (!cf.store_dir || !*cf.store_dir)
 		opt_usage("no store: -s DIR or $IPCACHE_STORE");
 	if (cf.listopt && !cf.listmode)
-		opt_usage("-%c is an option of the list command (-l)", cf.listopt);
+		opt_usage("-%c is an option of the list command (-l)",
+			  cf.listopt);
 	if (cf.q.raw && cf.q.count)
 		opt_usage("-r and -C: one or the other");
 	if (ttl && *ttl) {
@@ -614,8 +663,8 @@ options(int argc, char **argv)
 		floor_s = opt_number(ttl, 0, 315360000, "TTL floor");
 		ceil_s = opt_number(colon + 1, 1, 315360000, "TTL ceiling");
 		if (floor_s > ceil_s)
-			opt_usage("TTL floor %lld above the ceiling %lld", floor_s,
-			    ceil_s);
+			opt_usage("TTL floor %lld above the ceiling %lld",
+				  floor_s, ceil_s);
 		ic.ttl_mode = 1;
 		ic.ttl_floor_us = floor_s * 1000000;
 		ic.ttl_ceil_us = ceil_s * 1000000;
@@ -633,7 +682,8 @@ options(int argc, char **argv)
 static void
 setup(void)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, 0 };
+	static const int sigs[] = {SIGTERM, SIGINT,  SIGHUP,
+				   SIGUSR1, SIGUSR2, 0};
 	struct stat st;
 	char err[512];
 
@@ -641,7 +691,7 @@ setup(void)
 	if ((sfd = sig_open(sigs)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
 	out_pipe = fstat(1, &st) == 0 &&
-	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+		   (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	if (lr_init(&in, 0, REC_LINE_MAX) == -1 ||
 	    lr_init(&pin, -1, REC_LINE_MAX) == -1 ||
 	    lw_init(&out, 1, 65536) == -1)
@@ -649,32 +699,34 @@ setup(void)
 	if (cf.peer_path && *cf.peer_path) {
 		if (mkfifo(cf.peer_path, 0600) == -1 && errno != EEXIST)
 			log_fatal_sys(EXIT_TEMP, "unable to create %s",
-			    cf.peer_path);
+				      cf.peer_path);
 		/* Read-write: writers come and go without an end of file. */
 		pin.fd = open(cf.peer_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (pin.fd == -1)
-			log_fatal_sys(EXIT_TEMP, "unable to open %s", cf.peer_path);
+			log_fatal_sys(EXIT_TEMP, "unable to open %s",
+				      cf.peer_path);
 		if (fstat(pin.fd, &st) == -1 || !S_ISFIFO(st.st_mode))
 			log_fatal(EXIT_PERM, "unable to open %s: not a FIFO",
-			    cf.peer_path);
+				  cf.peer_path);
 	}
 	if (cf.list_path && *cf.list_path)
 		dl = open_list(cf.list_path, 1);
 	store = open_store(STORE_WRITE);
 	if (store_reserve(store, ic.max_total, err, sizeof err) == -1)
-		log_fatal(EXIT_TEMP, "unable to size store %s: %s", cf.store_dir,
-		    err);
+		log_fatal(EXIT_TEMP, "unable to size store %s: %s",
+			  cf.store_dir, err);
 	ic.cnt.store_map_bytes = store_mapsize(store);
 	/* With the record clock, time starts at the first record. */
 	ic.now_us = ic.record_clock ? 0 : clock_wall_us();
 	if (store_each(store, 0, load_cb, NULL, err, sizeof err) == -1)
 		log_fatal(errno == EBADMSG ? EXIT_PERM : EXIT_TEMP,
-		    "unable to read store %s: %s", cf.store_dir, err);
+			  "unable to read store %s: %s", cf.store_dir, err);
 	store_forget_pages(store);
 	ic_relist(&ic, dl, 0);
 	ic_replay(&ic);
-	log_info("store %s: %llu entries loaded; reading answers on stdin%s%s%s%s"
-		 "; writing announces and withdraws on stdout",
+	log_info(
+	    "store %s: %llu entries loaded; reading answers on stdin%s%s%s%s"
+	    "; writing announces and withdraws on stdout",
 	    cf.store_dir, (unsigned long long)ic.cnt.entries,
 	    pin.fd != -1 ? ", peer records on " : "",
 	    pin.fd != -1 ? cf.peer_path : "", dl ? ", the list " : "",
@@ -711,7 +763,7 @@ read_input(struct lr *r, int peer)
 
 	if (n == -1 && errno != EAGAIN && errno != EINTR)
 		log_fatal_sys(EXIT_TEMP, "unable to read %s",
-		    peer ? cf.peer_path : "stdin");
+			      peer ? cf.peer_path : "stdin");
 	drain(r, peer);
 	if (n == 0 && !peer) {
 		/* A replay begun is written whole: a file gets all of it. */
@@ -727,8 +779,7 @@ read_input(struct lr *r, int peer)
  * The event loop: timers, signals and both inputs in one poll, and the
  * output written before every wait.
  */
-static void __attribute__((noreturn))
-loop(void)
+static void __attribute__((noreturn)) loop(void)
 {
 	struct pollfd pfd[3];
 	int64_t now, next_flush, next_tick, next_metrics, next;
@@ -739,7 +790,7 @@ loop(void)
 	next_tick = now + TICK_MS;
 	next_metrics = now;
 	for (;;) {
-		/* What the input caused (marks too) goes before a store batch. */
+		/* What input caused (marks too) goes before a batch. */
 		out_check();
 		now = clock_mono_ms();
 		if (now >= next_flush) {
@@ -754,20 +805,20 @@ loop(void)
 			write_metrics(cf.mfile);
 			next_metrics = now + METRICS_MS;
 		}
-		/* A replay goes out as the output drains, a buffer at a time. */
+		/* A replay goes out a buffer at a time, as output drains. */
 		replaying = ic_replay_step(&ic);
 		out_check();
 		next = next_flush < next_tick ? next_flush : next_tick;
 		if (next_metrics < next)
 			next = next_metrics;
-		pfd[0] = (struct pollfd){ sfd, POLLIN, 0 };
-		pfd[1] = (struct pollfd){ in.fd, POLLIN, 0 };
+		pfd[0] = (struct pollfd){sfd, POLLIN, 0};
+		pfd[1] = (struct pollfd){in.fd, POLLIN, 0};
 		pfdn = 2;
 		if (pin.fd != -1)
-			pfd[pfdn++] = (struct pollfd){ pin.fd, POLLIN, 0 };
+			pfd[pfdn++] = (struct pollfd){pin.fd, POLLIN, 0};
 		next -= clock_mono_ms();
-		if (poll(pfd, (nfds_t)pfdn, next > 0 && !replaying ? (int)next : 0) ==
-			-1 &&
+		if (poll(pfd, (nfds_t)pfdn,
+			 next > 0 && !replaying ? (int)next : 0) == -1 &&
 		    errno != EINTR)
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
 		if (!ic.record_clock)
