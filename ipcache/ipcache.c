@@ -544,27 +544,16 @@ group_id(const char *s)
 	opt_usage("unknown group %s", s);
 }
 
-/* Options and environment into cf and ic; anything bad is a usage error. */
-static void
-options(int argc, char **argv)
+/* The environment (an envdir) first: the options override it. */
+static const char *
+environment(void)
 {
-	const char *v, *ttl;
-	long long floor_s = 0, ceil_s = 0, life_s;
-	char *colon;
-	size_t i;
-	int c;
+	const char *v;
 
-	opt_init("ipcache", usage_text);
-	opterr = 0;
-	if (ic_init(&ic, &out) == -1)
-		log_fatal(EXIT_TEMP, "out of memory");
-	ic.max_per_name = 1000;
-	ic.max_total = 4000000;
 	cf.store_dir = getenv("IPCACHE_STORE");
 	cf.list_path = getenv("IPCACHE_DOMAINS");
 	cf.peer_path = getenv("IPCACHE_PEER");
 	cf.mfile = getenv("METRICS_FILE");
-	ttl = getenv("IPCACHE_TTL");
 	if ((v = getenv("IPCACHE_LIFETIME")))
 		ic.lifetime_us =
 		    opt_number(v, 1, 315360000, "lifetime") * 1000000;
@@ -581,6 +570,26 @@ options(int argc, char **argv)
 		ic.max_total = (uint32_t)opt_number(v, 0, UINT32_MAX, "limit");
 	if ((v = getenv("IPCACHE_GROUP")) && *v)
 		cf.group = group_id(v);
+	return getenv("IPCACHE_TTL");
+}
+
+/* Options and environment into cf and ic; anything bad is a usage error. */
+static void
+options(int argc, char **argv)
+{
+	const char *ttl;
+	long long floor_s = 0, ceil_s = 0, life_s;
+	char *colon;
+	size_t i;
+	int c;
+
+	opt_init("ipcache", usage_text);
+	opterr = 0;
+	if (ic_init(&ic, &out) == -1)
+		log_fatal(EXIT_TEMP, "out of memory");
+	ic.max_per_name = 1000;
+	ic.max_total = 4000000;
+	ttl = environment();
 	while ((c = getopt(argc, argv,
 			   "a:cCd:g:G:hlL:m:M:N:o:p:P:q:rs:t:T:u:Vx:")) != -1) {
 		switch (c) {
