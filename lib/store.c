@@ -386,9 +386,15 @@ store_open_group(const char *dir, enum store_mode mode, gid_t group, char *err,
 		serr(err, errlen, "", strerror(errno));
 		goto fail;
 	}
-	/* No map size: LMDB takes the one the writer last committed. */
+	/*
+	 * A reader takes the map size the writer last committed; a writer
+	 * starts with room for tens of millions of entries, which
+	 * store_reserve sets to the entry limit.
+	 */
 	if ((rc = mdb_env_create(&s->env)) ||
-	    (rc = mdb_env_set_maxdbs(s->env, 4))) {
+	    (rc = mdb_env_set_maxdbs(s->env, 4)) ||
+	    (mode == STORE_WRITE &&
+	     (rc = mdb_env_set_mapsize(s->env, STORE_MAP_UNLIMITED)))) {
 		serr(err, errlen, "", mdb_strerror(rc));
 		goto fail;
 	}
@@ -546,7 +552,10 @@ store_mapsize(const struct store *s)
 	return mdb_env_info(s->env, &info) ? 0 : info.me_mapsize;
 }
 
-/* Only with no transaction open in this process (LMDB's rule). */
+/*
+ * Only with no transaction open in this process (LMDB's rule). LMDB never
+ * makes the map smaller than the pages in use.
+ */
 static int
 set_mapsize(struct store *s, size_t size, char *err, size_t errlen)
 {
@@ -554,7 +563,7 @@ set_mapsize(struct store *s, size_t size, char *err, size_t errlen)
 
 	if (size > STORE_MAP_MAX)
 		size = STORE_MAP_MAX;
-	if (size <= store_mapsize(s))
+	if (size == store_mapsize(s))
 		return 0;
 	if ((rc = mdb_env_set_mapsize(s->env, size)))
 		return werr(s, rc, err, errlen);

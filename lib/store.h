@@ -106,8 +106,9 @@ enum { STORE_FULL_DISK = 1, STORE_FULL_MAP = 2 };
 int store_full(const struct store *s);
 /*
  * The map (LMDB's address space for the file, not its size on disk). The
- * writer sizes it for entries (0: no limit) with store_reserve, outside a
- * batch; it never shrinks it. When a batch fails because the map is full
+ * writer opens with room for tens of millions of entries and sizes it for
+ * entries (0: no limit) with store_reserve, outside a batch (never below
+ * what the store holds). When a batch fails because the map is full
  * (a reader's old snapshot keeps pages from being reused, so churn needs
  * room beyond the entries), the next store_begin doubles it: the batch can
  * be retried at once. Readers follow the writer's size by themselves.
