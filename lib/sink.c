@@ -4,6 +4,7 @@
 #include <string.h>
 
 #define DIRTY 4
+#define KNOWN 8 /* the cache has named it: a delete is its wish */
 #define TAG_SLOTS 8192 /* twice SINK_MAX_TAGS */
 
 int
@@ -75,8 +76,10 @@ touch(struct sink *s, uint32_t i)
 
 	if (e->flags & DIRTY)
 		return 0;
+	/* Before the first replay ends, only what records name changes. */
 	if ((wanted(e) && (h == SINK_NONE || h == SINK_STALE)) ||
-	    (!wanted(e) && (h == SINK_OURS || h == SINK_STALE))) {
+	    (!wanted(e) && (h == SINK_OURS || h == SINK_STALE) &&
+		(s->synced || (e->flags & KNOWN)))) {
 		if (s->ndirty == s->dirtycap) {
 			ncap = s->dirtycap ? s->dirtycap * 2 : 1024;
 			if (!(nd =
@@ -104,11 +107,13 @@ dest_ref(struct sink *s, uint32_t dest, const struct rec_addr *p, int delta)
 		if ((i = pmap_get(&s->dest, dest, p, &created)) == PMAP_NONE)
 			return -1;
 		s->dest.e[i].val++;
+		s->dest.e[i].flags |= KNOWN;
 	} else {
 		if ((i = pmap_find(&s->dest, dest, p)) == PMAP_NONE)
 			return 0;
 		if (s->dest.e[i].val)
 			s->dest.e[i].val--;
+		s->dest.e[i].flags |= KNOWN;
 	}
 	return touch(s, i);
 }
@@ -163,6 +168,7 @@ sink_record(struct sink *s, const struct rec *r)
 		if (!s->replaying)
 			return SINK_OK;
 		s->replaying = 0;
+		s->synced = 1;
 		for (i = 0; i < s->cache.n; i++)
 			if (s->cache.e[i].used && s->cache.e[i].gen != s->gen &&
 			    cache_del(s, i) == -1)
@@ -189,7 +195,8 @@ sink_next(struct sink *s, enum sink_op *op)
 			*op = SINK_ADD;
 		else if (wanted(e) && h == SINK_STALE)
 			*op = SINK_REPLACE;
-		else if (!wanted(e) && (h == SINK_OURS || h == SINK_STALE))
+		else if (!wanted(e) && (h == SINK_OURS || h == SINK_STALE) &&
+		    (s->synced || (e->flags & KNOWN)))
 			*op = SINK_DEL;
 		else {
 			if (!wanted(e) && h == SINK_NONE)

@@ -15,7 +15,9 @@
  * the changes with sink_next(), applies them in batches and confirms each
  * with sink_done(). After a replay's eor the program reads the kernel back
  * (sink_view_begin/add/end) and the difference is all that is changed: a
- * restart or a replay neither flushes nor flaps anything.
+ * restart or a replay neither flushes nor flaps anything. Until the first
+ * replay has ended, objects of ours that no record named are left as they
+ * are: the cache is not whole yet.
  */
 #ifndef SINK_H
 #define SINK_H
@@ -57,6 +59,7 @@ struct sink {
 	uint32_t gen;	   /* replay generation */
 	uint32_t view_gen; /* kernel read-back generation */
 	int replaying;
+	int synced;	   /* a replay has ended: the cache is whole */
 	sink_dest_fn dest_of;
 	void *arg;
 	uint64_t
