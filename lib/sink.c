@@ -4,7 +4,7 @@
 #include <string.h>
 
 #define DIRTY 4
-#define KNOWN 8 /* the cache has named it: a delete is its wish */
+#define KNOWN 8	       /* the cache has named it: a delete is its wish */
 #define TAG_SLOTS 8192 /* twice SINK_MAX_TAGS */
 
 int
@@ -79,7 +79,7 @@ touch(struct sink *s, uint32_t i)
 	/* Before the first replay ends, only what records name changes. */
 	if ((wanted(e) && (h == SINK_NONE || h == SINK_STALE)) ||
 	    (!wanted(e) && (h == SINK_OURS || h == SINK_STALE) &&
-		(s->synced || (e->flags & KNOWN)))) {
+	     (s->synced || (e->flags & KNOWN)))) {
 		if (s->ndirty == s->dirtycap) {
 			ncap = s->dirtycap ? s->dirtycap * 2 : 1024;
 			if (!(nd =
@@ -159,9 +159,12 @@ sink_record(struct sink *s, const struct rec *r)
 			return SINK_ENOMEM;
 		return SINK_OK;
 	case REC_REPLAY:
-		/* A replay inside a replay starts it over: same generation. */
-		if (!s->replaying)
-			s->gen++;
+		/*
+		 * A replay inside a replay starts it over: what the cut one
+		 * announced is as old as the rest, kept only if announced
+		 * again.
+		 */
+		s->gen++;
 		s->replaying = 1;
 		return SINK_OK;
 	case REC_EOR:
@@ -196,7 +199,7 @@ sink_next(struct sink *s, enum sink_op *op)
 		else if (wanted(e) && h == SINK_STALE)
 			*op = SINK_REPLACE;
 		else if (!wanted(e) && (h == SINK_OURS || h == SINK_STALE) &&
-		    (s->synced || (e->flags & KNOWN)))
+			 (s->synced || (e->flags & KNOWN)))
 			*op = SINK_DEL;
 		else {
 			if (!wanted(e) && h == SINK_NONE)

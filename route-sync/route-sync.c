@@ -51,7 +51,8 @@ static const char usage_text[] =
     "  -A  write 'ack N' for each 'mark N' to this FIFO\n"
     "  -n  check the configuration (environment), print it, exit\n";
 
-struct class {
+struct class
+{
 	char tag[REC_TAG_MAX + 1];
 	uint32_t dest; /* index into dests, or SINK_NO_DEST */
 };
@@ -73,31 +74,26 @@ static struct {
 } n;
 
 static const struct metric metrics[] = {
-	{ "records_total", NULL, METRIC_COUNTER, "Records read", &n.records },
-	{ "bad_records_total", NULL, METRIC_COUNTER,
-	    "Records that did not parse or were of an unexpected type",
-	    &n.bad },
-	{ "routes_added_total", NULL, METRIC_COUNTER, "Routes added",
-	    &n.added },
-	{ "routes_deleted_total", NULL, METRIC_COUNTER, "Routes deleted",
-	    &n.deleted },
-	{ "routes_replaced_total", NULL, METRIC_COUNTER,
-	    "Routes of ours changed to the configured attributes",
-	    &n.replaced },
-	{ "routes_refused_total", NULL, METRIC_COUNTER,
-	    "Route changes the kernel refused", &n.refused },
-	{ "resyncs_total", NULL, METRIC_COUNTER,
-	    "Read-backs of the tables from the kernel", &n.resyncs },
-	{ "acks_total", NULL, METRIC_COUNTER, "Acks written", &n.acks },
-	{ "acks_dropped_total", NULL, METRIC_COUNTER,
-	    "Acks dropped: the channel was full", &n.acks_dropped },
-	{ "no_route_total", NULL, METRIC_COUNTER,
-	    "Announces whose tag has no route for their address family",
-	    &n.no_dest },
-	{ "routes", NULL, METRIC_GAUGE, "Routes of ours in the tables",
-	    &n.ours },
-	{ "foreign_routes", NULL, METRIC_GAUGE,
-	    "Routes of others where ours would go (left alone)", &n.foreign },
+    {"records_total", NULL, METRIC_COUNTER, "Records read", &n.records},
+    {"bad_records_total", NULL, METRIC_COUNTER,
+     "Records that did not parse or were of an unexpected type", &n.bad},
+    {"routes_added_total", NULL, METRIC_COUNTER, "Routes added", &n.added},
+    {"routes_deleted_total", NULL, METRIC_COUNTER, "Routes deleted",
+     &n.deleted},
+    {"routes_replaced_total", NULL, METRIC_COUNTER,
+     "Routes of ours changed to the configured attributes", &n.replaced},
+    {"routes_refused_total", NULL, METRIC_COUNTER,
+     "Route changes the kernel refused", &n.refused},
+    {"resyncs_total", NULL, METRIC_COUNTER,
+     "Read-backs of the tables from the kernel", &n.resyncs},
+    {"acks_total", NULL, METRIC_COUNTER, "Acks written", &n.acks},
+    {"acks_dropped_total", NULL, METRIC_COUNTER,
+     "Acks dropped: the channel was full", &n.acks_dropped},
+    {"no_route_total", NULL, METRIC_COUNTER,
+     "Announces whose tag has no route for their address family", &n.no_dest},
+    {"routes", NULL, METRIC_GAUGE, "Routes of ours in the tables", &n.ours},
+    {"foreign_routes", NULL, METRIC_GAUGE,
+     "Routes of others where ours would go (left alone)", &n.foreign},
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
@@ -111,16 +107,16 @@ bad(const char *var, const char *v, const char *why)
 
 /* VIA4, VIA6, DEV: only unicast routes have them. */
 static const char *
-gw_var(const char *tag, const char *key, uint8_t type, char *var,
-    size_t varlen)
+gw_var(const char *tag, const char *key, uint8_t type, char *var, size_t varlen)
 {
 	const char *v = tagenv(tag, key, var, varlen);
 
 	if (!v || type == RTN_UNICAST)
 		return v;
 	if (!strncmp(var, "TAG_", 4))
-		bad(var, v, "a gateway or device for a route that is not "
-			    "unicast");
+		bad(var, v,
+		    "a gateway or device for a route that is not "
+		    "unicast");
 	return NULL;
 }
 
@@ -129,7 +125,7 @@ load_class(struct class *c, const char *tag)
 {
 	char var[128];
 	const char *v, *e;
-	struct rt_dest d = { 0 };
+	struct rt_dest d = {0};
 	uint32_t i;
 
 	snprintf(c->tag, sizeof c->tag, "%s", tag);
@@ -160,8 +156,9 @@ load_class(struct class *c, const char *tag)
 		else if (!strcmp(v, "prohibit"))
 			d.type = RTN_PROHIBIT;
 		else
-			bad(var, v, "not unicast, blackhole, unreachable or "
-				    "prohibit");
+			bad(var, v,
+			    "not unicast, blackhole, unreachable or "
+			    "prohibit");
 	}
 	/* A blackhole tag ignores the default's gateway and device. */
 	if ((v = gw_var(tag, "VIA4", d.type, var, sizeof var))) {
@@ -180,13 +177,17 @@ load_class(struct class *c, const char *tag)
 		snprintf(d.dev, sizeof d.dev, "%s", v);
 	}
 	if (d.type == RTN_UNICAST && !d.has_gw[0] && !d.has_gw[1] && !d.dev[0])
-		log_fatal(EXIT_PERM, "bad configuration: %s: a unicast route "
-		    "needs VIA4, VIA6 or DEV", tag[0] ? tag : "default");
+		log_fatal(EXIT_PERM,
+			  "bad configuration: %s: a unicast route "
+			  "needs VIA4, VIA6 or DEV",
+			  tag[0] ? tag : "default");
 	for (i = 0; i < ndests; i++) {
 		if (dests[i].table != d.table || dests[i].metric != d.metric)
 			continue;
 		if (memcmp(&dests[i], &d, sizeof d))
-			log_fatal(EXIT_PERM, "bad configuration: %s: table %u "
+			log_fatal(
+			    EXIT_PERM,
+			    "bad configuration: %s: table %u "
 			    "metric %u is already used by another tag with "
 			    "other routes (give it another METRIC)",
 			    tag[0] ? tag : "default", d.table, d.metric);
@@ -207,8 +208,9 @@ config_load(void)
 	if ((v = getenv("PROTOCOL")) && *v) {
 		protocol = (uint8_t)strtonum(v, 1, 255, &e);
 		if (e || protocol <= 4)
-			bad("PROTOCOL", v, "a number, 5 to 255 (see "
-					   "/etc/iproute2/rt_protos)");
+			bad("PROTOCOL", v,
+			    "a number, 5 to 255 (see "
+			    "/etc/iproute2/rt_protos)");
 	}
 	load_class(&classes[nclasses++], "");
 	while (p && *p) {
@@ -219,11 +221,15 @@ config_load(void)
 		end = p + strcspn(p, " ,");
 		len = (size_t)(end - p);
 		if (len > REC_TAG_MAX || rec_tag_check(p, len) || *p == '-')
-			log_fatal(EXIT_PERM, "bad configuration: TAGS: %.*s: "
-			    "bad tag", (int)len, p);
+			log_fatal(EXIT_PERM,
+				  "bad configuration: TAGS: %.*s: "
+				  "bad tag",
+				  (int)len, p);
 		if (nclasses == MAX_CLASSES)
-			log_fatal(EXIT_PERM, "bad configuration: TAGS: more "
-			    "than %d tags", MAX_CLASSES - 1);
+			log_fatal(EXIT_PERM,
+				  "bad configuration: TAGS: more "
+				  "than %d tags",
+				  MAX_CLASSES - 1);
 		memcpy(tag, p, len);
 		tag[len] = 0;
 		load_class(&classes[nclasses++], tag);
@@ -237,10 +243,10 @@ config_load(void)
 static const char *
 type_name(uint8_t t)
 {
-	return t == RTN_BLACKHOLE ? "blackhole" :
-	    t == RTN_UNREACHABLE  ? "unreachable" :
-	    t == RTN_PROHIBIT	  ? "prohibit" :
-				    "unicast";
+	return t == RTN_BLACKHOLE     ? "blackhole"
+	       : t == RTN_UNREACHABLE ? "unreachable"
+	       : t == RTN_PROHIBIT    ? "prohibit"
+				      : "unicast";
 }
 
 static void
@@ -259,11 +265,13 @@ config_print(void)
 		}
 		d = &dests[classes[i].dest];
 		printf("table %u metric %u %s", d->table, d->metric,
-		    type_name(d->type));
+		       type_name(d->type));
 		if (d->has_gw[0])
-			printf(" via %s", inet_ntop(AF_INET, d->gw[0], a, sizeof a));
+			printf(" via %s",
+			       inet_ntop(AF_INET, d->gw[0], a, sizeof a));
 		if (d->has_gw[1])
-			printf(" via %s", inet_ntop(AF_INET6, d->gw[1], a, sizeof a));
+			printf(" via %s",
+			       inet_ntop(AF_INET6, d->gw[1], a, sizeof a));
 		if (d->dev[0])
 			printf(" dev %s", d->dev);
 		printf("\n");
@@ -319,7 +327,7 @@ devices(void)
 		idx = if_nametoindex(dests[i].dev);
 		if (!idx && dests[i].oif != UINT32_MAX)
 			log_warn("device %s: %s (its routes wait for it)",
-			    dests[i].dev, strerror(errno));
+				 dests[i].dev, strerror(errno));
 		else if (idx && dests[i].oif == UINT32_MAX)
 			log_info("device %s: found", dests[i].dev);
 		dests[i].oif = idx ? idx : UINT32_MAX;
@@ -369,7 +377,7 @@ apply(void)
 				continue;
 			}
 			rtk_batch_add(K, &dests[S.dest.e[i].id], op,
-			    &S.dest.e[i].p);
+				      &S.dest.e[i].p);
 			idx[cnt] = i;
 			ops[cnt++] = op;
 			if (rtk_batch_full(K))
@@ -399,11 +407,14 @@ apply(void)
 			if (firsterr) {
 				for (k = 0; k < cnt && ok[k]; k++)
 					;
-				rec_addr_format(a, sizeof a,
+				rec_addr_format(
+				    a, sizeof a,
 				    &S.dest.e[idx[k < cnt ? k : 0]].p, 1);
-				log_warn_limited(&kern_rl, "the kernel refused "
-				    "%d route changes (first: %s): %s", failed,
-				    a, strerror(firsterr));
+				log_warn_limited(
+				    &kern_rl,
+				    "the kernel refused "
+				    "%d route changes (first: %s): %s",
+				    failed, a, strerror(firsterr));
 			}
 		}
 	}
@@ -449,8 +460,9 @@ record(char *line, size_t len)
 	    r.type == REC_ANSWER || r.type == REC_PEER || r.type == REC_ACK) {
 		n.bad++;
 		log_warn_limited(&bad_rl, "stdin: record %llu: %s",
-		    (unsigned long long)n.records,
-		    err != REC_OK ? rec_strerror(err) : "unexpected type");
+				 (unsigned long long)n.records,
+				 err != REC_OK ? rec_strerror(err)
+					       : "unexpected type");
 		return;
 	}
 	if (r.type == REC_MARK) {
@@ -465,8 +477,10 @@ record(char *line, size_t len)
 		log_fatal(EXIT_TEMP, "out of memory");
 	if (ev == SINK_ETAGS) {
 		n.bad++;
-		log_warn_limited(&bad_rl, "stdin: record %llu: more than %d "
-		    "tags", (unsigned long long)n.records, SINK_MAX_TAGS);
+		log_warn_limited(&bad_rl,
+				 "stdin: record %llu: more than %d "
+				 "tags",
+				 (unsigned long long)n.records, SINK_MAX_TAGS);
 	}
 	if (ev == SINK_EOR) {
 		(void)resync();
@@ -474,8 +488,9 @@ record(char *line, size_t len)
 			ack();
 		count_view();
 		log_info("replay complete: %llu routes of ours, %llu of "
-		    "others in their place", (unsigned long long)n.ours,
-		    (unsigned long long)n.foreign);
+			 "others in their place",
+			 (unsigned long long)n.ours,
+			 (unsigned long long)n.foreign);
 	}
 }
 
@@ -487,7 +502,8 @@ input(struct lr *in)
 	size_t len;
 	int k = 0;
 
-	while (k++ < RECORD_BUDGET && (res = lr_next(in, &line, &len)) != LR_NONE) {
+	while (k++ < RECORD_BUDGET &&
+	       (res = lr_next(in, &line, &len)) != LR_NONE) {
 		if (res == LR_LONG) {
 			n.bad++;
 			log_warn_limited(&bad_rl, "stdin: line too long");
@@ -511,7 +527,7 @@ write_metrics(const char *path)
 int
 main(int argc, char **argv)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0 };
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
 	const char *metrics_path = getenv("METRICS_FILE"), *ack_path = NULL;
 	int opt, check = 0, sigfd, s, stop = 0;
 	int64_t now, next_metrics, next_retry = 0, t;
@@ -552,8 +568,8 @@ main(int argc, char **argv)
 
 	if (ack_path && (ackfd = ack_open(ack_path)) == -1)
 		log_fatal_sys(errno == ENOTSUP ? EXIT_PERM : EXIT_TEMP,
-		    "unable to open the ack channel %s%s", ack_path,
-		    errno == ENOTSUP ? " (not a FIFO)" : "");
+			      "unable to open the ack channel %s%s", ack_path,
+			      errno == ENOTSUP ? " (not a FIFO)" : "");
 	if ((sigfd = sig_open(sigs)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
 	if (lr_init(&in, 0, REC_LINE_MAX * 4) == -1 ||
@@ -561,13 +577,14 @@ main(int argc, char **argv)
 		log_fatal(EXIT_TEMP, "out of memory");
 	if (!(K = rtk_open(protocol)))
 		log_fatal_sys(errno == EPERM ? EXIT_PERM : EXIT_TEMP,
-		    "unable to open a routing netlink socket%s",
-		    errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
+			      "unable to open a routing netlink socket%s",
+			      errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
 	(void)resync();
 	count_view();
 	log_info("started: protocol %u, %u route classes, %llu routes of ours "
-	    "in the tables; acks to %s", protocol, ndests,
-	    (unsigned long long)n.ours, ack_path ? ack_path : "nowhere");
+		 "in the tables; acks to %s",
+		 protocol, ndests, (unsigned long long)n.ours,
+		 ack_path ? ack_path : "nowhere");
 
 	next_metrics = clock_mono_ms();
 	while (!stop) {
@@ -586,8 +603,8 @@ main(int argc, char **argv)
 			t = next_retry - now;
 		if (lr_pending(&in))
 			t = 0;
-		pfd[0] = (struct pollfd){ sigfd, POLLIN, 0 };
-		pfd[1] = (struct pollfd){ in.eof ? -1 : 0, POLLIN, 0 };
+		pfd[0] = (struct pollfd){sigfd, POLLIN, 0};
+		pfd[1] = (struct pollfd){in.eof ? -1 : 0, POLLIN, 0};
 		if (poll(pfd, 2, t < 0 ? 0 : (int)t) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -611,7 +628,8 @@ main(int argc, char **argv)
 		if (pfd[1].revents) {
 			k = lr_fill(&in);
 			if (k == -1 && errno != EINTR && errno != EAGAIN)
-				log_fatal_sys(EXIT_TEMP, "unable to read stdin");
+				log_fatal_sys(EXIT_TEMP,
+					      "unable to read stdin");
 		}
 		if (pfd[1].revents || lr_pending(&in))
 			input(&in);
@@ -622,9 +640,9 @@ main(int argc, char **argv)
 	}
 	write_metrics(metrics_path);
 	log_info("exiting: %llu records, %llu routes added, %llu deleted, "
-	    "%llu routes of ours in the tables", (unsigned long long)n.records,
-	    (unsigned long long)n.added, (unsigned long long)n.deleted,
-	    (unsigned long long)n.ours);
+		 "%llu routes of ours in the tables",
+		 (unsigned long long)n.records, (unsigned long long)n.added,
+		 (unsigned long long)n.deleted, (unsigned long long)n.ours);
 	rtk_close(&K);
 	sink_destroy(&S);
 	lr_destroy(&in);

@@ -35,7 +35,7 @@ struct rtk {
 		uint8_t family, plen, type;
 		uint8_t a[16];
 		uint32_t table, metric;
-	} *stale;
+	} * stale;
 	uint32_t nstale, stalecap;
 };
 
@@ -58,7 +58,7 @@ rtk_open(uint8_t protocol)
 	(void)mnl_socket_setsockopt(k->nl, NETLINK_CAP_ACK, &one, sizeof one);
 	/* Room for a whole batch's answers (CAP_NET_ADMIN). */
 	if (setsockopt(mnl_socket_get_fd(k->nl), SOL_SOCKET, SO_RCVBUFFORCE,
-		&size, sizeof size) == -1)
+		       &size, sizeof size) == -1)
 		goto fail;
 	return k;
 fail:
@@ -86,8 +86,8 @@ rtk_close(struct rtk **kp)
 
 static struct nlmsghdr *
 route_msg(struct rtk *k, char *buf, uint16_t type, uint16_t flags,
-    uint8_t family, uint8_t plen, const void *dst, uint32_t table,
-    uint32_t metric, uint8_t rtype)
+	  uint8_t family, uint8_t plen, const void *dst, uint32_t table,
+	  uint32_t metric, uint8_t rtype)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
@@ -101,8 +101,8 @@ route_msg(struct rtk *k, char *buf, uint16_t type, uint16_t flags,
 	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
 	rtm->rtm_protocol = k->proto;
 	rtm->rtm_type = rtype;
-	rtm->rtm_scope = type == RTM_DELROUTE ? RT_SCOPE_NOWHERE :
-					      RT_SCOPE_UNIVERSE;
+	rtm->rtm_scope =
+	    type == RTM_DELROUTE ? RT_SCOPE_NOWHERE : RT_SCOPE_UNIVERSE;
 	mnl_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16, dst);
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, metric);
@@ -119,16 +119,17 @@ rtk_batch_begin(struct rtk *k)
 
 int
 rtk_batch_add(struct rtk *k, const struct rt_dest *d, enum sink_op op,
-    const struct rec_addr *p)
+	      const struct rec_addr *p)
 {
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 	int f = p->family == 4 ? 0 : 1;
 
-	nlh = route_msg(k, k->buf + k->len,
-	    op == SINK_DEL ? RTM_DELROUTE : RTM_NEWROUTE,
-	    op == SINK_ADD ? NLM_F_CREATE | NLM_F_EXCL :
-	    op == SINK_REPLACE ? NLM_F_CREATE | NLM_F_REPLACE : 0,
+	nlh = route_msg(
+	    k, k->buf + k->len, op == SINK_DEL ? RTM_DELROUTE : RTM_NEWROUTE,
+	    op == SINK_ADD	 ? NLM_F_CREATE | NLM_F_EXCL
+	    : op == SINK_REPLACE ? NLM_F_CREATE | NLM_F_REPLACE
+				 : 0,
 	    p->family == 4 ? AF_INET : AF_INET6, p->plen, p->a, d->table,
 	    d->metric, op == SINK_DEL ? RTN_UNSPEC : d->type);
 	if (op != SINK_DEL && d->type == RTN_UNICAST) {
@@ -198,11 +199,11 @@ int
 rtk_batch_send(struct rtk *k, uint8_t *ok, int *exists, int *firsterr)
 {
 	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
-		[NLMSG_ERROR] = ack_cb,
-		[NLMSG_NOOP] = noop_cb,
-		[NLMSG_DONE] = noop_cb,
+	    [NLMSG_ERROR] = ack_cb,
+	    [NLMSG_NOOP] = noop_cb,
+	    [NLMSG_DONE] = noop_cb,
 	};
-	struct acks a = { k, ok, 0, 0, 0, 0 };
+	struct acks a = {k, ok, 0, 0, 0, 0};
 	ssize_t n;
 
 	*exists = *firsterr = 0;
@@ -213,7 +214,7 @@ rtk_batch_send(struct rtk *k, uint8_t *ok, int *exists, int *firsterr)
 		return -1;
 	while (a.got < k->nmsg) {
 		n = recv(mnl_socket_get_fd(k->nl), k->rbuf, RECV_BYTES,
-		    MSG_DONTWAIT);
+			 MSG_DONTWAIT);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -221,8 +222,8 @@ rtk_batch_send(struct rtk *k, uint8_t *ok, int *exists, int *firsterr)
 				errno = EPROTO;
 			return -1;
 		}
-		if (mnl_cb_run2(k->rbuf, (size_t)n, 0, k->portid, NULL, &a,
-			ctl, NLMSG_MIN_TYPE) == -1)
+		if (mnl_cb_run2(k->rbuf, (size_t)n, 0, k->portid, NULL, &a, ctl,
+				NLMSG_MIN_TYPE) == -1)
 			return -1;
 	}
 	*exists = a.exists;
@@ -256,8 +257,8 @@ attr_cb(const struct nlattr *a, void *arg)
 static uint32_t
 attr_u32(const struct nlattr *a, uint32_t def)
 {
-	return a && mnl_attr_get_payload_len(a) == 4 ? mnl_attr_get_u32(a) :
-						       def;
+	return a && mnl_attr_get_payload_len(a) == 4 ? mnl_attr_get_u32(a)
+						     : def;
 }
 
 static int
@@ -265,7 +266,7 @@ route_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct dump *dp = arg;
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	struct rattr r = { { 0 } };
+	struct rattr r = {{0}};
 	struct rec_addr p;
 	uint32_t table, metric, oif, i;
 	const struct rt_dest *d;
@@ -296,9 +297,9 @@ route_cb(const struct nlmsghdr *nlh, void *arg)
 	rec_addr_set(&p, mnl_attr_get_payload(r.tb[RTA_DST]), (size_t)alen);
 	oif = attr_u32(r.tb[RTA_OIF], 0);
 	gw = r.tb[RTA_GATEWAY] &&
-		mnl_attr_get_payload_len(r.tb[RTA_GATEWAY]) == alen ?
-	    mnl_attr_get_payload(r.tb[RTA_GATEWAY]) :
-	    NULL;
+		     mnl_attr_get_payload_len(r.tb[RTA_GATEWAY]) == alen
+		 ? mnl_attr_get_payload(r.tb[RTA_GATEWAY])
+		 : NULL;
 	for (i = 0; i < dp->nd; i++) {
 		d = &dp->d[i];
 		if (d->table != table || d->metric != metric)
@@ -310,12 +311,12 @@ route_cb(const struct nlmsghdr *nlh, void *arg)
 		}
 		match = rtm->rtm_type == d->type;
 		if (match && d->type == RTN_UNICAST)
-			match = (d->has_gw[f] ?
-				    gw && !memcmp(gw, d->gw[f], (size_t)alen) :
-				    !gw) &&
-			    (!d->dev[0] || oif == d->oif);
+			match = (d->has_gw[f]
+				     ? gw && !memcmp(gw, d->gw[f], (size_t)alen)
+				     : !gw) &&
+				(!d->dev[0] || oif == d->oif);
 		if (sink_view_add(dp->s, i, &p,
-			match ? SINK_OURS : SINK_STALE) == -1)
+				  match ? SINK_OURS : SINK_STALE) == -1)
 			goto nomem;
 		return MNL_CB_OK;
 	}
@@ -356,8 +357,9 @@ dump_err_cb(const struct nlmsghdr *nlh, void *arg)
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 	struct dump *dp = arg;
 
-	dp->err = nlh->nlmsg_len < mnl_nlmsg_size(sizeof *e) ? EPROTO :
-	    e->error ? -e->error : EPROTO;
+	dp->err = nlh->nlmsg_len < mnl_nlmsg_size(sizeof *e) ? EPROTO
+		  : e->error				     ? -e->error
+							     : EPROTO;
 	return MNL_CB_ERROR;
 }
 
@@ -365,9 +367,9 @@ static int
 dump_family(struct rtk *k, struct dump *dp, uint8_t family)
 {
 	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
-		[NLMSG_NOOP] = noop_cb,
-		[NLMSG_DONE] = done_cb,
-		[NLMSG_ERROR] = dump_err_cb,
+	    [NLMSG_NOOP] = noop_cb,
+	    [NLMSG_DONE] = done_cb,
+	    [NLMSG_ERROR] = dump_err_cb,
 	};
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(k->buf);
 	struct rtmsg *rtm;
@@ -384,7 +386,7 @@ dump_family(struct rtk *k, struct dump *dp, uint8_t family)
 	/* A dump goes on as it is read: each read queues the next part. */
 	for (;;) {
 		n = recv(mnl_socket_get_fd(k->nl), k->rbuf, RECV_BYTES,
-		    MSG_DONTWAIT);
+			 MSG_DONTWAIT);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -393,7 +395,7 @@ dump_family(struct rtk *k, struct dump *dp, uint8_t family)
 			return -1;
 		}
 		ret = mnl_cb_run2(k->rbuf, (size_t)n, nlh->nlmsg_seq, k->portid,
-		    route_cb, dp, ctl, NLMSG_MIN_TYPE);
+				  route_cb, dp, ctl, NLMSG_MIN_TYPE);
 		if (ret == MNL_CB_ERROR || ret == -1) {
 			if (dp->err)
 				errno = dp->err;
@@ -407,7 +409,7 @@ dump_family(struct rtk *k, struct dump *dp, uint8_t family)
 int
 rtk_dump(struct rtk *k, const struct rt_dest *d, uint32_t nd, struct sink *s)
 {
-	struct dump dp = { k, d, nd, s, 0 };
+	struct dump dp = {k, d, nd, s, 0};
 	uint8_t ok[BATCH_MSGS];
 	uint32_t i;
 	int exists, firsterr;
@@ -420,10 +422,10 @@ rtk_dump(struct rtk *k, const struct rt_dest *d, uint32_t nd, struct sink *s)
 		if (i % BATCH_MSGS == 0)
 			rtk_batch_begin(k);
 		route_msg(k, k->buf + k->len, RTM_DELROUTE, 0,
-		    k->stale[i].family, k->stale[i].plen, k->stale[i].a,
-		    k->stale[i].table, k->stale[i].metric, RTN_UNSPEC);
-		k->len += NLMSG_ALIGN(((struct nlmsghdr *)(k->buf + k->len))
-				 ->nlmsg_len);
+			  k->stale[i].family, k->stale[i].plen, k->stale[i].a,
+			  k->stale[i].table, k->stale[i].metric, RTN_UNSPEC);
+		k->len += NLMSG_ALIGN(
+		    ((struct nlmsghdr *)(k->buf + k->len))->nlmsg_len);
 		k->nmsg++;
 		if ((i + 1) % BATCH_MSGS == 0 || i + 1 == k->nstale)
 			if (rtk_batch_send(k, ok, &exists, &firsterr) == -1)

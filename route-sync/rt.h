@@ -13,11 +13,11 @@
 struct rt_dest {
 	uint32_t table;
 	uint32_t metric;
-	uint8_t type;	    /* RTN_UNICAST, RTN_BLACKHOLE, ... */
-	uint8_t has_gw[2];  /* IPv4, IPv6 gateway given */
+	uint8_t type;	   /* RTN_UNICAST, RTN_BLACKHOLE, ... */
+	uint8_t has_gw[2]; /* IPv4, IPv6 gateway given */
 	uint8_t gw[2][16];
-	char dev[16];	    /* "" for none */
-	uint32_t oif;	    /* dev's index, 0 while it does not exist */
+	char dev[16]; /* "" for none */
+	uint32_t oif; /* dev's index, 0 while it does not exist */
 };
 
 struct rtk;
@@ -33,7 +33,7 @@ void rtk_close(struct rtk **k);
  * configured) are deleted. 0 or -1 with errno.
  */
 int rtk_dump(struct rtk *k, const struct rt_dest *d, uint32_t nd,
-    struct sink *s);
+	     struct sink *s);
 
 /*
  * A batch of route changes (rtnetlink has no transactions: each message
@@ -43,7 +43,7 @@ int rtk_dump(struct rtk *k, const struct rt_dest *d, uint32_t nd,
  */
 void rtk_batch_begin(struct rtk *k);
 int rtk_batch_add(struct rtk *k, const struct rt_dest *d, enum sink_op op,
-    const struct rec_addr *p);
+		  const struct rec_addr *p);
 int rtk_batch_full(const struct rtk *k);
 int rtk_batch_send(struct rtk *k, uint8_t *ok, int *exists, int *firsterr);
 
