@@ -301,21 +301,29 @@ nftk_check(struct nftk *k, const struct nft_dest *d, int create_it, char *why,
 		errno = ENOMEM;
 		goto out;
 	}
-	if (create_it && create(k, d) == -1)
-		goto out;
-	nlh = nftnl_nlmsg_build_hdr(k->buf, NFT_MSG_GETSET, d->family,
-				    NLM_F_ACK, k->seq);
-	nftnl_set_nlmsg_build_payload(nlh, q);
-	r.first = r.last = k->seq++;
-	r.data = getset_cb;
-	r.arg = s;
-	if (send_buf(k, k->buf, nlh->nlmsg_len) == -1)
-		goto out;
-	/* The set, then the acknowledgement. */
-	if (replies(k, &r, 1, 0) == -1) {
-		if (errno == ENOENT)
+	for (;;) {
+		nlh = nftnl_nlmsg_build_hdr(k->buf, NFT_MSG_GETSET, d->family,
+					    NLM_F_ACK, k->seq);
+		nftnl_set_nlmsg_build_payload(nlh, q);
+		memset(&r, 0, sizeof r);
+		r.first = r.last = k->seq++;
+		r.data = getset_cb;
+		r.arg = s;
+		if (send_buf(k, k->buf, nlh->nlmsg_len) == -1)
+			goto out;
+		/* The set, then the acknowledgement. */
+		if (replies(k, &r, 1, 0) == 0)
+			break;
+		if (errno != ENOENT)
+			goto out;
+		/* Missing: created (once) when asked to, else said. */
+		if (!create_it) {
 			ret = NFTK_MISSING;
-		goto out;
+			goto out;
+		}
+		if (create(k, d) == -1)
+			goto out;
+		create_it = 0;
 	}
 	flags = nftnl_set_is_set(s, NFTNL_SET_FLAGS)
 		    ? nftnl_set_get_u32(s, NFTNL_SET_FLAGS)
