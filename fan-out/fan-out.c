@@ -53,7 +53,7 @@ static const char usage_text[] =
     "OUT[:ACK]...\n"
     "  OUT  a sink's input FIFO; ACK the FIFO it writes its acks to\n"
     "  -A   write 'ack N' here once every sink in step has acknowledged N\n"
-    "  -b   most bytes kept for a sink that does not read (default 4194304)\n"
+    "  -b   most bytes kept for a sink that does not read (default 33554432)\n"
     "  -t   seconds a sink may stall before it is cut off (default 10)\n";
 
 enum out_state {
@@ -81,11 +81,13 @@ struct out {
 	uint64_t probe;
 	uint64_t acked;
 	uint64_t replays, cuts, bytes;
+	struct ratelimit rl;
 };
 
 static struct out outs[MAX_OUTS];
 static unsigned nouts;
-static size_t limit = 4u << 20;
+static size_t limit = 32u << 20;
+static size_t refill_bytes = REFILL_BYTES;
 static int64_t stall_ms = 10000;
 
 /* The set: (tag, prefix) -> name. */
@@ -334,7 +336,7 @@ read_acks(unsigned o)
 
 /* --- sinks -------------------------------------------------------------- */
 
-static void put_rec(unsigned o, const struct rec *r);
+static void put_rec(unsigned o, const struct rec *r, int live);
 
 static void
 out_state(unsigned o, enum out_state st)
@@ -361,19 +363,22 @@ out_state(unsigned o, enum out_state st)
 	if (st == REPLAY) {
 		struct rec r = {.type = REC_REPLAY};
 
-		put_rec(o, &r);
+		put_rec(o, &r, 1);
 	}
 }
 
-/* Appends a line; a sink past its limit is cut off. */
+/*
+ * Appends a line; a sink past its limit with live records is cut off (the
+ * replay's own lines are made only while the buffer is short).
+ */
 static void
-out_put(unsigned o, const char *line, size_t len)
+out_put(unsigned o, const char *line, size_t len, int live)
 {
 	struct out *s = &outs[o];
 	char *nb;
 	size_t ncap;
 
-	if (s->len + len > limit) {
+	if (live && s->len + len > limit) {
 		log_warn("%s: more than %zu bytes waiting: cut off, the set "
 			 "again once it reads",
 			 s->path, limit);
@@ -396,13 +401,13 @@ out_put(unsigned o, const char *line, size_t len)
 }
 
 static void
-put_rec(unsigned o, const struct rec *r)
+put_rec(unsigned o, const struct rec *r, int live)
 {
 	char line[REC_LINE_MAX];
 	size_t len = rec_format(line, sizeof line, r);
 
 	if (len)
-		out_put(o, line, len);
+		out_put(o, line, len, live);
 }
 
 /* More of a replay, while the buffer is short. */
@@ -413,7 +418,7 @@ refill(unsigned o)
 	struct rec r = {0};
 	struct pmap_ent *e;
 
-	while (s->st == REPLAY && s->len < REFILL_BYTES && s->cursor < set.n) {
+	while (s->st == REPLAY && s->len < refill_bytes && s->cursor < set.n) {
 		e = &set.e[s->cursor++];
 		if (!e->used)
 			continue;
@@ -423,18 +428,18 @@ refill(unsigned o)
 		r.tag_len = strlen(r.tag);
 		r.name = names[e - set.e];
 		r.name_len = strlen(r.name);
-		put_rec(o, &r);
+		put_rec(o, &r, 0);
 	}
 	if (s->st == REPLAY && s->cursor >= set.n) {
 		memset(&r, 0, sizeof r);
 		r.type = REC_EOR;
-		put_rec(o, &r);
+		put_rec(o, &r, 0);
 		out_state(o, SYNC);
 		if (s->st == SYNC && have_mark && s->ackfd != -1) {
 			/* Acked once the whole replay is in. */
 			r.type = REC_MARK;
 			r.mark = last_mark;
-			put_rec(o, &r);
+			put_rec(o, &r, 0);
 			s->probe = last_mark;
 			s->need_probe = 0;
 		}
@@ -547,7 +552,7 @@ record(char *line, size_t len, int64_t now)
 		have_mark = 1;
 		for (o = 0; o < nouts; o++)
 			if (outs[o].st == SYNC)
-				put_rec(o, &r);
+				put_rec(o, &r, 1);
 		mark_in(r.mark, now);
 		return;
 	}
@@ -560,7 +565,7 @@ record(char *line, size_t len, int64_t now)
 			out_state(o, SYNC);
 		}
 		if (outs[o].st == SYNC || outs[o].st == REPLAY)
-			put_rec(o, &r);
+			put_rec(o, &r, 1);
 	}
 	if (r.type == REC_EOR)
 		for (o = 0; o < nouts; o++)
@@ -694,6 +699,8 @@ main(int argc, char **argv)
 	}
 	if (optind == argc)
 		opt_usage("no sink FIFO given");
+	if (refill_bytes > limit / 4)
+		refill_bytes = limit / 4;
 	if (argc - optind > MAX_OUTS)
 		opt_usage("more than %d sinks", MAX_OUTS);
 	if (metrics_path && !*metrics_path)
@@ -703,6 +710,7 @@ main(int argc, char **argv)
 
 		x->path = argv[optind];
 		x->fd = x->ackfd = -1;
+		x->rl = (struct ratelimit)RATELIMIT_INIT;
 		if ((c = strchr(x->path, ':'))) {
 			*c = 0;
 			x->ackpath = c + 1;
@@ -752,7 +760,7 @@ main(int argc, char **argv)
 		pfd[np++] = (struct pollfd){in.eof ? -1 : 0, POLLIN, 0};
 		base = (unsigned)np;
 		for (o = 0; o < nouts; o++) {
-			if (outs[o].st == REPLAY && outs[o].len < REFILL_BYTES)
+			if (outs[o].st == REPLAY && outs[o].len < refill_bytes)
 				refill(o);
 			pfd[np++] = (struct pollfd){
 			    outs[o].fd,
@@ -800,7 +808,7 @@ main(int argc, char **argv)
 			if (outs[o].st == DROPPED && (rv & POLLOUT))
 				out_state(o,
 					  whole && !replaying ? REPLAY : WAIT);
-			if (outs[o].st == REPLAY && outs[o].len < REFILL_BYTES)
+			if (outs[o].st == REPLAY && outs[o].len < refill_bytes)
 				refill(o);
 			if (outs[o].len)
 				out_write(o, now);
