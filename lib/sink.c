@@ -142,8 +142,17 @@ sink_record(struct sink *s, const struct rec *r)
 			return SINK_ETAGS;
 		if (r->type == REC_WITHDRAW) {
 			ci = pmap_find(&s->cache, (uint32_t)tid, &r->addr);
-			if (ci != PMAP_NONE && cache_del(s, ci) == -1)
-				return SINK_ENOMEM;
+			if (ci != PMAP_NONE)
+				return cache_del(s, ci) == -1 ? SINK_ENOMEM :
+								 SINK_OK;
+			/* Not cached (no replay yet): still, it names it. */
+			d = s->tags[tid].dest[r->addr.family == 4 ? 0 : 1];
+			if (d != SINK_NO_DEST &&
+			    (i = pmap_find(&s->dest, d, &r->addr)) != PMAP_NONE) {
+				s->dest.e[i].flags |= KNOWN;
+				if (touch(s, i) == -1)
+					return SINK_ENOMEM;
+			}
 			return SINK_OK;
 		}
 		ci = pmap_get(&s->cache, (uint32_t)tid, &r->addr, &created);
@@ -274,4 +283,14 @@ sink_view_forget(struct sink *s, uint32_t dest)
 			s->dest.e[i].flags &= (uint8_t)~3;
 			(void)touch(s, i);
 		}
+}
+
+void
+sink_recheck(struct sink *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->dest.n; i++)
+		if (s->dest.e[i].used)
+			(void)touch(s, i);
 }

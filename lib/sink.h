@@ -91,6 +91,9 @@ void sink_view_begin(struct sink *s);
 int sink_view_add(struct sink *s, uint32_t dest, const struct rec_addr *p,
 		  enum sink_have have);
 void sink_view_end(struct sink *s);
+/* Puts every entry that needs a change on the dirty list (after an eor
+ * applied without a read-back). */
+void sink_recheck(struct sink *s);
 /* Forgets what the kernel holds for dest (it was removed): all re-added. */
 void sink_view_forget(struct sink *s, uint32_t dest);
 

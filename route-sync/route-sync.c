@@ -429,6 +429,7 @@ apply(void)
 /* --- records ------------------------------------------------------------ */
 
 static int ackfd = -1;
+static int fresh_view; /* the read-back at the start is still current */
 static uint64_t mark_pending;
 static int have_mark;
 
@@ -483,7 +484,16 @@ record(char *line, size_t len)
 				 (unsigned long long)n.records, SINK_MAX_TAGS);
 	}
 	if (ev == SINK_EOR) {
-		(void)resync();
+		/*
+		 * The first replay after the start compares with what was
+		 * read at the start (and changed by us since): reading a
+		 * big set back costs the kernel far more than the replay.
+		 */
+		if (fresh_view)
+			sink_recheck(&S);
+		else
+			(void)resync();
+		fresh_view = 0;
 		if (apply() == 0)
 			ack();
 		count_view();
@@ -579,7 +589,7 @@ main(int argc, char **argv)
 		log_fatal_sys(errno == EPERM ? EXIT_PERM : EXIT_TEMP,
 			      "unable to open a routing netlink socket%s",
 			      errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
-	(void)resync();
+	fresh_view = resync() == 0;
 	count_view();
 	log_info("started: protocol %u, %u route classes, %llu routes of ours "
 		 "in the tables; acks to %s",
