@@ -5,3 +5,6 @@ unit-lineio_SRCS := tests/unit/lineio_test.c
 unit-metrics_SRCS := tests/unit/metrics_test.c
 unit-log_SRCS := tests/unit/log_test.c
 unit-opt_SRCS := tests/unit/opt_test.c
+# lib/sink against a simulated kernel (nft-set, route-sync).
+FUZZERS += sink
+fuzz-sink_SRCS := tests/fuzz/sink.c
