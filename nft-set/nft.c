@@ -11,6 +11,8 @@
  */
 #include "nft.h"
 
+#include "nlcheck.h"
+
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/set.h>
@@ -176,6 +178,10 @@ replies(struct nftk *k, struct reply *r, uint32_t want, int dump)
 		if (n <= 0) {
 			if (n == 0)
 				errno = EPROTO;
+			return -1;
+		}
+		if (!nl_frames_ok(k->rbuf, (size_t)n)) {
+			errno = EPROTO;
 			return -1;
 		}
 		ret = mnl_cb_run2(k->rbuf, (size_t)n, 0, k->portid, reply_cb, r,

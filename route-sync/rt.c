@@ -9,6 +9,8 @@
  */
 #include "rt.h"
 
+#include "nlcheck.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -56,10 +58,12 @@ rtk_open(uint8_t protocol)
 	k->portid = mnl_socket_get_portid(k->nl);
 	k->seq = (uint32_t)time(NULL);
 	(void)mnl_socket_setsockopt(k->nl, NETLINK_CAP_ACK, &one, sizeof one);
-	/* Room for a whole batch's answers (CAP_NET_ADMIN). */
+	/* Room for a whole batch's answers (beyond rmem_max: CAP_NET_ADMIN;
+	 * without it a lost answer means a read-back, nothing worse). */
 	if (setsockopt(mnl_socket_get_fd(k->nl), SOL_SOCKET, SO_RCVBUFFORCE,
 		       &size, sizeof size) == -1)
-		goto fail;
+		(void)setsockopt(mnl_socket_get_fd(k->nl), SOL_SOCKET,
+				 SO_RCVBUF, &size, sizeof size);
 	return k;
 fail:
 	rtk_close(&k);
@@ -222,6 +226,10 @@ rtk_batch_send(struct rtk *k, uint8_t *ok, int *exists, int *firsterr)
 				errno = EPROTO;
 			return -1;
 		}
+		if (!nl_frames_ok(k->rbuf, (size_t)n)) {
+			errno = EPROTO;
+			return -1;
+		}
 		if (mnl_cb_run2(k->rbuf, (size_t)n, 0, k->portid, NULL, &a, ctl,
 				NLMSG_MIN_TYPE) == -1)
 			return -1;
@@ -363,6 +371,22 @@ dump_err_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_ERROR;
 }
 
+int
+rtk_parse(struct rtk *k, const struct rt_dest *d, uint32_t nd, struct sink *s,
+	  const void *buf, size_t len)
+{
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+	    [NLMSG_NOOP] = noop_cb,
+	    [NLMSG_DONE] = done_cb,
+	    [NLMSG_ERROR] = dump_err_cb,
+	};
+	struct dump dp = {k, d, nd, s, 0};
+
+	if (!nl_frames_ok(buf, len))
+		return MNL_CB_ERROR;
+	return mnl_cb_run2(buf, len, 0, 0, route_cb, &dp, ctl, NLMSG_MIN_TYPE);
+}
+
 static int
 dump_family(struct rtk *k, struct dump *dp, uint8_t family)
 {
@@ -392,6 +416,10 @@ dump_family(struct rtk *k, struct dump *dp, uint8_t family)
 		if (n <= 0) {
 			if (n == 0)
 				errno = EPROTO;
+			return -1;
+		}
+		if (!nl_frames_ok(k->rbuf, (size_t)n)) {
+			errno = EPROTO;
 			return -1;
 		}
 		ret = mnl_cb_run2(k->rbuf, (size_t)n, nlh->nlmsg_seq, k->portid,

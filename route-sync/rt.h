@@ -36,6 +36,13 @@ int rtk_dump(struct rtk *k, const struct rt_dest *d, uint32_t nd,
 	     struct sink *s);
 
 /*
+ * One buffer of a route dump (RTM_NEWROUTE messages) into s, as rtk_dump
+ * reads it: what libmnl's callback run returns. For the fuzzer.
+ */
+int rtk_parse(struct rtk *k, const struct rt_dest *d, uint32_t nd,
+	      struct sink *s, const void *buf, size_t len);
+
+/*
  * A batch of route changes (rtnetlink has no transactions: each message
  * succeeds or fails alone). rtk_send returns the number of changes that
  * failed, with ok[i] 0 for each, or -1 with errno when the answers were
