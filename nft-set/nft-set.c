@@ -13,6 +13,7 @@
  * someone else's and are never deleted. Needs CAP_NET_ADMIN, nothing more.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <linux/netfilter.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "ack.h"
+#include "cap.h"
 #include "clock.h"
 #include "lineio.h"
 #include "log.h"
@@ -582,6 +584,9 @@ main(int argc, char **argv)
 		    (!min_timeout || dests[i].timeout_ms < min_timeout))
 			min_timeout = dests[i].timeout_ms;
 
+	if (cap_effective(CAP_NET_ADMIN) == 0)
+		log_fatal(EXIT_PERM, "unable to change the kernel's tables: "
+				     "needs CAP_NET_ADMIN");
 	if (ack_path && (ackfd = ack_open(ack_path)) == -1)
 		log_fatal_sys(errno == ENOTSUP ? EXIT_PERM : EXIT_TEMP,
 			      "unable to open the ack channel %s%s", ack_path,

@@ -17,6 +17,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <poll.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "ack.h"
+#include "cap.h"
 #include "clock.h"
 #include "lineio.h"
 #include "log.h"
@@ -576,6 +578,9 @@ main(int argc, char **argv)
 		return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
 	}
 
+	if (cap_effective(CAP_NET_ADMIN) == 0)
+		log_fatal(EXIT_PERM, "unable to change the kernel's tables: "
+				     "needs CAP_NET_ADMIN");
 	if (ack_path && (ackfd = ack_open(ack_path)) == -1)
 		log_fatal_sys(errno == ENOTSUP ? EXIT_PERM : EXIT_TEMP,
 			      "unable to open the ack channel %s%s", ack_path,
