@@ -1,5 +1,7 @@
 #include "sink.h"
 
+#include "ack.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,12 +145,13 @@ sink_record(struct sink *s, const struct rec *r)
 		if (r->type == REC_WITHDRAW) {
 			ci = pmap_find(&s->cache, (uint32_t)tid, &r->addr);
 			if (ci != PMAP_NONE)
-				return cache_del(s, ci) == -1 ? SINK_ENOMEM :
-								 SINK_OK;
+				return cache_del(s, ci) == -1 ? SINK_ENOMEM
+							      : SINK_OK;
 			/* Not cached (no replay yet): still, it names it. */
 			d = s->tags[tid].dest[r->addr.family == 4 ? 0 : 1];
 			if (d != SINK_NO_DEST &&
-			    (i = pmap_find(&s->dest, d, &r->addr)) != PMAP_NONE) {
+			    (i = pmap_find(&s->dest, d, &r->addr)) !=
+				PMAP_NONE) {
 				s->dest.e[i].flags |= KNOWN;
 				if (touch(s, i) == -1)
 					return SINK_ENOMEM;
@@ -293,4 +296,71 @@ sink_recheck(struct sink *s)
 	for (i = 0; i < s->dest.n; i++)
 		if (s->dest.e[i].used)
 			(void)touch(s, i);
+}
+
+/* Writes the owed ack. 0, or -1 when the channel failed. */
+static int
+ack_owed(struct sink_io *io)
+{
+	int r;
+
+	if (!io->have_mark)
+		return 0;
+	io->have_mark = 0;
+	if (io->ackfd == -1)
+		return 0;
+	if ((r = ack_write(io->ackfd, io->mark)) == -1)
+		return -1;
+	if (r)
+		io->acks++;
+	else
+		io->acks_dropped++;
+	return 0;
+}
+
+int
+sink_settle(struct sink *s, struct sink_io *io)
+{
+	if (s->replaying || io->apply(io->arg) != 0)
+		return 0;
+	return ack_owed(io);
+}
+
+enum sink_line
+sink_line(struct sink *s, struct sink_io *io, char *line, size_t len,
+	  enum rec_err *err)
+{
+	struct rec r;
+
+	io->records++;
+	if ((*err = rec_parse(&r, line, len)) != REC_OK ||
+	    r.type == REC_ANSWER || r.type == REC_PEER || r.type == REC_ACK) {
+		io->bad++;
+		return SINK_LINE_BAD;
+	}
+	if (r.type == REC_MARK) {
+		/* Acks are cumulative: the last mark is all that is owed. */
+		io->mark = r.mark;
+		io->have_mark = 1;
+		return sink_settle(s, io) == -1 ? SINK_LINE_ACKERR
+						: SINK_LINE_OK;
+	}
+	switch (sink_record(s, &r)) {
+	case SINK_ENOMEM:
+		return SINK_LINE_NOMEM;
+	case SINK_ETAGS:
+		io->bad++;
+		return SINK_LINE_TAGS;
+	case SINK_EOR:
+		if (io->fresh_view)
+			sink_recheck(s);
+		else
+			(void)io->readback(io->arg);
+		io->fresh_view = 0;
+		if (io->apply(io->arg) == 0 && ack_owed(io) == -1)
+			return SINK_LINE_ACKERR;
+		return SINK_LINE_REPLAYED;
+	default:
+		return SINK_LINE_OK;
+	}
 }

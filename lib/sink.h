@@ -59,7 +59,7 @@ struct sink {
 	uint32_t gen;	   /* replay generation */
 	uint32_t view_gen; /* kernel read-back generation */
 	int replaying;
-	int synced;	   /* a replay has ended: the cache is whole */
+	int synced; /* a replay has ended: the cache is whole */
 	sink_dest_fn dest_of;
 	void *arg;
 	uint64_t
@@ -96,6 +96,41 @@ void sink_view_end(struct sink *s);
 void sink_recheck(struct sink *s);
 /* Forgets what the kernel holds for dest (it was removed): all re-added. */
 void sink_view_forget(struct sink *s, uint32_t dest);
+
+/*
+ * The record side of a sink program, the same for nft-set and route-sync:
+ * records into the maps, marks answered once the program's apply() has put
+ * every change in the kernel, eor followed by a read-back (readback()),
+ * except the first after the start, which compares with the start's.
+ */
+struct sink_io {
+	int (*apply)(void *arg);    /* 0 when every pending change is in */
+	int (*readback)(void *arg); /* the kernel read back into the maps */
+	void *arg;
+	int ackfd;	/* -1: no acknowledgement channel */
+	int fresh_view; /* the start's read-back is current */
+	int have_mark;
+	uint64_t mark; /* the last mark not yet acknowledged */
+	uint64_t records, bad, acks, acks_dropped;
+};
+
+enum sink_line {
+	SINK_LINE_OK = 0,
+	SINK_LINE_BAD,	    /* not a record for a sink: *err says why */
+	SINK_LINE_TAGS,	    /* more than SINK_MAX_TAGS tags */
+	SINK_LINE_REPLAYED, /* a replay ended and was applied */
+	SINK_LINE_NOMEM,
+	SINK_LINE_ACKERR, /* the ack channel failed (errno) */
+};
+/* One input line. *err is REC_OK unless the line did not parse. */
+enum sink_line sink_line(struct sink *s, struct sink_io *io, char *line,
+			 size_t len, enum rec_err *err);
+/*
+ * After a chunk of input, or when the kernel may have moved: applies what
+ * is pending (unless inside a replay) and acknowledges the last mark when
+ * all of it is in. 0, or -1 when the ack channel failed (errno).
+ */
+int sink_settle(struct sink *s, struct sink_io *io);
 
 static inline enum sink_have
 sink_have(const struct pmap_ent *e)

@@ -61,19 +61,20 @@ static struct class classes[MAX_CLASSES];
 static uint32_t nclasses;
 
 static struct sink S;
+static struct sink_io IO = {.ackfd = -1};
 static struct nftk *K;
 static int create_sets;
 static struct ratelimit bad_rl = RATELIMIT_INIT, kern_rl = RATELIMIT_INIT;
 
 static struct {
-	uint64_t records, bad, added, deleted, batches, refused, resyncs;
-	uint64_t refreshed, acks, acks_dropped, ours, foreign, no_dest;
+	uint64_t added, deleted, batches, refused, resyncs;
+	uint64_t refreshed, ours, foreign, no_dest;
 } n;
 
 static const struct metric metrics[] = {
-    {"records_total", NULL, METRIC_COUNTER, "Records read", &n.records},
+    {"records_total", NULL, METRIC_COUNTER, "Records read", &IO.records},
     {"bad_records_total", NULL, METRIC_COUNTER,
-     "Records that did not parse or were of an unexpected type", &n.bad},
+     "Records that did not parse or were of an unexpected type", &IO.bad},
     {"elements_added_total", NULL, METRIC_COUNTER, "Elements added to the sets",
      &n.added},
     {"elements_deleted_total", NULL, METRIC_COUNTER,
@@ -86,9 +87,9 @@ static const struct metric metrics[] = {
      "Transactions the kernel refused (followed by a read-back)", &n.refused},
     {"resyncs_total", NULL, METRIC_COUNTER,
      "Read-backs of the sets from the kernel", &n.resyncs},
-    {"acks_total", NULL, METRIC_COUNTER, "Acks written", &n.acks},
+    {"acks_total", NULL, METRIC_COUNTER, "Acks written", &IO.acks},
     {"acks_dropped_total", NULL, METRIC_COUNTER,
-     "Acks dropped: the channel was full", &n.acks_dropped},
+     "Acks dropped: the channel was full", &IO.acks_dropped},
     {"no_set_total", NULL, METRIC_COUNTER,
      "Announces whose tag has no set for their address family", &n.no_dest},
     {"elements", NULL, METRIC_GAUGE, "Elements of ours in the sets", &n.ours},
@@ -426,87 +427,32 @@ refresh(void)
 
 /* --- records ------------------------------------------------------------ */
 
-static int ackfd = -1;
-static int fresh_view; /* the read-back at the start is still current */
-static uint64_t mark_pending;
-static int have_mark;
-
-static void
-ack(void)
+static int
+io_apply(void *arg)
 {
-	int r;
+	(void)arg;
+	return apply();
+}
 
-	if (!have_mark || ackfd == -1)
-		return;
-	if ((r = ack_write(ackfd, mark_pending)) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to write to the ack channel");
-	if (r)
-		n.acks++;
-	else
-		n.acks_dropped++;
-	have_mark = 0;
+static int
+io_readback(void *arg)
+{
+	(void)arg;
+	return resync();
 }
 
 static void
-record(char *line, size_t len)
+settle(void)
 {
-	struct rec r;
-	enum rec_err err;
-	enum sink_event ev;
-
-	n.records++;
-	if ((err = rec_parse(&r, line, len)) != REC_OK ||
-	    r.type == REC_ANSWER || r.type == REC_PEER || r.type == REC_ACK) {
-		n.bad++;
-		log_warn_limited(&bad_rl, "stdin: record %llu: %s",
-				 (unsigned long long)n.records,
-				 err != REC_OK ? rec_strerror(err)
-					       : "unexpected type");
-		return;
-	}
-	if (r.type == REC_MARK) {
-		/* Acks are cumulative: the last mark is all that is owed. */
-		mark_pending = r.mark;
-		have_mark = 1;
-		if (!S.replaying && apply() == 0)
-			ack();
-		return;
-	}
-	ev = sink_record(&S, &r);
-	if (ev == SINK_ENOMEM)
-		log_fatal(EXIT_TEMP, "out of memory");
-	if (ev == SINK_ETAGS) {
-		n.bad++;
-		log_warn_limited(&bad_rl,
-				 "stdin: record %llu: more than %d "
-				 "tags",
-				 (unsigned long long)n.records, SINK_MAX_TAGS);
-	}
-	if (ev == SINK_EOR) {
-		/*
-		 * The first replay after the start compares with what was
-		 * read at the start (and changed by us since): reading a
-		 * big set back costs the kernel far more than the replay.
-		 */
-		if (fresh_view)
-			sink_recheck(&S);
-		else
-			(void)resync();
-		fresh_view = 0;
-		if (apply() == 0)
-			ack();
-		count_view();
-		log_info("replay complete: %llu elements of ours, %llu of "
-			 "others",
-			 (unsigned long long)n.ours,
-			 (unsigned long long)n.foreign);
-	}
+	if (sink_settle(&S, &IO) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to write to the ack channel");
 }
 
 static void
 input(struct lr *in)
 {
 	enum lr_result res;
+	enum rec_err err;
 	char *line;
 	size_t len;
 	int k = 0;
@@ -514,14 +460,42 @@ input(struct lr *in)
 	while (k++ < RECORD_BUDGET &&
 	       (res = lr_next(in, &line, &len)) != LR_NONE) {
 		if (res == LR_LONG) {
-			n.bad++;
+			IO.records++;
+			IO.bad++;
 			log_warn_limited(&bad_rl, "stdin: line too long");
 			continue;
 		}
-		record(line, len);
+		switch (sink_line(&S, &IO, line, len, &err)) {
+		case SINK_LINE_BAD:
+			log_warn_limited(&bad_rl, "stdin: record %llu: %s",
+					 (unsigned long long)IO.records,
+					 err != REC_OK ? rec_strerror(err)
+						       : "unexpected type");
+			break;
+		case SINK_LINE_TAGS:
+			log_warn_limited(&bad_rl,
+					 "stdin: record %llu: more than "
+					 "%d tags",
+					 (unsigned long long)IO.records,
+					 SINK_MAX_TAGS);
+			break;
+		case SINK_LINE_NOMEM:
+			log_fatal(EXIT_TEMP, "out of memory");
+		case SINK_LINE_ACKERR:
+			log_fatal_sys(EXIT_TEMP, "unable to write to the ack "
+						 "channel");
+		case SINK_LINE_REPLAYED:
+			count_view();
+			log_info("replay complete: %llu %s of ours, %llu of "
+				 "others%s",
+				 (unsigned long long)n.ours, "elements",
+				 (unsigned long long)n.foreign, "");
+			break;
+		default:
+			break;
+		}
 	}
-	if (!S.replaying && apply() == 0)
-		ack();
+	settle();
 }
 
 static void
@@ -587,7 +561,7 @@ main(int argc, char **argv)
 	if (cap_effective(CAP_NET_ADMIN) == 0)
 		log_fatal(EXIT_PERM, "unable to change the kernel's tables: "
 				     "needs CAP_NET_ADMIN");
-	if (ack_path && (ackfd = ack_open(ack_path)) == -1)
+	if (ack_path && (IO.ackfd = ack_open(ack_path)) == -1)
 		log_fatal_sys(errno == ENOTSUP ? EXIT_PERM : EXIT_TEMP,
 			      "unable to open the ack channel %s%s", ack_path,
 			      errno == ENOTSUP ? " (not a FIFO)" : "");
@@ -602,7 +576,9 @@ main(int argc, char **argv)
 			      errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
 	/* What the sets hold now; nothing is changed before the first eor
 	 * but what records ask for. */
-	fresh_view = resync() == 0;
+	IO.apply = io_apply;
+	IO.readback = io_readback;
+	IO.fresh_view = resync() == 0;
 	count_view();
 	log_info("started: %u sets, %llu elements of ours, %llu of others; "
 		 "acks to %s",
@@ -619,8 +595,8 @@ main(int argc, char **argv)
 		for (i = 0; i < ndests; i++)
 			anymissing |= missing[i];
 		if (anymissing && now >= next_retry) {
-			if (resync() == 0 && apply() == 0 && !S.replaying)
-				ack();
+			if (resync() == 0)
+				settle();
 			next_retry = now + RETRY_MS;
 		}
 		if (min_timeout && now >= next_refresh) {
@@ -654,9 +630,8 @@ main(int argc, char **argv)
 				} else if (s == SIGHUP) {
 					log_info(
 					    "SIGHUP: reading the sets back");
-					if (resync() == 0 && apply() == 0 &&
-					    !S.replaying)
-						ack();
+					if (resync() == 0)
+						settle();
 				} else
 					stop = 1;
 			}
@@ -676,7 +651,7 @@ main(int argc, char **argv)
 	write_metrics(metrics_path);
 	log_info("exiting: %llu records, %llu elements added, %llu deleted, "
 		 "%llu elements of ours in the sets",
-		 (unsigned long long)n.records, (unsigned long long)n.added,
+		 (unsigned long long)IO.records, (unsigned long long)n.added,
 		 (unsigned long long)n.deleted, (unsigned long long)n.ours);
 	nftk_close(&K);
 	sink_destroy(&S);

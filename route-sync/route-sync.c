@@ -67,18 +67,19 @@ static uint8_t protocol = DEFAULT_PROTOCOL;
 static int missing; /* a device is missing: its classes wait */
 
 static struct sink S;
+static struct sink_io IO = {.ackfd = -1};
 static struct rtk *K;
 static struct ratelimit bad_rl = RATELIMIT_INIT, kern_rl = RATELIMIT_INIT;
 
 static struct {
-	uint64_t records, bad, added, deleted, replaced, refused, resyncs;
-	uint64_t acks, acks_dropped, ours, foreign, no_dest;
+	uint64_t added, deleted, replaced, refused, resyncs;
+	uint64_t ours, foreign, no_dest;
 } n;
 
 static const struct metric metrics[] = {
-    {"records_total", NULL, METRIC_COUNTER, "Records read", &n.records},
+    {"records_total", NULL, METRIC_COUNTER, "Records read", &IO.records},
     {"bad_records_total", NULL, METRIC_COUNTER,
-     "Records that did not parse or were of an unexpected type", &n.bad},
+     "Records that did not parse or were of an unexpected type", &IO.bad},
     {"routes_added_total", NULL, METRIC_COUNTER, "Routes added", &n.added},
     {"routes_deleted_total", NULL, METRIC_COUNTER, "Routes deleted",
      &n.deleted},
@@ -88,9 +89,9 @@ static const struct metric metrics[] = {
      "Route changes the kernel refused", &n.refused},
     {"resyncs_total", NULL, METRIC_COUNTER,
      "Read-backs of the tables from the kernel", &n.resyncs},
-    {"acks_total", NULL, METRIC_COUNTER, "Acks written", &n.acks},
+    {"acks_total", NULL, METRIC_COUNTER, "Acks written", &IO.acks},
     {"acks_dropped_total", NULL, METRIC_COUNTER,
-     "Acks dropped: the channel was full", &n.acks_dropped},
+     "Acks dropped: the channel was full", &IO.acks_dropped},
     {"no_route_total", NULL, METRIC_COUNTER,
      "Announces whose tag has no route for their address family", &n.no_dest},
     {"routes", NULL, METRIC_GAUGE, "Routes of ours in the tables", &n.ours},
@@ -430,86 +431,32 @@ apply(void)
 
 /* --- records ------------------------------------------------------------ */
 
-static int ackfd = -1;
-static int fresh_view; /* the read-back at the start is still current */
-static uint64_t mark_pending;
-static int have_mark;
-
-static void
-ack(void)
+static int
+io_apply(void *arg)
 {
-	int r;
+	(void)arg;
+	return apply();
+}
 
-	if (!have_mark || ackfd == -1)
-		return;
-	if ((r = ack_write(ackfd, mark_pending)) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to write to the ack channel");
-	if (r)
-		n.acks++;
-	else
-		n.acks_dropped++;
-	have_mark = 0;
+static int
+io_readback(void *arg)
+{
+	(void)arg;
+	return resync();
 }
 
 static void
-record(char *line, size_t len)
+settle(void)
 {
-	struct rec r;
-	enum rec_err err;
-	enum sink_event ev;
-
-	n.records++;
-	if ((err = rec_parse(&r, line, len)) != REC_OK ||
-	    r.type == REC_ANSWER || r.type == REC_PEER || r.type == REC_ACK) {
-		n.bad++;
-		log_warn_limited(&bad_rl, "stdin: record %llu: %s",
-				 (unsigned long long)n.records,
-				 err != REC_OK ? rec_strerror(err)
-					       : "unexpected type");
-		return;
-	}
-	if (r.type == REC_MARK) {
-		mark_pending = r.mark;
-		have_mark = 1;
-		if (!S.replaying && apply() == 0)
-			ack();
-		return;
-	}
-	ev = sink_record(&S, &r);
-	if (ev == SINK_ENOMEM)
-		log_fatal(EXIT_TEMP, "out of memory");
-	if (ev == SINK_ETAGS) {
-		n.bad++;
-		log_warn_limited(&bad_rl,
-				 "stdin: record %llu: more than %d "
-				 "tags",
-				 (unsigned long long)n.records, SINK_MAX_TAGS);
-	}
-	if (ev == SINK_EOR) {
-		/*
-		 * The first replay after the start compares with what was
-		 * read at the start (and changed by us since): reading a
-		 * big set back costs the kernel far more than the replay.
-		 */
-		if (fresh_view)
-			sink_recheck(&S);
-		else
-			(void)resync();
-		fresh_view = 0;
-		if (apply() == 0)
-			ack();
-		count_view();
-		log_info("replay complete: %llu routes of ours, %llu of "
-			 "others in their place",
-			 (unsigned long long)n.ours,
-			 (unsigned long long)n.foreign);
-	}
+	if (sink_settle(&S, &IO) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to write to the ack channel");
 }
 
 static void
 input(struct lr *in)
 {
 	enum lr_result res;
+	enum rec_err err;
 	char *line;
 	size_t len;
 	int k = 0;
@@ -517,14 +464,43 @@ input(struct lr *in)
 	while (k++ < RECORD_BUDGET &&
 	       (res = lr_next(in, &line, &len)) != LR_NONE) {
 		if (res == LR_LONG) {
-			n.bad++;
+			IO.records++;
+			IO.bad++;
 			log_warn_limited(&bad_rl, "stdin: line too long");
 			continue;
 		}
-		record(line, len);
+		switch (sink_line(&S, &IO, line, len, &err)) {
+		case SINK_LINE_BAD:
+			log_warn_limited(&bad_rl, "stdin: record %llu: %s",
+					 (unsigned long long)IO.records,
+					 err != REC_OK ? rec_strerror(err)
+						       : "unexpected type");
+			break;
+		case SINK_LINE_TAGS:
+			log_warn_limited(&bad_rl,
+					 "stdin: record %llu: more than "
+					 "%d tags",
+					 (unsigned long long)IO.records,
+					 SINK_MAX_TAGS);
+			break;
+		case SINK_LINE_NOMEM:
+			log_fatal(EXIT_TEMP, "out of memory");
+		case SINK_LINE_ACKERR:
+			log_fatal_sys(EXIT_TEMP, "unable to write to the ack "
+						 "channel");
+		case SINK_LINE_REPLAYED:
+			count_view();
+			log_info("replay complete: %llu %s of ours, %llu of "
+				 "others%s",
+				 (unsigned long long)n.ours, "routes",
+				 (unsigned long long)n.foreign,
+				 " in their place");
+			break;
+		default:
+			break;
+		}
 	}
-	if (!S.replaying && apply() == 0)
-		ack();
+	settle();
 }
 
 static void
@@ -581,7 +557,7 @@ main(int argc, char **argv)
 	if (cap_effective(CAP_NET_ADMIN) == 0)
 		log_fatal(EXIT_PERM, "unable to change the kernel's tables: "
 				     "needs CAP_NET_ADMIN");
-	if (ack_path && (ackfd = ack_open(ack_path)) == -1)
+	if (ack_path && (IO.ackfd = ack_open(ack_path)) == -1)
 		log_fatal_sys(errno == ENOTSUP ? EXIT_PERM : EXIT_TEMP,
 			      "unable to open the ack channel %s%s", ack_path,
 			      errno == ENOTSUP ? " (not a FIFO)" : "");
@@ -594,7 +570,9 @@ main(int argc, char **argv)
 		log_fatal_sys(errno == EPERM ? EXIT_PERM : EXIT_TEMP,
 			      "unable to open a routing netlink socket%s",
 			      errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
-	fresh_view = resync() == 0;
+	IO.apply = io_apply;
+	IO.readback = io_readback;
+	IO.fresh_view = resync() == 0;
 	count_view();
 	log_info("started: protocol %u, %u route classes, %llu routes of ours "
 		 "in the tables; acks to %s",
@@ -605,8 +583,8 @@ main(int argc, char **argv)
 	while (!stop) {
 		now = clock_mono_ms();
 		if (missing && now >= next_retry) {
-			if (resync() == 0 && apply() == 0 && !S.replaying)
-				ack();
+			if (resync() == 0)
+				settle();
 			next_retry = now + RETRY_MS;
 		}
 		if (now >= next_metrics) {
@@ -634,9 +612,8 @@ main(int argc, char **argv)
 				} else if (s == SIGHUP) {
 					log_info("SIGHUP: reading the tables "
 						 "back");
-					if (resync() == 0 && apply() == 0 &&
-					    !S.replaying)
-						ack();
+					if (resync() == 0)
+						settle();
 				} else
 					stop = 1;
 			}
@@ -656,7 +633,7 @@ main(int argc, char **argv)
 	write_metrics(metrics_path);
 	log_info("exiting: %llu records, %llu routes added, %llu deleted, "
 		 "%llu routes of ours in the tables",
-		 (unsigned long long)n.records, (unsigned long long)n.added,
+		 (unsigned long long)IO.records, (unsigned long long)n.added,
 		 (unsigned long long)n.deleted, (unsigned long long)n.ours);
 	rtk_close(&K);
 	sink_destroy(&S);
