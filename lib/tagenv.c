@@ -2,6 +2,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "rec.h"
 
 const char *
 tagenv(const char *tag, const char *key, char *var, size_t varlen)
@@ -23,4 +26,29 @@ tagenv(const char *tag, const char *key, char *var, size_t varlen)
 	snprintf(var, varlen, "%s", key);
 	v = getenv(key);
 	return v && *v ? v : NULL;
+}
+
+int
+tagenv_next(const char **p, char *tag, const char **bad, size_t *badlen)
+{
+	const char *s = *p, *end;
+	size_t len;
+
+	if (!s)
+		return 0;
+	while (*s == ' ' || *s == ',')
+		s++;
+	if (!*s)
+		return 0;
+	end = s + strcspn(s, " ,");
+	len = (size_t)(end - s);
+	*p = end;
+	if (len > REC_TAG_MAX || rec_tag_check(s, len) || *s == '-') {
+		*bad = s;
+		*badlen = len;
+		return -1;
+	}
+	memcpy(tag, s, len);
+	tag[len] = 0;
+	return 1;
 }

@@ -15,4 +15,11 @@
  */
 const char *tagenv(const char *tag, const char *key, char *var, size_t varlen);
 
+/*
+ * The next tag of a TAGS list ("video lan-1", spaces or commas) into tag
+ * (REC_TAG_MAX + 1 bytes): 1, 0 at the end, -1 for a bad tag (*bad and
+ * *badlen name it). *p moves past it.
+ */
+int tagenv_next(const char **p, char *tag, const char **bad, size_t *badlen);
+
 #endif

@@ -204,9 +204,10 @@ load_class(struct class *c, const char *tag)
 static void
 config_load(void)
 {
-	const char *tags = getenv("TAGS"), *p = tags, *end, *v, *e;
+	const char *p = getenv("TAGS"), *badtag, *v, *e;
 	char tag[REC_TAG_MAX + 1];
 	size_t len;
+	int r;
 
 	if ((v = getenv("PROTOCOL")) && *v) {
 		protocol = (uint8_t)strtonum(v, 1, 255, &e);
@@ -216,27 +217,18 @@ config_load(void)
 			    "/etc/iproute2/rt_protos)");
 	}
 	load_class(&classes[nclasses++], "");
-	while (p && *p) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (!*p)
-			break;
-		end = p + strcspn(p, " ,");
-		len = (size_t)(end - p);
-		if (len > REC_TAG_MAX || rec_tag_check(p, len) || *p == '-')
+	while ((r = tagenv_next(&p, tag, &badtag, &len)) != 0) {
+		if (r == -1)
 			log_fatal(EXIT_PERM,
 				  "bad configuration: TAGS: %.*s: "
 				  "bad tag",
-				  (int)len, p);
+				  (int)len, badtag);
 		if (nclasses == MAX_CLASSES)
 			log_fatal(EXIT_PERM,
 				  "bad configuration: TAGS: more "
 				  "than %d tags",
 				  MAX_CLASSES - 1);
-		memcpy(tag, p, len);
-		tag[len] = 0;
 		load_class(&classes[nclasses++], tag);
-		p = end;
 	}
 	if (!ndests)
 		log_fatal(EXIT_PERM, "bad configuration: no TABLE set: no "
