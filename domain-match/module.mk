@@ -1,12 +1,21 @@
 # domain-match: the list matcher, and domain-compile, its list compiler.
 PROGS += domain-match domain-compile
-domain-match_SRCS := domain-match/domain-match.c domain-match/list.c
+domain-match_SRCS := domain-match/domain-match.c domain-match/list.c domain-match/formats.c
 domain-match_LIBS := $(IDN2_LIBS)
-domain-compile_SRCS := domain-match/domain-compile.c domain-match/list.c
+domain-compile_SRCS := domain-match/domain-compile.c domain-match/list.c domain-match/formats.c
 domain-compile_LIBS := $(IDN2_LIBS)
-FUZZERS += domain-list domain-cdb record
-fuzz-domain-list_SRCS := tests/fuzz/domain-list.c domain-match/list.c
+FUZZERS += domain-list domain-cdb record list-hosts list-dnsmasq list-adblock list-v2fly
+fuzz-domain-list_SRCS := tests/fuzz/domain-list.c domain-match/list.c domain-match/formats.c
 fuzz-domain-list_LIBS := $(IDN2_LIBS)
+LIST_PARSER := domain-match/list.c domain-match/formats.c
+fuzz-list-hosts_SRCS := tests/fuzz/list-hosts.c $(LIST_PARSER)
+fuzz-list-dnsmasq_SRCS := tests/fuzz/list-dnsmasq.c $(LIST_PARSER)
+fuzz-list-adblock_SRCS := tests/fuzz/list-adblock.c $(LIST_PARSER)
+fuzz-list-v2fly_SRCS := tests/fuzz/list-v2fly.c $(LIST_PARSER)
+fuzz-list-hosts_LIBS := $(IDN2_LIBS)
+fuzz-list-dnsmasq_LIBS := $(IDN2_LIBS)
+fuzz-list-adblock_LIBS := $(IDN2_LIBS)
+fuzz-list-v2fly_LIBS := $(IDN2_LIBS)
 fuzz-record_SRCS := tests/fuzz/record.c
 fuzz-domain-cdb_SRCS := tests/fuzz/domain-cdb.c
 SCRIPTS += scripts/domain-update
