@@ -42,6 +42,7 @@
 enum kind { K_SUFFIX, K_EXACT, K_EXCLUDED };
 
 struct ent {
+	uint64_t h;   /* dlist_hash of the name: the sort key */
 	uint64_t off; /* name in the arena */
 	uint32_t seq; /* order listed: the tie-breaker */
 	uint32_t line;
@@ -165,6 +166,7 @@ add_entry(struct src *s, uint64_t lineno, const char *name, size_t len,
 	ents = grow(ents, &ents_cap, nents + 1, sizeof *ents);
 	memcpy(arena + arena_len, name, len);
 	ents[nents] = (struct ent){
+	    .h = dlist_hash(name, len),
 	    .off = arena_len,
 	    .seq = (uint32_t)nents,
 	    .line = lineno > UINT32_MAX ? UINT32_MAX : (uint32_t)lineno,
@@ -468,8 +470,29 @@ summary(const char *path, enum list_format f, int named, const struct stats *st)
 		 inc);
 }
 
+/*
+ * Equal names next to each other in the order listed: by hash first, so
+ * that sorting a million names rarely reads them (the arena is far from
+ * the entries, and names share long prefixes).
+ */
 static int
 ent_cmp(const void *a, const void *b)
+{
+	const struct ent *x = a, *y = b;
+	int c;
+
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if ((c = memcmp(arena + x->off, arena + y->off, x->len)))
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* By name, for people: -n prints the entries sorted so. */
+static int
+name_cmp(const void *a, const void *b)
 {
 	const struct ent *x = a, *y = b;
 	size_t n = x->len < y->len ? x->len : y->len;
@@ -477,9 +500,7 @@ ent_cmp(const void *a, const void *b)
 
 	if (c)
 		return c;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return x->len < y->len ? -1 : x->len > y->len;
 }
 
 /* Of two entries for one name, the one that wins: the higher kind rank. */
@@ -506,7 +527,8 @@ merge(void)
 		qsort(ents, nents, sizeof *ents, ent_cmp);
 	for (i = 0; i < nents; i = j) {
 		win = i;
-		for (j = i + 1; j < nents && ents[j].len == ents[i].len &&
+		for (j = i + 1; j < nents && ents[j].h == ents[i].h &&
+				ents[j].len == ents[i].len &&
 				memcmp(arena + ents[j].off, arena + ents[i].off,
 				       ents[i].len) == 0;
 		     j++)
@@ -570,14 +592,17 @@ print_entries(void)
 {
 	struct lw w;
 	char v[REC_TAG_MAX + 2];
-	size_t i;
+	size_t i, k;
 	int vl;
 
 	if (lw_init(&w, 1, 65536) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to allocate a buffer");
+	for (i = k = 0; i < nents; i++)
+		if (ents[i].len)
+			ents[k++] = ents[i];
+	nents = k;
+	qsort(ents, nents, sizeof *ents, name_cmp);
 	for (i = 0; i < nents; i++) {
-		if (ents[i].len == 0)
-			continue;
 		vl = value_of(&ents[i], v);
 		if ((ents[i].kind == K_EXCLUDED && lw_put(&w, "!", 1) == -1) ||
 		    (ents[i].kind == K_EXACT && lw_put(&w, "=", 1) == -1) ||

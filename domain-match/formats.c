@@ -18,10 +18,18 @@ is_address(const char *s, size_t n)
 	char tmp[64];
 	const char *pct = memchr(s, '%', n);
 
+	size_t i;
+
 	if (pct && pct > s)
 		n = (size_t)(pct - s);
 	if (n == 0 || n >= sizeof tmp)
 		return 0;
+	for (i = 0; i < n; i++) /* most names end here, cheaply */
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f') ||
+		      (s[i] >= 'A' && s[i] <= 'F') || s[i] == ':' ||
+		      s[i] == '.'))
+			return 0;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
 	return inet_pton(AF_INET, tmp, buf) == 1 ||
@@ -40,6 +48,8 @@ is_local_name(const char *s, size_t n)
 	};
 	size_t i;
 
+	if (n < 5 || (s[0] | 0x20) > 'l') /* not localhost, ip6-..., local */
+		return 0;
 	for (i = 0; i < sizeof local / sizeof local[0]; i++)
 		if (strlen(local[i]) == n && strncasecmp(s, local[i], n) == 0)
 			return 1;

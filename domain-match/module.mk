@@ -20,6 +20,6 @@ fuzz-record_SRCS := tests/fuzz/record.c
 fuzz-domain-cdb_SRCS := tests/fuzz/domain-cdb.c
 SCRIPTS += scripts/domain-update
 MANS += domain-match/domain-match.8 domain-match/domain-compile.8 domain-match/domain-update.8
-BENCHES += bench/domain-match
+BENCHES += bench/domain-match bench/domain-compile
 UNITS += dlist
 unit-dlist_SRCS := tests/domain-match/dlist_test.c

@@ -53,7 +53,7 @@ struct cold {
  * A 64-bit hash of a name, the same on every host (bytes are read one by
  * one, not as host-order words): the filter is part of the file format.
  */
-static uint64_t
+uint64_t
 dlist_hash(const char *s, size_t n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, v;

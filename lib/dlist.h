@@ -128,6 +128,8 @@ int dlist_changed(const struct dlist *dl, const char *path);
 int dlist_reload(struct dlist **dl, const char *path, char *err,
     size_t errlen);
 
+/* The 64-bit hash of a name that the filter uses (part of the format). */
+uint64_t dlist_hash(const char *name, size_t len);
 /* The size in bytes of the Bloom filter for n entries (a multiple of 64). */
 size_t dlist_bloom_size(uint64_t n);
 /* Adds a name (canonical form) to the filter bloom of size bytes. */
