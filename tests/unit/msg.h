@@ -1,7 +1,8 @@
 /*
- * msg.h: builds DNS responses byte by byte for the dnstap-read unit tests.
- * Names are given as "www.example.com" (labels split on '.') or as raw
- * wire bytes; compression pointers are put explicitly.
+ * msg.h: builds DNS messages byte by byte for the unit tests of lib/dns,
+ * lib/answer and dnstap-read's frames. Names are given as "www.example.com"
+ * (labels split on '.') or as raw wire bytes; compression pointers are put
+ * explicitly.
  */
 #ifndef MSG_H
 #define MSG_H
@@ -129,6 +130,55 @@ m_cname(struct msg *m, const char *owner, const char *target)
 	m_name(m, owner);
 	m_rr(m, 5, 300, (unsigned)strlen(target) + 2);
 	m_name(m, target);
+}
+
+/* A 255-byte wire name of '.' bytes (each written \046), unique per k. */
+static inline void
+m_amp_name(struct msg *m, unsigned k)
+{
+	static const unsigned labels[4] = { 63, 63, 63, 61 };
+	unsigned i, j;
+
+	for (i = 0; i < 4; i++) {
+		m_u8(m, labels[i]);
+		for (j = 0; j < labels[i]; j++)
+			m_u8(m, j == 0 ? 'a' + k : '.');
+	}
+	m_u8(m, 0);
+}
+
+/*
+ * The amplifier of issue 11: a response to a 255-byte name, links CNAMEs
+ * of 255-byte names, naddr A records owned by the last (links 15, naddr
+ * 1024: about 20 KB).
+ */
+static inline void
+m_amplifier(struct msg *m, unsigned links, unsigned naddr)
+{
+	size_t prev = 12, here, k;
+
+	m->len = 0;
+	m_u16(m, 7);
+	m_u16(m, 0x8180);
+	m_u16(m, 1);
+	m_u16(m, links + naddr);
+	m_u16(m, 0);
+	m_u16(m, 0);
+	m_amp_name(m, 0);
+	m_u16(m, 1);
+	m_u16(m, 1);
+	for (k = 1; k <= links; k++) {
+		m_ptr(m, (unsigned)prev);
+		m_rr(m, 5, 300, 255);
+		here = m->len;
+		m_amp_name(m, (unsigned)k);
+		prev = here;
+	}
+	for (k = 0; k < naddr; k++) {
+		m_ptr(m, (unsigned)prev);
+		m_rr(m, 1, 300, 4);
+		m_raw(m, "\xc0\x00\x02\x01", 4);
+	}
 }
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * dns: the A and AAAA answers of a DNS response, attributed to its question.
+ * dns: the A and AAAA answers of a DNS response, attributed to its question
+ * (shared by dnstap-read and dns-hold).
  *
  * A response (RFC 1035 section 4) is a 12-byte header, the question (one
  * name, type, class), then the answer records: owner name, type, class, TTL,

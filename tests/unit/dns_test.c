@@ -1,14 +1,15 @@
 /*
- * dns_test: the DNS response parser of dnstap-read. Compression, pointer
- * loops, truncation at every byte, CNAME chains in and out of order and
- * looping, several A/AAAA, uppercase, odd bytes, bad record data.
+ * dns_test: the DNS response parser (lib/dns), shared by dnstap-read and
+ * dns-hold. Compression, pointer loops, truncation at every byte, CNAME
+ * chains in and out of order and looping, several A/AAAA, uppercase, odd
+ * bytes, bad record data.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../dnstap-read/dns.h"
-#include "../unit/t.h"
+#include "dns.h"
+#include "t.h"
 #include "msg.h"
 
 static struct msg m;
