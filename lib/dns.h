@@ -69,4 +69,25 @@ enum dns_err dns_answers(struct dns_answers *a, const uint8_t *msg,
     size_t len);
 const char *dns_strerror(enum dns_err e);
 
+/*
+ * The pieces, for other readers of DNS messages (dns-hold's checks of
+ * queries and responses). dns_name_read() expands the name at *off into
+ * out, lowercased, and moves *off past the name's bytes at that place; a
+ * compression pointer must point backwards and past the header, so no loop
+ * can last.
+ */
+enum dns_err dns_name_read(const uint8_t *msg, size_t len, size_t *off,
+    struct dns_name *out);
+int dns_name_eq(const struct dns_name *a, const struct dns_name *b);
+
+/* A resource record's fixed part; dns_rr_read() moves *off past it. */
+struct dns_rr {
+	size_t owner; /* offset of the owner name */
+	uint16_t type, class;
+	uint32_t ttl;
+	size_t rdata, rdlen; /* offset and length of the data */
+};
+enum dns_err dns_rr_read(const uint8_t *msg, size_t len, size_t *off,
+    struct dns_rr *rr);
+
 #endif

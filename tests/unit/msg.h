@@ -15,27 +15,27 @@ struct msg {
 	size_t len;
 };
 
-static void
+static inline void
 m_u8(struct msg *m, unsigned v)
 {
 	m->b[m->len++] = (uint8_t)v;
 }
 
-static void
+static inline void
 m_u16(struct msg *m, unsigned v)
 {
 	m_u8(m, v >> 8);
 	m_u8(m, v & 0xff);
 }
 
-static void
+static inline void
 m_u32(struct msg *m, uint32_t v)
 {
 	m_u16(m, v >> 16);
 	m_u16(m, v & 0xffff);
 }
 
-static void
+static inline void
 m_raw(struct msg *m, const void *p, size_t n)
 {
 	memcpy(m->b + m->len, p, n);
@@ -43,7 +43,7 @@ m_raw(struct msg *m, const void *p, size_t n)
 }
 
 /* Labels of s, without the root label (end with m_u8(m, 0) or m_ptr). */
-static void
+static inline void
 m_labels(struct msg *m, const char *s)
 {
 	size_t n;
@@ -58,21 +58,21 @@ m_labels(struct msg *m, const char *s)
 	}
 }
 
-static void
+static inline void
 m_name(struct msg *m, const char *s)
 {
 	m_labels(m, s);
 	m_u8(m, 0);
 }
 
-static void
+static inline void
 m_ptr(struct msg *m, unsigned off)
 {
 	m_u16(m, 0xc000 | off);
 }
 
 /* Header and question; the name ends up at offset 12. */
-static void
+static inline void
 m_start(struct msg *m, const char *qname, unsigned qtype, unsigned ancount)
 {
 	m->len = 0;
@@ -88,7 +88,7 @@ m_start(struct msg *m, const char *qname, unsigned qtype, unsigned ancount)
 }
 
 /* The fixed part of a record after its owner name. */
-static void
+static inline void
 m_rr(struct msg *m, unsigned type, uint32_t ttl, unsigned rdlen)
 {
 	m_u16(m, type);
@@ -97,7 +97,7 @@ m_rr(struct msg *m, unsigned type, uint32_t ttl, unsigned rdlen)
 	m_u16(m, rdlen);
 }
 
-static void
+static inline void
 m_a(struct msg *m, const char *owner, uint8_t last)
 {
 	uint8_t a[4] = { 192, 0, 2, last };
@@ -110,7 +110,7 @@ m_a(struct msg *m, const char *owner, uint8_t last)
 	m_raw(m, a, 4);
 }
 
-static void
+static inline void
 m_aaaa(struct msg *m, const char *owner, uint8_t last)
 {
 	uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8 };
@@ -124,7 +124,7 @@ m_aaaa(struct msg *m, const char *owner, uint8_t last)
 	m_raw(m, a, 16);
 }
 
-static void
+static inline void
 m_cname(struct msg *m, const char *owner, const char *target)
 {
 	m_name(m, owner);
