@@ -597,8 +597,10 @@ serve(int sigfd)
 						return "SIGINT";
 					if (s == SIGHUP)
 						list_check();
-					if (s == SIGUSR1)
+					if (s == SIGUSR1) {
+						metrics_flush();
 						metrics_log(metrics, NMETRICS);
+					}
 				}
 				break;
 			case EV_OUT:
