@@ -155,7 +155,9 @@ static int ep;
 static struct {
 	char *buf;
 	size_t len;
-	int polled, broken;
+	int polled;
+	int broken; /* the last write failed: records dropped until retried */
+	int lost;   /* that was logged: logged again once written */
 } out;
 
 static struct dns_answers dns;
@@ -203,8 +205,9 @@ out_flush(void)
 		k = write(1, out.buf + o, out.len - o);
 		if (k > 0) {
 			o += (size_t)k;
-			if (out.broken) {
-				out.broken = 0;
+			out.broken = 0;
+			if (out.lost) {
+				out.lost = 0;
 				log_info("stdout: written again");
 			}
 			continue;

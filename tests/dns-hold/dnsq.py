@@ -9,6 +9,8 @@ for what dig cannot do. Standard library only.
     dnsq.py pipeline ADDR PORT NAME...     all queries at once on one TCP
                                            connection; prints the names in the
                                            order their answers came
+    dnsq.py flood ADDR PORT NAME N         N UDP queries, 64 at a time; prints
+                                           how many were answered
     dnsq.py tcpraw ADDR PORT HEX           bytes on a TCP connection; prints
                                            "closed" or the first answer's hex
     dnsq.py upstream PORT MODE             a fake upstream server on 127.0.0.1
@@ -149,6 +151,25 @@ def main():
             qid, rcode, _, qname, addrs = parse(m)
             print(names[qid], rcode, " ".join(sorted(addrs)))
             sys.stdout.flush()
+    elif cmd == "flood":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.connect((sys.argv[2], int(sys.argv[3])))
+        total, answered, sent = int(sys.argv[5]), 0, 0
+        while sent < total:
+            window = min(64, total - sent)
+            for i in range(window):
+                s.send(query(sys.argv[4], "A", qid=(sent + i) & 0xFFFF))
+            sent += window
+            got = 0
+            s.settimeout(2)
+            try:
+                while got < window:
+                    s.recv(65535)
+                    got += 1
+            except socket.timeout:
+                pass
+            answered += got
+        print(answered)
     elif cmd == "tcpraw":
         s = socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=5)
         try:
