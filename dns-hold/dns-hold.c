@@ -40,16 +40,18 @@
 
 #define OUT_CAP (1 << 20)    /* stdout buffer */
 #define OUT_HIGH (256 << 10) /* above this stdout is "blocked" */
+#define OUT_BATCH (64 << 10) /* written when this much waits */
+#define OUT_DELAY_US 10000   /* or once the oldest line waited this long */
 #define HEARTBEAT_US 1000000 /* a mark at least this often */
 #define METRICS_US 10000000  /* the -M file */
 #define EXIT_FLUSH_MS 1000   /* how long TERM waits for stdout */
 
 static const char usage_text[] =
-    "usage: dns-hold -l ADDR:PORT ... -s ADDR[:PORT] ... [-d CDB [-c] [-m "
-    "MB]]\n"
-    "                [-a FIFO ...] [-t MS] [-F MS] [-A PREFIX ...]\n"
-    "                [-U USER[:GROUP]] [-w MS] [-q MAXQUERIES] [-P SOCKETS]\n"
-    "                [-C MAXTCP] [-T SECONDS] [-H KB] [-M FILE]\n";
+    "usage: dns-hold -l ADDR:PORT ... -s ADDR[:PORT] ...\n"
+    "                [-d CDB [-c] [-m MB]] [-a FIFO ...] [-t MS] [-F MS]\n"
+    "                [-A PREFIX ...] [-U USER[:GROUP]] [-w MS]\n"
+    "                [-q MAXQUERIES] [-P SOCKETS] [-C MAXTCP] [-T SECONDS]\n"
+    "                [-H KB] [-M FILE]\n";
 
 static const struct metric metrics[] = {
     {"queries_total", "transport=\"udp\"", METRIC_COUNTER,
@@ -158,6 +160,8 @@ static struct {
 	int polled;
 	int broken; /* the last write failed: records dropped until retried */
 	int lost;   /* that was logged: logged again once written */
+	int urgent; /* a mark or a listed name's records wait */
+	int64_t due; /* when what waits is written at the latest */
 } out;
 
 static struct dns_answers dns;
@@ -227,7 +231,30 @@ out_flush(void)
 	}
 	memmove(out.buf, out.buf + o, out.len - o);
 	out.len -= o;
+	out.urgent = 0;
 	out_poll(out.len > 0);
+}
+
+/*
+ * What waits on stdout goes now when it matters (a mark, a listed name),
+ * when there is much of it, or once it waited OUT_DELAY_US: the records of
+ * names on no list may wait that long, so that a busy relay writes them in
+ * batches instead of once per answer.
+ */
+static void
+out_maybe(void)
+{
+	if (!out.len)
+		return;
+	if (out.urgent || out.len >= OUT_BATCH || now_us >= out.due)
+		out_flush();
+}
+
+static void
+out_added(size_t before)
+{
+	if (!before)
+		out.due = now_us + OUT_DELAY_US;
 }
 
 static int
@@ -246,7 +273,9 @@ out_mark(uint64_t n)
 	r.type = REC_MARK;
 	r.mark = n;
 	k = rec_format(out.buf + out.len, OUT_CAP - out.len, &r);
+	out_added(out.len);
 	out.len += k;
+	out.urgent = 1;
 	st.marks++;
 }
 
@@ -373,9 +402,13 @@ relay_response(const struct hold_dest *to, const uint8_t *msg, size_t len,
 		return 0;
 	}
 	memcpy(out.buf + out.len, recs, n);
+	out_added(out.len);
 	out.len += n;
 	st.records += fmt.nrec;
-	if (!hold.nsinks || !listed())
+	if (!listed())
+		return 0;
+	out.urgent = 1;
+	if (!hold.nsinks)
 		return 0;
 	if (!hold_on(&hold)) {
 		st.not_held_silent++;
@@ -571,9 +604,11 @@ serve(int sigfd)
 			metrics_flush();
 		}
 		relay_flush();
-		out_flush();
+		out_maybe();
 
 		t = next_second;
+		if (out.len && !out.polled && out.due < t)
+			t = out.due;
 		if (relay_next < t)
 			t = relay_next;
 		if (hold_next() < t)
@@ -623,7 +658,8 @@ serve(int sigfd)
 				batch_mark = 0;
 			}
 		}
-		out_flush();
+		relay_flush();
+		out_maybe();
 	}
 }
 

@@ -11,7 +11,7 @@
  *
  * Off-path answers: each upstream UDP socket is connected (the kernel
  * drops datagrams from any other address and port) and has its own table
- * of IDs in use, chosen at random (arc4random); an answer is taken only
+ * of IDs in use, chosen at random (getrandom); an answer is taken only
  * for an ID in flight on that socket, from the upstream's address, with
  * the question that was asked. Anything else is counted and ignored, and
  * the genuine answer is still awaited.
@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -421,6 +422,30 @@ flight_new(void)
 	return fi;
 }
 
+/*
+ * Random IDs from the kernel's generator, fetched 2048 at a time
+ * (arc4random would check getpid(2) on every call).
+ */
+static uint16_t
+id_random(void)
+{
+	static uint16_t pool[2048];
+	static size_t left;
+	ssize_t n;
+
+	if (!left) {
+		n = getrandom(pool, sizeof pool, 0);
+		if (n < (ssize_t)sizeof pool) {
+			/* Never short for this size once the pool is ready;
+			 * fall back to libbsd's generator if it were. */
+			for (left = 0; left < 2048; left++)
+				pool[left] = (uint16_t)arc4random();
+		}
+		left = 2048;
+	}
+	return pool[--left];
+}
+
 /* A random ID free in map for flight fi; -1 when 16 draws all collide. */
 static int
 id_take(uint16_t *map, uint32_t fi, uint16_t *id)
@@ -429,7 +454,7 @@ id_take(uint16_t *map, uint32_t fi, uint16_t *id)
 	uint16_t v;
 
 	for (i = 0; i < 16; i++) {
-		v = (uint16_t)arc4random();
+		v = id_random();
 		if (!map[v]) {
 			map[v] = (uint16_t)(fi + 1);
 			*id = v;
@@ -549,7 +574,7 @@ flight_send_udp(uint32_t fi, unsigned up)
 {
 	struct flight *f = &fl[fi];
 	struct upstream *p = &ups[up];
-	unsigned s = p->sock0 + p->rr++ % conf.up_socks, i;
+	unsigned s = p->sock0 + p->rr % conf.up_socks, i;
 
 	for (i = 0; i < conf.up_socks; i++) {
 		if (id_take(us[s].idmap, fi, &f->up_id) == 0)
@@ -990,7 +1015,6 @@ udp_clients(unsigned l)
 				len = PKT_QUERY_MAX + 1;
 			query_in(&d, rx_q[i], len);
 		}
-		relay_flush();
 		if (n < BATCH)
 			return;
 	}
@@ -1036,7 +1060,6 @@ udp_upstream(unsigned s)
 				continue;
 			answer_in(0, s, &rx_from[i], rx_r[i], rx_m[i].msg_len);
 		}
-		relay_flush();
 		if (n < BATCH)
 			return;
 	}
@@ -1397,6 +1420,10 @@ relay_flush(void)
 	for (i = 0; i < nlis; i++)
 		if (tx[i]->n)
 			txq_flush(i);
+	/* The next batch of queries leaves from the next socket of the
+	 * pool: one sendmmsg per batch, not one per socket. */
+	for (i = 0; i < nup; i++)
+		ups[i].rr++;
 }
 
 void
@@ -1421,7 +1448,6 @@ relay_event(uint64_t tag, uint32_t events)
 		uconn_event(i, events);
 		break;
 	}
-	relay_flush();
 }
 
 int64_t

@@ -61,7 +61,8 @@ int relay_upstream_add(const char *spec);
 int relay_listen(const char *spec);
 /* Adds the relay's descriptors to the epoll set ep. */
 int relay_epoll(int ep);
-/* An epoll event of the relay (tag from relay_epoll). */
+/* An epoll event of the relay (tag from relay_epoll); what it sends goes
+ * out at the next relay_flush(). */
 void relay_event(uint64_t tag, uint32_t events);
 /* Timers: upstream timeouts, idle connections. The next deadline (us). */
 int64_t relay_tick(void);
@@ -69,7 +70,8 @@ int64_t relay_tick(void);
 void relay_deliver(const struct hold_dest *to, const uint8_t *msg, size_t len);
 /* Sends a held response (its TCP client's pipeline slot is freed). */
 void relay_release(const struct hold_dest *to, const uint8_t *msg, size_t len);
-/* Sends what is batched for UDP clients and upstreams. */
+/* Sends what is batched for UDP clients and upstreams, asks again what
+ * failed: once per turn of the loop, after its events. */
 void relay_flush(void);
 /* "127.0.0.1:53 [::1]:53", "127.0.0.1:5301" for the start line. */
 const char *relay_listening(void);

@@ -11,13 +11,21 @@ for what dig cannot do. Standard library only.
                                            order their answers came
     dnsq.py flood ADDR PORT NAME N         N UDP queries, 64 at a time; prints
                                            how many were answered
+    dnsq.py rtt ADDR PORT NAME N           N UDP queries one after the other
+                                           (0.3 ms apart); prints each one's
+                                           round trip in microseconds
     dnsq.py tcpraw ADDR PORT HEX           bytes on a TCP connection; prints
                                            "closed" or the first answer's hex
     dnsq.py upstream PORT MODE             a fake upstream server on 127.0.0.1
                                            (UDP); MODE: spoof (forged answers
                                            first, then the genuine one),
                                            malformed (broken answers with the
-                                           right ID and question), silent
+                                           right ID and question), oversize
+                                           (100 A records whatever the
+                                           client's size), silent, log (never
+                                           answers; prints "PORT ID" for each
+                                           query)
+    dnsq.py burst ADDR PORT NAME N         N UDP queries at once, no waiting
 """
 import os
 import random
@@ -170,6 +178,26 @@ def main():
                 pass
             answered += got
         print(answered)
+    elif cmd == "burst":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.connect((sys.argv[2], int(sys.argv[3])))
+        for i in range(int(sys.argv[5])):
+            s.send(query(sys.argv[4], "A", qid=i & 0xFFFF))
+            if i % 32 == 31:
+                time.sleep(0.005)
+    elif cmd == "rtt":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.connect((sys.argv[2], int(sys.argv[3])))
+        s.settimeout(2)
+        for i in range(int(sys.argv[5])):
+            t = time.perf_counter_ns()
+            s.send(query(sys.argv[4], "A", qid=i & 0xFFFF))
+            try:
+                s.recv(65535)
+                print((time.perf_counter_ns() - t) // 1000)
+            except socket.timeout:
+                print("timeout")
+            time.sleep(0.0003)
     elif cmd == "tcpraw":
         s = socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=5)
         try:
@@ -208,6 +236,18 @@ def upstream(port, mode):
         q, peer = s.recvfrom(65535)
         qid = struct.unpack(">H", q[:2])[0]
         if mode == "silent":
+            continue
+        if mode == "log":
+            sys.stdout.write("%d %d\n" % (peer[1], qid))
+            sys.stdout.flush()
+            continue
+        if mode == "oversize":
+            many = answer_to(q, "192.0.2.1")
+            rr = many[-16:]
+            many = bytearray(many[:-16])
+            many[6:8] = struct.pack(">H", 100)
+            many += b"".join(rr[:12] + bytes([i]) + rr[13:] for i in range(100))
+            s.sendto(bytes(many), peer)
             continue
         if mode == "spoof":
             # From another port with the right ID: the kernel drops it
