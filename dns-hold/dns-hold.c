@@ -107,6 +107,8 @@ static const struct metric metrics[] = {
      "Listed answers sent at once", &st.not_held_silent},
     {"not_held_total", "why=\"buffer_full\"", METRIC_COUNTER,
      "Listed answers sent at once", &st.hold_full},
+    {"not_held_total", "why=\"stdout\"", METRIC_COUNTER,
+     "Listed answers sent at once", &st.not_held_out},
     {"marks_total", NULL, METRIC_COUNTER, "Marks written", &st.marks},
     {"acks_total", NULL, METRIC_COUNTER, "Acknowledgements read", &st.acks},
     {"acks_ignored_total", "why=\"stale\"", METRIC_COUNTER,
@@ -399,6 +401,8 @@ relay_response(const struct hold_dest *to, const uint8_t *msg, size_t len,
 		return 0;
 	if (out.broken || OUT_CAP - out.len < n + 32) {
 		st.out_dropped += fmt.nrec;
+		if (hold.nsinks && listed())
+			st.not_held_out++;
 		return 0;
 	}
 	memcpy(out.buf + out.len, recs, n);
@@ -414,8 +418,10 @@ relay_response(const struct hold_dest *to, const uint8_t *msg, size_t len,
 		st.not_held_silent++;
 		return 0;
 	}
-	if (out_blocked())
+	if (out_blocked()) {
+		st.not_held_out++;
 		return 0;
+	}
 	if (!batch_mark)
 		batch_mark = hold_mark(&hold, wall_us, now_us);
 	if (!hold_push(&hold, batch_mark, now_us, to, msg, len)) {

@@ -26,7 +26,7 @@ struct counters {
 	uint64_t up_timeouts, up_errors, up_retries, inflight_dropped, inflight;
 	uint64_t records, records_dropped, cut, out_dropped;
 	uint64_t held, released_ack, released_timeout, released_open, hold_full,
-	    not_held_silent, held_now;
+	    not_held_silent, not_held_out, held_now;
 	uint64_t marks, acks, acks_stale, acks_bad;
 	uint64_t tcp_conns, tcp_open, tcp_refused, tcp_full, tcp_closed_idle,
 	    tcp_closed_bad, tcp_unread, tx_dropped, client_gone;
