@@ -664,8 +664,7 @@ serve(int sigfd)
 				batch_mark = 0;
 			}
 		}
-		relay_flush();
-		out_maybe();
+		/* What these events send goes at the top of the loop. */
 	}
 }
 
