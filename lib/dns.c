@@ -29,34 +29,36 @@ dns_strerror(enum dns_err e)
 	return (unsigned)e < DNS_E_COUNT_ ? dns_errs[e] : "?";
 }
 
-
-
 /*
  * Expands the name at *off into out, lowercased, and moves *off past the
  * name's bytes at that place (a pointer ends them). A pointer must point
  * before itself (RFC 1035 4.1.4: "a prior occurrence") and past the header,
- * so every jump goes strictly backwards and no loop can last.
+ * and what it leads to must end before it: each jump lowers the end of
+ * what may be read, so no loop can last and no name can reach past the
+ * place it was written (a pointer into its own labels cannot make the
+ * name go on into the bytes that follow).
  */
 enum dns_err
 dns_name_read(const uint8_t *m, size_t len, size_t *off, struct dns_name *out)
 {
-	size_t p = *off, o = 0, target;
+	size_t p = *off, o = 0, target, end = len;
 	int jumped = 0;
 	unsigned c, i;
 
 	for (;;) {
-		if (p >= len)
-			return DNS_E_SHORT;
+		if (p >= end)
+			return jumped ? DNS_E_NAME : DNS_E_SHORT;
 		c = m[p];
 		if ((c & 0xc0) == 0xc0) {
-			if (p + 1 >= len)
-				return DNS_E_SHORT;
+			if (p + 1 >= end)
+				return jumped ? DNS_E_NAME : DNS_E_SHORT;
 			target = (size_t)(c & 0x3f) << 8 | m[p + 1];
 			if (target >= p || target < 12)
 				return DNS_E_NAME;
 			if (!jumped)
 				*off = p + 2;
 			jumped = 1;
+			end = p;
 			p = target;
 			continue;
 		}
@@ -64,8 +66,8 @@ dns_name_read(const uint8_t *m, size_t len, size_t *off, struct dns_name *out)
 			return DNS_E_NAME; /* extended label types: obsolete */
 		if (c == 0)
 			break;
-		if (p + 1 + c > len)
-			return DNS_E_SHORT;
+		if (p + 1 + c > end)
+			return jumped ? DNS_E_NAME : DNS_E_SHORT;
 		if (o + 1 + c + 1 > DNS_NAME_MAX)
 			return DNS_E_NAME;
 		out->wire[o++] = (uint8_t)c;
