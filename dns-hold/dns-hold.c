@@ -160,9 +160,9 @@ static struct {
 	char *buf;
 	size_t len;
 	int polled;
-	int broken; /* the last write failed: records dropped until retried */
-	int lost;   /* that was logged: logged again once written */
-	int urgent; /* a mark or a listed name's records wait */
+	int broken;  /* the last write failed: records dropped until retried */
+	int lost;    /* that was logged: logged again once written */
+	int urgent;  /* a mark or a listed name's records wait */
 	int64_t due; /* when what waits is written at the latest */
 } out;
 

@@ -5,13 +5,15 @@
 # Nothing leaves the machine: unbound stubs example.test and "." to nsd and
 # sends from 127.0.0.1 only.
 DNSQ="python3 $TOP/tests/dns-hold/dnsq.py"
+. "$TOP/tests/dnstap-read/dns-peers.sh"
 
 free_port() { $DNSQ port; }
 
 # The zone: plain, several A and AAAA, a CNAME chain, an odd label, 8
 # addresses, a TXT set just over 512 bytes (truncation) and one of 63 KB
-# (the largest answers TCP carries).
-dh_zone() {
+# (the largest answers TCP carries). It replaces dnstap-read's zone for
+# nsd_start.
+dtr_zone() {
 	cat <<'EOF'
 $ORIGIN example.test.
 $TTL 300
@@ -52,34 +54,11 @@ EOF
 	done
 }
 
-# nsd_up: nsd for example.test on 127.0.0.1@$NSD_PORT.
+# nsd_up: nsd for example.test (the zone above) on 127.0.0.1@$NSD_PORT, started
+# by dnstap-read's helper with the zone above.
 nsd_up() {
 	NSD_PORT=$(free_port)
-	mkdir -p "$T/nsd"
-	dh_zone > "$T/nsd/example.test.zone"
-	cat > "$T/nsd/nsd.conf" <<EOF
-server:
-	ip-address: 127.0.0.1@$NSD_PORT
-	port: $NSD_PORT
-	zonesdir: "$T/nsd"
-	database: ""
-	zonelistfile: "$T/nsd/zone.list"
-	xfrdfile: "$T/nsd/xfrd.state"
-	xfrdir: "$T/nsd"
-	pidfile: "$T/nsd/nsd.pid"
-	logfile: "$T/nsd/nsd.log"
-	username: ""
-	chroot: ""
-	server-count: 1
-	verbosity: 1
-remote-control:
-	control-enable: no
-zone:
-	name: example.test
-	zonefile: example.test.zone
-EOF
-	spawn nsd nsd -d -c "$T/nsd/nsd.conf"
-	wait_until 10 dig +time=1 +tries=1 -p "$NSD_PORT" @127.0.0.1 ns.example.test A +short
+	nsd_start "$NSD_PORT"
 }
 
 # unbound_up NAME [EXTRA SERVER LINES]: unbound on 127.0.0.1@$UB_PORT
