@@ -1,7 +1,9 @@
 # Unit tests of lib/.
-UNITS += rec lineio metrics log opt
+UNITS += rec lineio metrics log opt hostport secret
 unit-rec_SRCS := tests/unit/rec_test.c
 unit-lineio_SRCS := tests/unit/lineio_test.c
 unit-metrics_SRCS := tests/unit/metrics_test.c
 unit-log_SRCS := tests/unit/log_test.c
 unit-opt_SRCS := tests/unit/opt_test.c
+unit-hostport_SRCS := tests/unit/hostport_test.c
+unit-secret_SRCS := tests/unit/secret_test.c
