@@ -117,3 +117,29 @@ secret_token_file(const char *path, char *err, size_t errlen, int *permanent)
 	}
 	return t;
 }
+
+char *
+secret_token(const char *path, const char *env, const char **from, char *err,
+	     size_t errlen, int *permanent)
+{
+	static char name[64];
+	const char *v;
+	char *t;
+
+	*err = '\0';
+	*permanent = 1;
+	*from = path;
+	if (path)
+		return secret_token_file(path, err, errlen, permanent);
+	if (!(v = getenv(env)) || !*v)
+		return NULL;
+	snprintf(name, sizeof name, "$%s", env);
+	*from = name;
+	if (secret_token_check(v, strlen(v), err, errlen) == -1)
+		return NULL;
+	if (!(t = strdup(v))) {
+		*permanent = 0;
+		snprintf(err, errlen, "%s", strerror(errno));
+	}
+	return t;
+}

@@ -36,4 +36,13 @@ char *secret_token_file(const char *path, char *err, size_t errlen,
 /* A token given another way ($SYNC_TOKEN): 0, or -1 with why in err. */
 int secret_token_check(const char *tok, size_t len, char *err, size_t errlen);
 
+/*
+ * The token a program is given: from the file at path when path is not
+ * NULL, else from the environment variable env when it is set and not
+ * empty; *from names which ("PATH" or "$ENV"). NULL with err "" when there
+ * is none; NULL with why in err when it is not one.
+ */
+char *secret_token(const char *path, const char *env, const char **from,
+		   char *err, size_t errlen, int *permanent);
+
 #endif

@@ -82,6 +82,34 @@ main(void)
 		    secret_token_check("", 0, err, sizeof err) == -1,
 		"tokens from the environment: the same rules");
 
+	{
+		const char *from = NULL;
+		char *t;
+
+		unsetenv("T_TOKEN");
+		t = secret_token(NULL, "T_TOKEN", &from, err, sizeof err,
+				 &perm);
+		T_CHECK(!t && !*err, "no file, no variable: no token");
+		setenv("T_TOKEN", "fromenv", 1);
+		t = secret_token(NULL, "T_TOKEN", &from, err, sizeof err,
+				 &perm);
+		T_CHECK(t && strcmp(t, "fromenv") == 0 &&
+			    strcmp(from, "$T_TOKEN") == 0,
+			"the variable when no file (%s)", from ? from : "-");
+		free(t);
+		put("fromfile\n", 9);
+		t = secret_token(path, "T_TOKEN", &from, err, sizeof err,
+				 &perm);
+		T_CHECK(t && strcmp(t, "fromfile") == 0 && from == path,
+			"the file before the variable");
+		free(t);
+		setenv("T_TOKEN", "two\nlines", 1);
+		t = secret_token(NULL, "T_TOKEN", &from, err, sizeof err,
+				 &perm);
+		T_CHECK(!t && *err && perm == 1,
+			"a variable that is no token: refused (%s)", err);
+	}
+
 	put("-----BEGIN X-----\n\0\1\n", 21);
 	f = secret_file(path, 21, &len, err, sizeof err, &perm);
 	T_CHECK(f && len == 21 &&
