@@ -15,3 +15,7 @@ unit-sync-storetool_LIBS := $(LMDB_LIBS)
 FUZZERS += http-serve
 fuzz-http-serve_SRCS := tests/fuzz/http-serve.c sync-serve/http.c sync-serve/conn.c
 fuzz-http-serve_LIBS := $(MHD_LIBS) $(GNUTLS_LIBS) $(YAJL_LIBS) $(LMDB_LIBS)
+
+# libFuzzer: listening addresses and tokens (lib/hostport.c, lib/secret.c).
+FUZZERS += hostport
+fuzz-hostport_SRCS := tests/fuzz/hostport.c
