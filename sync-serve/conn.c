@@ -35,6 +35,7 @@ struct conn {
 	int64_t since_us;	/* the current request's start (monotonic) */
 	int answered;		/* its answer is queued: no deadline */
 	int cut;		/* shut down: already counted */
+	unsigned requests;	/* answered on this connection */
 };
 
 static struct conn *conns;
@@ -165,6 +166,7 @@ conn_next_request(struct MHD_Connection *c)
 
 	if (k) {
 		k->answered = 0;
+		k->requests++;
 		k->since_us = clock_mono_us();
 	}
 }
@@ -212,6 +214,15 @@ conn_sweep(int64_t now_us)
 		if (k->answered || k->cut ||
 		    now_us - k->since_us < (int64_t)cf.head_s * 1000000)
 			continue;
+		/*
+		 * A kept-alive connection that sends nothing after its answers
+		 * looks the same as a slow next request: closed all the same,
+		 * but as the idle peer it most likely is (libcurl keeps them).
+		 */
+		if (k->requests > 0) {
+			cut(k->c);
+			continue;
+		}
 		st.head_deadline++;
 		key_text(k->addr, who, sizeof who);
 		log_warn_limited(&rl_late,
