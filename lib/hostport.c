@@ -65,8 +65,7 @@ hostport_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
 		hints.ai_family = AF_INET6;
 		hints.ai_socktype = SOCK_STREAM;
 		hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
-		/* getaddrinfo: for a zone (fe80::1%eth0), which inet_pton lacks
-		 */
+		/* getaddrinfo takes a zone (fe80::1%eth0), inet_pton not */
 		if (getaddrinfo(host, NULL, &hints, &ai) != 0)
 			goto bad_host;
 		memcpy(ss, ai->ai_addr, ai->ai_addrlen);

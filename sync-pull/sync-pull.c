@@ -663,8 +663,7 @@ out_open(void)
 	if (!cf.out_path) {
 		out_fd = 1;
 	} else {
-		/* a FIFO without a reader fails now (ENXIO) instead of hanging
-		 */
+		/* a FIFO without a reader fails now (ENXIO), never hangs */
 		fd = open(cf.out_path,
 			  O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC);
 		if (fd == -1) {

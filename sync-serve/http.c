@@ -128,7 +128,9 @@ walk_entry(const struct store_entry *e, void *arg)
 }
 
 /* The child: the JSON of the store on fd 3, then exit. */
-static void __attribute__((noreturn)) fetch_child(int64_t since_us)
+static void fetch_child(int64_t since_us) __attribute__((noreturn));
+static void
+fetch_child(int64_t since_us)
 {
 	struct store *s;
 	struct walk wk;
@@ -146,8 +148,7 @@ static void __attribute__((noreturn)) fetch_child(int64_t since_us)
 	wk.now = clock_wall_us();
 	rc = store_each(s, since_us, walk_entry, &wk, err, sizeof err);
 	if (rc == -1) {
-		/* the body ends short of valid JSON: the client merges nothing
-		 */
+		/* the body ends short of JSON: the client merges nothing */
 		log_warn("unable to read %s: %s", cf.store_dir, err);
 		lw_flush(&wk.w);
 		_exit(EXIT_TEMP);
@@ -175,8 +176,7 @@ fetch_read(void *cls, uint64_t pos, char *buf, size_t max)
 	if (n == 0)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (errno == EAGAIN || errno == EINTR) {
-		/* nothing yet: park the connection until the pipe is readable
-		 */
+		/* nothing yet: park the connection until there is */
 		f->suspended = 1;
 		MHD_suspend_connection(f->conn);
 		return 0;
@@ -331,9 +331,9 @@ peer_write(const char *line, size_t n)
 	w = write(peer_fd, line, n);
 	if (w == (ssize_t)n)
 		return 0;
+	/* a partial write: not on a pipe with n <= PIPE_BUF */
 	if (w >= 0)
-		errno =
-		    EIO; /* a partial write: not on a pipe with n <= PIPE_BUF */
+		errno = EIO;
 	if (peer_fd == 1) {
 		if (errno == EPIPE)
 			log_fatal(EXIT_TEMP, "unable to write to stdout: %s",
@@ -359,7 +359,9 @@ finish_put(struct MHD_Connection *c, struct put *pu, const char *who)
 
 	if (sync_parser_finish(pu->parser) == -1 || pu->entries != 1) {
 		/* the parser says why: empty, truncated, where it went bad */
-		const char *why = sync_parser_error(pu->parser);
+		const char *why = *sync_parser_error(pu->parser)
+				      ? sync_parser_error(pu->parser)
+				      : "not one entry";
 
 		st.put_bad++;
 		log_warn_limited(&rl_put, "%s: PUT /put: %s (%llu bytes)", who,
