@@ -37,7 +37,6 @@
 
 #define FLUSH_MS 500 /* store batch period: well inside the 1 s promise */
 #define TICK_MS 1000 /* list file check, name arena compaction */
-#define METRICS_MS 10000
 
 static const char usage_text[] =
     "usage: ipcache -s DIR [-c] [-d CDB] [-p FIFO] [-G GROUP] [-L SECS]\n"
@@ -147,6 +146,8 @@ static struct metric metrics[] = {
 };
 /* clang-format on */
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
+static struct metrics_file mf = {
+    .prog = "ipcache", .m = metrics, .n = NMETRICS};
 
 /*
  * "P1 P2,P3": adds each prefix to l. A bare address is its /32 or /128
@@ -302,14 +303,12 @@ flush_store(void)
 			 err, full ? " (kept in memory, retrying)" : "");
 }
 
+/* The metrics file every few seconds (force: now); a failure said once. */
 static void
-write_metrics(const char *path)
+write_metrics(int force)
 {
-	static struct ratelimit rl = RATELIMIT_INIT;
-
-	if (path && metrics_write(path, "ipcache", metrics, NMETRICS) == -1)
-		log_warn_limited(&rl, "unable to write %s: %s", path,
-				 strerror(errno));
+	if (metrics_file_tick(&mf, force) == -1)
+		log_warn_sys("unable to write %s", mf.path);
 }
 
 /* The exit line: why, and the main counters. */
@@ -338,7 +337,7 @@ static void __attribute__((noreturn)) finish(int code, const char *why)
 			 cf.store_dir);
 		code = EXIT_TEMP;
 	}
-	write_metrics(cf.mfile);
+	write_metrics(1);
 	store_close(&store);
 	log_counters(why);
 	exit(code);
@@ -398,7 +397,7 @@ out_check(void)
 	memmove(out.buf, out.buf + off, out.len);
 	if (ic.out_err) {
 		flush_store();
-		write_metrics(cf.mfile);
+		write_metrics(1);
 		log_counters("standard output failed");
 		errno = ic.out_err;
 		log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
@@ -660,6 +659,7 @@ options(int argc, char **argv)
 		opt_usage("unexpected argument %s", argv[optind]);
 	if (!cf.store_dir || !*cf.store_dir)
 		opt_usage("no store: -s DIR or $IPCACHE_STORE");
+	mf.path = cf.mfile && *cf.mfile ? cf.mfile : NULL;
 	if (cf.listopt && !cf.listmode)
 		opt_usage("-%c is an option of the list command (-l)",
 			  cf.listopt);
@@ -791,13 +791,12 @@ read_input(struct lr *r, int peer)
 static void __attribute__((noreturn)) loop(void)
 {
 	struct pollfd pfd[3];
-	int64_t now, next_flush, next_tick, next_metrics, next;
+	int64_t now, next_flush, next_tick, next;
 	int pfdn, replaying;
 
 	now = clock_mono_ms();
 	next_flush = now;
 	next_tick = now + TICK_MS;
-	next_metrics = now;
 	for (;;) {
 		/* What input caused (marks too) goes before a batch. */
 		out_check();
@@ -810,16 +809,11 @@ static void __attribute__((noreturn)) loop(void)
 			tick();
 			next_tick = now + TICK_MS;
 		}
-		if (now >= next_metrics) {
-			write_metrics(cf.mfile);
-			next_metrics = now + METRICS_MS;
-		}
+		write_metrics(0);
 		/* A replay goes out a buffer at a time, as output drains. */
 		replaying = ic_replay_step(&ic);
 		out_check();
 		next = next_flush < next_tick ? next_flush : next_tick;
-		if (next_metrics < next)
-			next = next_metrics;
 		pfd[0] = (struct pollfd){sfd, POLLIN, 0};
 		pfd[1] = (struct pollfd){in.fd, POLLIN, 0};
 		pfdn = 2;
