@@ -278,17 +278,18 @@ query(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
+		/* m is filled only when an entry covers the name. */
 		if (!dlist_lookup(dl, name, len, &m)) {
 			printf("%s: no entry\n", name);
 			rc = 1;
-		} else if (m.excluded)
+		} else if (m.excluded) {
 			printf("%s: excluded by !%.*s\n", name,
 			    (int)m.entry_len, m.entry);
-		else
+			rc = 1;
+		} else {
 			printf("%s: matched by %.*s, tag %.*s\n", name,
 			    (int)m.entry_len, m.entry, (int)m.tag_len, m.tag);
-		if (m.excluded)
-			rc = 1;
+		}
 	}
 	if (fflush(stdout) == EOF)
 		log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
