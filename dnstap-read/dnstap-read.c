@@ -158,8 +158,8 @@ metrics_flush(void)
 struct listener {
 	int fd;
 	char name[128];
-	char *path;	/* UNIX: ours to unlink at exit while it is ours */
-	dev_t dev;	/* the socket file we created */
+	char *path; /* UNIX: ours to unlink at exit while it is ours */
+	dev_t dev;  /* the socket file we created */
 	ino_t ino;
 };
 
@@ -247,7 +247,7 @@ listen_unix(struct listener *l, const char *path, long mode, uid_t uid,
 	l->ino = sb.st_ino;
 	if ((mode >= 0 && chmod(path, (mode_t)mode) == -1) ||
 	    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-		chown(path, uid, gid) == -1) ||
+	     chown(path, uid, gid) == -1) ||
 	    listen(fd, 128) == -1) {
 		e = errno;
 		unlink(path);
@@ -327,7 +327,7 @@ listen_tcp(struct listener *l, const char *spec, char *why, size_t whylen)
 	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
 	if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
 		snprintf(why, whylen, "%s",
-		    r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+			 r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
 		return -1;
 	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -581,8 +581,8 @@ out_wait(int sigfd, size_t below, int64_t deadline)
 				return -1;
 			timeout = (int)t;
 		}
-		p[0] = (struct pollfd){ .fd = out.fd, .events = POLLOUT };
-		p[1] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+		p[0] = (struct pollfd){.fd = out.fd, .events = POLLOUT};
+		p[1] = (struct pollfd){.fd = sigfd, .events = POLLIN};
 		if (poll(p, sigfd == -1 ? 1 : 2, timeout) == -1 &&
 		    errno != EINTR)
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
@@ -605,7 +605,7 @@ out_last(void)
 {
 	if (out_wait(-1, 0, clock_mono_ms() + EXIT_FLUSH_MS) == -1) {
 		log_warn("standard output blocked: %zu bytes not written",
-		    lw_pending(&out));
+			 lw_pending(&out));
 		out.len = 0;
 	}
 }
@@ -691,23 +691,22 @@ serve_pollfds(struct pollfd *pfd, int sigfd, int paused)
 {
 	size_t i, np = 0;
 
-	pfd[np++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
-	pfd[np++] = (struct pollfd){ .fd = lw_pending(&out) ? out.fd : -1,
-		.events = POLLOUT };
+	pfd[np++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+	pfd[np++] = (struct pollfd){.fd = lw_pending(&out) ? out.fd : -1,
+				    .events = POLLOUT};
 	for (i = 0; i < nlisteners; i++)
 		pfd[np++] = (struct pollfd){
-			.fd = !paused && nconns < maxconns ? listeners[i].fd :
-							    -1,
-			.events = POLLIN };
+		    .fd = !paused && nconns < maxconns ? listeners[i].fd : -1,
+		    .events = POLLIN};
 	for (i = 0; i < nconns; i++) {
 		struct conn *c = conns[i];
-		short ev = (short)((paused ? 0 : POLLIN) |
-		    (c->s.wlen ? POLLOUT : 0));
+		short ev =
+		    (short)((paused ? 0 : POLLIN) | (c->s.wlen ? POLLOUT : 0));
 
 		/* Left out entirely while paused: a hung-up socket would
 		 * wake poll at once, again and again. */
-		pfd[np++] = (struct pollfd){ .fd = ev ? c->fd : -1,
-			.events = ev };
+		pfd[np++] =
+		    (struct pollfd){.fd = ev ? c->fd : -1, .events = ev};
 	}
 	return np;
 }
@@ -895,8 +894,8 @@ static struct {
 	long mode;
 	uid_t uid;
 	gid_t gid;
-} cf = { .types = FRAME_T_CLIENT, .mode = -1, .uid = (uid_t)-1,
-	.gid = (gid_t)-1 };
+} cf = {
+    .types = FRAME_T_CLIENT, .mode = -1, .uid = (uid_t)-1, .gid = (gid_t)-1};
 
 static void
 options(int argc, char **argv)
@@ -924,7 +923,7 @@ options(int argc, char **argv)
 			    tcp_split(optarg, host, sizeof host, &port) == -1)
 				opt_usage("-l %s: not PATH (with a slash), "
 					  "HOST:PORT or [ADDR]:PORT",
-				    optarg);
+					  optarg);
 			cf.lspec[cf.nl++] = optarg;
 			break;
 		case 'M':
@@ -943,8 +942,8 @@ options(int argc, char **argv)
 			cf.files[cf.nfiles++] = optarg;
 			break;
 		case 's':
-			max_frame = (size_t)opt_number(optarg, 1024, 16777216,
-			    "-s");
+			max_frame =
+			    (size_t)opt_number(optarg, 1024, 16777216, "-s");
 			break;
 		case 'T':
 			io_timeout = opt_number(optarg, 0, 86400, "-T") * 1000;
@@ -953,12 +952,12 @@ options(int argc, char **argv)
 			if (!(cf.types = types_parse(optarg)))
 				opt_usage("-t %s: want client, resolver, "
 					  "forwarder, comma-separated",
-				    optarg);
+					  optarg);
 			break;
 		case 'u':
 			if (owner_parse(optarg, &cf.uid, &cf.gid) == -1)
 				opt_usage("-u %s: unknown user or group",
-				    optarg);
+					  optarg);
 			break;
 		case 'V':
 			opt_version();
@@ -985,7 +984,8 @@ setup_listeners(void)
 
 		why[0] = '\0';
 		if (strchr(cf.lspec[i], '/'))
-			r = listen_unix(l, cf.lspec[i], cf.mode, cf.uid, cf.gid);
+			r = listen_unix(l, cf.lspec[i], cf.mode, cf.uid,
+					cf.gid);
 		else
 			r = listen_tcp(l, cf.lspec[i], why, sizeof why);
 		if (r == -1) {
@@ -994,16 +994,20 @@ setup_listeners(void)
 				unlink_ours(&listeners[--nlisteners]);
 			if (!why[0])
 				snprintf(why, sizeof why, "%s",
-				    e == EADDRINUSE && strchr(cf.lspec[i], '/') ?
-					"a live listener is serving it (another "
-					"dnstap-read?); left alone" :
-					strerror(e));
+					 e == EADDRINUSE &&
+						 strchr(cf.lspec[i], '/')
+					     ? "a live listener is serving it "
+					       "(another "
+					       "dnstap-read?); left alone"
+					     : strerror(e));
 			log_fatal(e == ENAMETOOLONG ? EXIT_PERM : EXIT_TEMP,
-			    "unable to listen on %s: %s", cf.lspec[i], why);
+				  "unable to listen on %s: %s", cf.lspec[i],
+				  why);
 		}
 		nlisteners++;
-		k += (size_t)snprintf(names + k, k < sizeof names ?
-			sizeof names - k : 0, "%s%s", i ? ", " : "", l->name);
+		k += (size_t)snprintf(names + k,
+				      k < sizeof names ? sizeof names - k : 0,
+				      "%s%s", i ? ", " : "", l->name);
 	}
 	log_info("listening on %s; answer records to stdout", names);
 }
@@ -1011,7 +1015,7 @@ setup_listeners(void)
 int
 main(int argc, char **argv)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0 };
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
 	const char *why = "end of input";
 	size_t i;
 	int sigfd;
@@ -1030,7 +1034,7 @@ main(int argc, char **argv)
 		why = serve(sigfd);
 	} else {
 		log_info("reading %zu file%s; answer records to stdout",
-		    cf.nfiles, cf.nfiles == 1 ? "" : "s");
+			 cf.nfiles, cf.nfiles == 1 ? "" : "s");
 		for (i = 0; i < cf.nfiles; i++)
 			if (file_read(cf.files[i], sigfd)) {
 				why = "signal";
@@ -1043,12 +1047,13 @@ main(int argc, char **argv)
 	metrics_flush();
 	log_info("exiting (%s): %llu connections, %llu frames, %llu records, "
 		 "%llu errors, %llu stalls",
-	    why, (unsigned long long)st.conns, (unsigned long long)st.frames,
-	    (unsigned long long)st.records,
-	    (unsigned long long)(st.e_proto + st.e_dnstap + st.e_dns +
-		st.e_size + st.e_ctype + st.e_handshake + st.e_truncated +
-		st.e_read + st.e_timeout),
-	    (unsigned long long)st.stalls);
+		 why, (unsigned long long)st.conns,
+		 (unsigned long long)st.frames, (unsigned long long)st.records,
+		 (unsigned long long)(st.e_proto + st.e_dnstap + st.e_dns +
+				      st.e_size + st.e_ctype + st.e_handshake +
+				      st.e_truncated + st.e_read +
+				      st.e_timeout),
+		 (unsigned long long)st.stalls);
 	lw_destroy(&out);
 	frame_ctx_destroy(&fctx);
 	close(sigfd);

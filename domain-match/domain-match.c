@@ -51,7 +51,7 @@ static struct {
 	uint64_t map_max; /* lists larger than this: dlist_open_limit */
 	char **names;
 	int nnames;
-} cf = { .map_max = 4 << 20 };
+} cf = {.map_max = 4 << 20};
 
 static struct dlist *dl;
 static struct lr in;
@@ -62,26 +62,24 @@ static uint64_t n_in, n_matched, n_dropped, n_malformed, n_marks, n_reloads,
     n_reload_failures, n_entries, n_mtime;
 
 static const struct metric metrics[] = {
-	{ "records_total", NULL, METRIC_COUNTER, "Input lines read.", &n_in },
-	{ "matched_total", NULL, METRIC_COUNTER,
-	    "Records whose names matched the list.", &n_matched },
-	{ "dropped_total", NULL, METRIC_COUNTER,
-	    "Well-formed records not written (no match, or a match with -v).",
-	    &n_dropped },
-	{ "malformed_total", NULL, METRIC_COUNTER,
-	    "Input lines that are not answer or mark records.", &n_malformed },
-	{ "marks_total", NULL, METRIC_COUNTER, "Mark records passed on.",
-	    &n_marks },
-	{ "reloads_total", NULL, METRIC_COUNTER,
-	    "Lists loaded after the first.", &n_reloads },
-	{ "reload_failures_total", NULL, METRIC_COUNTER,
-	    "Replacement lists refused (the old one stayed in use).",
-	    &n_reload_failures },
-	{ "list_entries", NULL, METRIC_GAUGE, "Entries of the list in use.",
-	    &n_entries },
-	{ "list_mtime_seconds", NULL, METRIC_GAUGE,
-	    "Modification time of the list file in use (Unix seconds).",
-	    &n_mtime },
+    {"records_total", NULL, METRIC_COUNTER, "Input lines read.", &n_in},
+    {"matched_total", NULL, METRIC_COUNTER,
+     "Records whose names matched the list.", &n_matched},
+    {"dropped_total", NULL, METRIC_COUNTER,
+     "Well-formed records not written (no match, or a match with -v).",
+     &n_dropped},
+    {"malformed_total", NULL, METRIC_COUNTER,
+     "Input lines that are not answer or mark records.", &n_malformed},
+    {"marks_total", NULL, METRIC_COUNTER, "Mark records passed on.", &n_marks},
+    {"reloads_total", NULL, METRIC_COUNTER, "Lists loaded after the first.",
+     &n_reloads},
+    {"reload_failures_total", NULL, METRIC_COUNTER,
+     "Replacement lists refused (the old one stayed in use).",
+     &n_reload_failures},
+    {"list_entries", NULL, METRIC_GAUGE, "Entries of the list in use.",
+     &n_entries},
+    {"list_mtime_seconds", NULL, METRIC_GAUGE,
+     "Modification time of the list file in use (Unix seconds).", &n_mtime},
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
@@ -101,7 +99,8 @@ static void
 reload(const char *asked)
 {
 	char msg[1024];
-	enum dlist_event ev = dlist_reload(&dl, cf.path, asked, msg, sizeof msg);
+	enum dlist_event ev =
+	    dlist_reload(&dl, cf.path, asked, msg, sizeof msg);
 
 	if (ev == DLIST_SAME)
 		return;
@@ -117,8 +116,8 @@ reload(const char *asked)
 static void
 write_metrics(void)
 {
-	if (cf.mfile && metrics_write(cf.mfile, "domain-match", metrics,
-			    NMETRICS) == -1)
+	if (cf.mfile &&
+	    metrics_write(cf.mfile, "domain-match", metrics, NMETRICS) == -1)
 		log_warn_sys("unable to write %s", cf.mfile);
 }
 
@@ -140,8 +139,8 @@ match(struct item *it, struct dlist_match *m)
 
 	if (r->type == REC_MARK)
 		return 0;
-	if ((it->probed ? dlist_probe_lookup(dl, &it->probe, m) :
-			  dlist_lookup(dl, r->name, r->name_len, m)) &&
+	if ((it->probed ? dlist_probe_lookup(dl, &it->probe, m)
+			: dlist_lookup(dl, r->name, r->name_len, m)) &&
 	    !m->excluded)
 		return 1;
 	if (!cf.chain || r->chain_len == 0)
@@ -152,8 +151,7 @@ match(struct item *it, struct dlist_match *m)
 		comma = memchr(p, ',', (size_t)(end - p));
 		if (!comma)
 			comma = end;
-		if (dlist_lookup(dl, p, (size_t)(comma - p), m) &&
-		    !m->excluded)
+		if (dlist_lookup(dl, p, (size_t)(comma - p), m) && !m->excluded)
 			return 1;
 	}
 	return 0;
@@ -187,7 +185,7 @@ prefetch(struct item *it, size_t n)
 	for (i = 0; i < n; i++)
 		if (it[i].e == REC_OK && it[i].r.type == REC_ANSWER)
 			dlist_probe_start(dl, &it[i].probe, it[i].r.name,
-			    it[i].r.name_len);
+					  it[i].r.name_len);
 	for (i = 0; i < n; i++)
 		if (it[i].e == REC_OK && it[i].r.type == REC_ANSWER)
 			dlist_probe_fetch(dl, &it[i].probe);
@@ -213,8 +211,8 @@ finish(struct item *it)
 	n_in++;
 	if (it->e != REC_OK) {
 		n_malformed++;
-		log_warn_limited(&bad_rl, "input line %llu: %s%s",
-		    (unsigned long long)n_in,
+		log_warn_limited(
+		    &bad_rl, "input line %llu: %s%s", (unsigned long long)n_in,
 		    it->too_long ? "line too long" : rec_strerror(it->e),
 		    it->e == REC_E_TYPE ? " (want answer or mark)" : "");
 		return;
@@ -257,7 +255,8 @@ match_buffered(void)
 
 	while (lw_pending(&out) < BUF) {
 		nb = 0;
-		while (nb < BATCH && (res = lr_next(&in, &line, &len)) != LR_NONE) {
+		while (nb < BATCH &&
+		       (res = lr_next(&in, &line, &len)) != LR_NONE) {
 			if (res == LR_LONG) {
 				batch[nb].probed = 0;
 				batch[nb].too_long = 1;
@@ -286,7 +285,7 @@ query(void)
 
 	for (i = 0; i < cf.nnames; i++) {
 		if (list_name(cf.names[i], strlen(cf.names[i]), name, &len,
-			&why) == -1) {
+			      &why) == -1) {
 			printf("%s: bad name: %s\n", cf.names[i], why);
 			rc = 1;
 			continue;
@@ -297,11 +296,12 @@ query(void)
 			rc = 1;
 		} else if (m.excluded) {
 			printf("%s: excluded by !%.*s\n", name,
-			    (int)m.entry_len, m.entry);
+			       (int)m.entry_len, m.entry);
 			rc = 1;
 		} else {
 			printf("%s: matched by %.*s, tag %.*s\n", name,
-			    (int)m.entry_len, m.entry, (int)m.tag_len, m.tag);
+			       (int)m.entry_len, m.entry, (int)m.tag_len,
+			       m.tag);
 		}
 	}
 	if (fflush(stdout) == EOF)
@@ -331,8 +331,8 @@ options(int argc, char **argv)
 		case 'h':
 			opt_help();
 		case 'm':
-			cf.map_max = (uint64_t)opt_number(optarg, 0, 1 << 20,
-					 "-m")
+			cf.map_max =
+			    (uint64_t)opt_number(optarg, 0, 1 << 20, "-m")
 			    << 20;
 			break;
 		case 'M':
@@ -365,21 +365,21 @@ options(int argc, char **argv)
 		opt_usage("-q wants at least one NAME");
 	if (!cf.query && cf.nnames > 0)
 		opt_usage("unexpected argument %s (names go with -q)",
-		    cf.names[0]);
+			  cf.names[0]);
 }
 
 /* The list, the signals and the buffers; stdout made non-blocking. */
 static int
 setup(void)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0 };
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
 	char err[256];
 	int sfd;
 
 	dl = dlist_open_limit(cf.path, cf.map_max, err, sizeof err);
 	if (!dl)
 		log_fatal(errno == EPROTO ? EXIT_PERM : EXIT_TEMP,
-		    "unable to open %s: %s", cf.path, err);
+			  "unable to open %s: %s", cf.path, err);
 	list_in_use();
 	if (cf.query || cf.check)
 		return -1;
@@ -390,9 +390,9 @@ setup(void)
 	if (lw_nonblock(&out) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set stdout non-blocking");
 	log_info("matching stdin against %s (%llu entries%s%s), to stdout",
-	    cf.path, (unsigned long long)n_entries,
-	    cf.chain ? ", CNAME chains too" : "",
-	    cf.invert ? ", inverted" : "");
+		 cf.path, (unsigned long long)n_entries,
+		 cf.chain ? ", CNAME chains too" : "",
+		 cf.invert ? ", inverted" : "");
 	return sfd;
 }
 
@@ -423,7 +423,7 @@ loop(int sfd)
 		if (why && now >= deadline) {
 			log_warn("standard output blocked: %zu bytes not "
 				 "written, %zu bytes of input not matched",
-			    lw_pending(&out), lr_pending(&in));
+				 lw_pending(&out), lr_pending(&in));
 			break;
 		}
 		if (now >= next_check) {
@@ -437,12 +437,13 @@ loop(int sfd)
 		t = next_check < next_metrics ? next_check : next_metrics;
 		if (why && deadline < t)
 			t = deadline;
-		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = !why && !in.eof &&
-			    lw_pending(&out) < BUF ? in.fd : -1,
-			.events = POLLIN };
-		pfd[2] = (struct pollfd){ .fd = lw_pending(&out) ? out.fd : -1,
-			.events = POLLOUT };
+		pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		pfd[1] = (struct pollfd){
+		    .fd =
+			!why && !in.eof && lw_pending(&out) < BUF ? in.fd : -1,
+		    .events = POLLIN};
+		pfd[2] = (struct pollfd){.fd = lw_pending(&out) ? out.fd : -1,
+					 .events = POLLOUT};
 		if (poll(pfd, 3, t > now ? (int)(t - now) : 0) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -453,10 +454,10 @@ loop(int sfd)
 			case SIGTERM:
 			case SIGINT:
 				if (!why) {
-					why = sig == SIGTERM ? "SIGTERM" :
-							       "SIGINT";
-					deadline = clock_mono_ms() +
-					    EXIT_FLUSH_MS;
+					why = sig == SIGTERM ? "SIGTERM"
+							     : "SIGINT";
+					deadline =
+					    clock_mono_ms() + EXIT_FLUSH_MS;
 				}
 				break;
 			case SIGHUP:
@@ -470,7 +471,8 @@ loop(int sfd)
 		if (pfd[1].revents && !why) {
 			n = lr_fill(&in);
 			if (n == -1 && errno != EAGAIN)
-				log_fatal_sys(EXIT_TEMP, "unable to read stdin");
+				log_fatal_sys(EXIT_TEMP,
+					      "unable to read stdin");
 		}
 	}
 	return why ? why : "end of input";
@@ -488,16 +490,16 @@ main(int argc, char **argv)
 		return query();
 	if (cf.check) {
 		printf("%s: %llu entries\n", cf.path,
-		    (unsigned long long)n_entries);
+		       (unsigned long long)n_entries);
 		return fflush(stdout) == EOF ? EXIT_TEMP : 0;
 	}
 	why = loop(sfd);
 	write_metrics();
 	log_info("exiting (%s): %llu records, %llu matched, %llu dropped, "
 		 "%llu malformed, %llu marks, %llu reloads",
-	    why, (unsigned long long)n_in, (unsigned long long)n_matched,
-	    (unsigned long long)n_dropped, (unsigned long long)n_malformed,
-	    (unsigned long long)n_marks, (unsigned long long)n_reloads);
+		 why, (unsigned long long)n_in, (unsigned long long)n_matched,
+		 (unsigned long long)n_dropped, (unsigned long long)n_malformed,
+		 (unsigned long long)n_marks, (unsigned long long)n_reloads);
 	lr_destroy(&in);
 	lw_destroy(&out);
 	dlist_close(&dl);

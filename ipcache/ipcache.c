@@ -366,7 +366,7 @@ open_list(const char *path)
 
 	if (!l)
 		log_fatal(errno == ENOENT ? EXIT_TEMP : EXIT_PERM,
-		    "unable to open %s: %s", path, err);
+			  "unable to open %s: %s", path, err);
 	return l;
 }
 
@@ -381,7 +381,7 @@ reload_list(const char *asked)
 	enum dlist_event ev;
 
 	if (!dl || (ev = dlist_reload(&dl, list_path, asked, msg,
-			sizeof msg)) == DLIST_SAME)
+				      sizeof msg)) == DLIST_SAME)
 		return;
 	(ev == DLIST_LOADED ? log_info : log_warn)("%s", msg);
 	if (ev == DLIST_LOADED)

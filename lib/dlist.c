@@ -33,10 +33,10 @@ struct dlist {
 	const unsigned char *bloom; /* NULL: no filter in the file */
 	uint64_t bloom_blocks;
 	const unsigned char *depths; /* NULL: no label count mask */
-	struct cold *cold; /* NULL: everything read from the copy */
-	unsigned char *mem; /* the copy (an anonymous mapping) */
+	struct cold *cold;	     /* NULL: everything read from the copy */
+	unsigned char *mem;	     /* the copy (an anonymous mapping) */
 	size_t memlen;
-	uint64_t max;	  /* the limit it was opened with, for reloads */
+	uint64_t max; /* the limit it was opened with, for reloads */
 	/* dlist_reload: what was said already, to say it once */
 	struct stat refused;
 	int have_refused, gone;
@@ -201,7 +201,7 @@ static unsigned char *
 mem_new(size_t n)
 {
 	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -225,7 +225,7 @@ cdb_on(struct cdb *c, const unsigned char *mem, unsigned fsize)
  */
 static unsigned
 copy_key(struct dlist *dl, const char *key, unsigned min, unsigned max,
-    size_t *at)
+	 size_t *at)
 {
 	unsigned n;
 
@@ -251,8 +251,8 @@ load(struct dlist *dl, uint64_t max)
 	if (!(dl->mem = mem_new(dl->memlen)) ||
 	    read_at(dl->fd, dl->mem, size <= max ? size : 2048, 0) == -1)
 		return -1;
-	if (size > max && !(dl->cold = (struct cold *)mem_new(
-				sizeof *dl->cold)))
+	if (size > max &&
+	    !(dl->cold = (struct cold *)mem_new(sizeof *dl->cold)))
 		return -1;
 	cdb_on(&dl->cdb, dl->mem, size);
 	return 0;
@@ -271,7 +271,7 @@ extras(struct dlist *dl)
 
 	if (dl->cold) {
 		if ((n = copy_key(dl, DLIST_BLOOM_KEY, 64, (unsigned)dl->size,
-			 &at)) &&
+				  &at)) &&
 		    n % 64 == 0) {
 			dl->bloom = dl->mem + at - n;
 			dl->bloom_blocks = n / 64;
@@ -316,9 +316,9 @@ header(struct dlist *dl, const char **why)
 	}
 	hdr[n] = '\0';
 	if (strncmp(hdr, DLIST_HEADER, sizeof DLIST_HEADER - 1) != 0 ||
-	    (errno = 0, dl->count = strtoull(hdr + sizeof DLIST_HEADER - 1,
-			    &end, 10),
-		errno != 0 || *end != '\0')) {
+	    (errno = 0,
+	     dl->count = strtoull(hdr + sizeof DLIST_HEADER - 1, &end, 10),
+	     errno != 0 || *end != '\0')) {
 		*why = "not a domain list cdb (bad header)";
 		errno = EPROTO;
 		return -1;
@@ -789,8 +789,9 @@ static int
 differs(const struct dlist *dl, const struct stat *st)
 {
 	return st->st_ino != dl->ino || st->st_dev != dl->dev ||
-	    st->st_size != dl->size || st->st_mtim.tv_sec != dl->mtime.tv_sec ||
-	    st->st_mtim.tv_nsec != dl->mtime.tv_nsec;
+	       st->st_size != dl->size ||
+	       st->st_mtim.tv_sec != dl->mtime.tv_sec ||
+	       st->st_mtim.tv_nsec != dl->mtime.tv_nsec;
 }
 
 /*
@@ -806,8 +807,8 @@ file_changed(const struct dlist *dl)
 }
 
 enum dlist_event
-dlist_reload(struct dlist **dlp, const char *path, const char *asked,
-    char *msg, size_t msglen)
+dlist_reload(struct dlist **dlp, const char *path, const char *asked, char *msg,
+	     size_t msglen)
 {
 	struct dlist *dl = *dlp, *n;
 	struct stat st;
@@ -823,9 +824,10 @@ dlist_reload(struct dlist **dlp, const char *path, const char *asked,
 				return DLIST_SAME;
 			dl->gone = 1;
 			snprintf(msg, msglen,
-			    "list %s gone; keeping the list in use (%llu "
-			    "entries): %s",
-			    path, (unsigned long long)dl->count, strerror(e));
+				 "list %s gone; keeping the list in use (%llu "
+				 "entries): %s",
+				 path, (unsigned long long)dl->count,
+				 strerror(e));
 			return DLIST_GONE;
 		}
 		snprintf(err, sizeof err, "%s", strerror(e));
@@ -836,9 +838,9 @@ dlist_reload(struct dlist **dlp, const char *path, const char *asked,
 		if (!differs(dl, &st) ||
 		    (dl->have_refused && same_file(&st, &dl->refused)))
 			return DLIST_SAME;
-		why = st.st_ino == dl->ino && st.st_dev == dl->dev ?
-		    "file changed in place" :
-		    "file replaced";
+		why = st.st_ino == dl->ino && st.st_dev == dl->dev
+			  ? "file changed in place"
+			  : "file replaced";
 	}
 	t0 = clock_mono_us();
 	if (!(n = dlist_open_limit(path, dl->max, err, sizeof err))) {
@@ -848,19 +850,20 @@ dlist_reload(struct dlist **dlp, const char *path, const char *asked,
 		goto refused;
 	}
 	snprintf(msg, msglen, "reloaded %s (%s): %llu entries in %.3f ms", path,
-	    why, (unsigned long long)n->count,
-	    (double)(clock_mono_us() - t0) / 1e3);
+		 why, (unsigned long long)n->count,
+		 (double)(clock_mono_us() - t0) / 1e3);
 	dlist_close(dlp);
 	*dlp = n;
 	return DLIST_LOADED;
 refused:
 	snprintf(msg, msglen,
-	    "unable to reload %s (%s): %s; keeping the list in use (%llu "
-	    "entries%s)",
-	    path, why, err, (unsigned long long)dl->count,
-	    file_changed(dl) ? ", read from its file, which changed: where "
-				 "it changed, nothing matches" :
-			       "");
+		 "unable to reload %s (%s): %s; keeping the list in use (%llu "
+		 "entries%s)",
+		 path, why, err, (unsigned long long)dl->count,
+		 file_changed(dl)
+		     ? ", read from its file, which changed: where "
+		       "it changed, nothing matches"
+		     : "");
 	return DLIST_REFUSED;
 }
 

@@ -71,7 +71,7 @@ struct dlist_match {
  * EAGAIN when it changed while it was read (a writer at work: try again).
  */
 struct dlist *dlist_open_limit(const char *path, uint64_t max, char *err,
-    size_t errlen);
+			       size_t errlen);
 /* dlist_open_limit(path, DLIST_COPY_MAX, ...). */
 struct dlist *dlist_open(const char *path, char *err, size_t errlen);
 void dlist_close(struct dlist **dl);
@@ -143,7 +143,7 @@ enum dlist_event {
 	DLIST_GONE,	/* "list PATH gone; keeping the list in use..." */
 };
 enum dlist_event dlist_reload(struct dlist **dl, const char *path,
-    const char *asked, char *msg, size_t msglen);
+			      const char *asked, char *msg, size_t msglen);
 
 /* The size in bytes of the Bloom filter for n entries (a multiple of 64). */
 size_t dlist_bloom_size(uint64_t n);

@@ -22,9 +22,9 @@ struct lr {
 };
 
 enum lr_result {
-	LR_NONE = 0,	/* no complete line buffered: call lr_fill() */
-	LR_LINE = 1,	/* *line (NUL-terminated, no '\n') of *len bytes */
-	LR_LONG = 2,	/* an overlong line was dropped */
+	LR_NONE = 0, /* no complete line buffered: call lr_fill() */
+	LR_LINE = 1, /* *line (NUL-terminated, no '\n') of *len bytes */
+	LR_LONG = 2, /* an overlong line was dropped */
 };
 
 int lr_init(struct lr *r, int fd, size_t cap);

@@ -804,7 +804,7 @@ reload_list(const char *asked)
 	enum dlist_event ev;
 
 	if (dl && (ev = dlist_reload(&dl, cf.dlist_path, asked, msg,
-		       sizeof msg)) != DLIST_SAME)
+				     sizeof msg)) != DLIST_SAME)
 		(ev == DLIST_LOADED ? log_info : log_warn)("%s", msg);
 }
 

@@ -18,47 +18,47 @@
 #include "dlist.h"
 
 static const char *const entries[][2] = {
-	{ "example.com", "+t1" },
-	{ "mail.example.com", "!" },
-	{ "deep.mail.example.com", "+t2" },
-	{ "a", "+one" },
-	{ "j.i.h.g.f.e.d.c.b.a.example", "+ten" },
-	{ "bad.example", "+Bad" }, /* a damaged value */
-	{ "x\\046y.example", "+esc" },
-	/* Longer than any valid value: read in part only with pread. */
-	{ "long.example", "+abcdefghijklmnopqrstuvwxyzabcdefghijklmnop" },
-	/* Longer than a key the pread cache keeps. */
-	{ "a123456789.b123456789.c123456789.d123456789.e123456789.f123456789."
-	  "long",
-	    "+kept" },
+    {"example.com", "+t1"},
+    {"mail.example.com", "!"},
+    {"deep.mail.example.com", "+t2"},
+    {"a", "+one"},
+    {"j.i.h.g.f.e.d.c.b.a.example", "+ten"},
+    {"bad.example", "+Bad"}, /* a damaged value */
+    {"x\\046y.example", "+esc"},
+    /* Longer than any valid value: read in part only with pread. */
+    {"long.example", "+abcdefghijklmnopqrstuvwxyzabcdefghijklmnop"},
+    /* Longer than a key the pread cache keeps. */
+    {"a123456789.b123456789.c123456789.d123456789.e123456789.f123456789."
+     "long",
+     "+kept"},
 };
 #define NENT (sizeof entries / sizeof entries[0])
 
 static const char *const cases[][2] = {
-	/* name, expected: tag, "!" excluded, "" none */
-	{ "example.com", "t1" },
-	{ "www.example.com", "t1" },
-	{ "aexample.com", "" },
-	{ "example.community", "" },
-	{ "com", "" },
-	{ "mail.example.com", "!" },
-	{ "x.mail.example.com", "!" },
-	{ "deep.mail.example.com", "t2" },
-	{ "z.deep.mail.example.com", "t2" },
-	{ "a", "one" },
-	{ "b.a", "one" },
-	{ "z.j.i.h.g.f.e.d.c.b.a.example", "ten" },
-	{ "i.h.g.f.e.d.c.b.a.example", "" },
-	{ "bad.example", "" },
-	{ "x\\046y.example", "esc" },
-	{ "y.example", "" },
-	{ "long.example", "" },
-	{ "x.long.example", "" },
-	{ "x.a123456789.b123456789.c123456789.d123456789.e123456789."
-	  "f123456789.long",
-	    "kept" },
-	{ ".", "" },
-	{ "", "" },
+    /* name, expected: tag, "!" excluded, "" none */
+    {"example.com", "t1"},
+    {"www.example.com", "t1"},
+    {"aexample.com", ""},
+    {"example.community", ""},
+    {"com", ""},
+    {"mail.example.com", "!"},
+    {"x.mail.example.com", "!"},
+    {"deep.mail.example.com", "t2"},
+    {"z.deep.mail.example.com", "t2"},
+    {"a", "one"},
+    {"b.a", "one"},
+    {"z.j.i.h.g.f.e.d.c.b.a.example", "ten"},
+    {"i.h.g.f.e.d.c.b.a.example", ""},
+    {"bad.example", ""},
+    {"x\\046y.example", "esc"},
+    {"y.example", ""},
+    {"long.example", ""},
+    {"x.long.example", ""},
+    {"x.a123456789.b123456789.c123456789.d123456789.e123456789."
+     "f123456789.long",
+     "kept"},
+    {".", ""},
+    {"", ""},
 };
 
 /* Writes a list cdb to path: header, entries, optionally filter/depths. */
@@ -66,7 +66,7 @@ static void
 make(const char *path, int extras, const char *hdr)
 {
 	struct cdb_make cm;
-	unsigned char *bloom, depths[16] = { 0 };
+	unsigned char *bloom, depths[16] = {0};
 	size_t i, bs = dlist_bloom_size(NENT), labels;
 	const char *p;
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -75,18 +75,20 @@ make(const char *path, int extras, const char *hdr)
 	cdb_make_start(&cm, fd);
 	cdb_make_add(&cm, "", 0, hdr, (unsigned)strlen(hdr));
 	for (i = 0; i < NENT; i++) {
-		cdb_make_add(&cm, entries[i][0], (unsigned)strlen(entries[i][0]),
-		    entries[i][1], (unsigned)strlen(entries[i][1]));
-		dlist_bloom_add(bloom, bs, entries[i][0], strlen(entries[i][0]));
+		cdb_make_add(&cm, entries[i][0],
+			     (unsigned)strlen(entries[i][0]), entries[i][1],
+			     (unsigned)strlen(entries[i][1]));
+		dlist_bloom_add(bloom, bs, entries[i][0],
+				strlen(entries[i][0]));
 		for (labels = 1, p = entries[i][0]; (p = strchr(p, '.')); p++)
 			labels++;
 		depths[labels / 8] |= (unsigned char)(1u << (labels % 8));
 	}
 	if (extras) {
 		cdb_make_add(&cm, DLIST_BLOOM_KEY, sizeof DLIST_BLOOM_KEY - 1,
-		    bloom, (unsigned)bs);
+			     bloom, (unsigned)bs);
 		cdb_make_add(&cm, DLIST_DEPTHS_KEY, sizeof DLIST_DEPTHS_KEY - 1,
-		    depths, sizeof depths);
+			     depths, sizeof depths);
 	}
 	cdb_make_finish(&cm);
 	close(fd);
@@ -119,19 +121,19 @@ lookups(const char *what, const struct dlist *dl)
 		hit = dlist_lookup(dl, n, strlen(n), &m);
 		result(got, hit, &m);
 		T_CHECK(strcmp(got, cases[i][1]) == 0, "%s: lookup %s -> '%s'",
-		    what, n, got);
+			what, n, got);
 		dlist_probe_start(dl, &pr, n, strlen(n));
 		dlist_probe_fetch(dl, &pr);
 		dlist_probe_fetch(dl, &pr);
 		hit = dlist_probe_lookup(dl, &pr, &m);
 		result(got, hit, &m);
 		T_CHECK(strcmp(got, cases[i][1]) == 0, "%s: probe %s -> '%s'",
-		    what, n, got);
+			what, n, got);
 		dlist_probe_start(dl, &pr, n, strlen(n));
 		hit = dlist_probe_lookup(dl, &pr, &m);
 		result(got, hit, &m);
 		T_CHECK(strcmp(got, cases[i][1]) == 0,
-		    "%s: probe without fetch %s -> '%s'", what, n, got);
+			"%s: probe without fetch %s -> '%s'", what, n, got);
 	}
 	/* 127 labels: more suffixes than a probe holds without the mask. */
 	for (i = 0; i < 126; i++)
@@ -140,10 +142,10 @@ lookups(const char *what, const struct dlist *dl)
 	dlist_probe_start(dl, &pr, name, 253);
 	dlist_probe_fetch(dl, &pr);
 	hit = dlist_probe_lookup(dl, &pr, &m);
-	T_CHECK(hit && !m.excluded && m.entry_len == 1,
-	    "%s: 127 labels, probe", what);
+	T_CHECK(hit && !m.excluded && m.entry_len == 1, "%s: 127 labels, probe",
+		what);
 	T_CHECK(dlist_lookup(dl, name, 253, &m) && m.entry_len == 1,
-	    "%s: 127 labels, lookup", what);
+		"%s: 127 labels, lookup", what);
 }
 
 /* Runs every lookup without checking results: only that none faults. */
@@ -209,11 +211,13 @@ in_place(const char *a, const char *b, uint64_t max, const char *what)
 		lookups("truncated in place, the copy", dl);
 	ev = dlist_reload(&dl, a, NULL, msg, sizeof msg);
 	T_CHECK(ev == DLIST_REFUSED &&
-		says(msg, "(file changed in place): not a domain list cdb "
-			  "(too short); keeping the list in use (9 entries"),
-	    "%s: truncated in place: refused (%s)", what, msg);
+		    says(msg,
+			 "(file changed in place): not a domain list cdb "
+			 "(too short); keeping the list in use (9 entries"),
+		"%s: truncated in place: refused (%s)", what, msg);
 	T_CHECK(max || says(msg, "which changed"),
-	    "%s: says the list in use reads the changed file (%s)", what, msg);
+		"%s: says the list in use reads the changed file (%s)", what,
+		msg);
 	ev = dlist_reload(&dl, a, NULL, msg, sizeof msg);
 	T_CHECK(ev == DLIST_SAME, "%s: said once", what);
 	for (i = 0; i < sizeof junk; i++)
@@ -222,50 +226,50 @@ in_place(const char *a, const char *b, uint64_t max, const char *what)
 	survive(dl);
 	ev = dlist_reload(&dl, a, NULL, msg, sizeof msg);
 	T_CHECK(ev == DLIST_REFUSED && says(msg, "not a domain list cdb"),
-	    "%s: garbage in place: refused (%s)", what, msg);
+		"%s: garbage in place: refused (%s)", what, msg);
 	T_CHECK(dlist_reload(&dl, a, NULL, msg, sizeof msg) == DLIST_SAME,
-	    "%s: garbage said once", what);
+		"%s: garbage said once", what);
 	ev = dlist_reload(&dl, a, "SIGHUP", msg, sizeof msg);
 	T_CHECK(ev == DLIST_REFUSED && says(msg, "(SIGHUP)"),
-	    "%s: asked: refused again (%s)", what, msg);
+		"%s: asked: refused again (%s)", what, msg);
 	if (max)
 		lookups("garbage in place, the copy", dl);
 	make(a, 1, "dnstap-bgp-domains 1 9");
 	ev = dlist_reload(&dl, a, NULL, msg, sizeof msg);
 	T_CHECK(ev == DLIST_LOADED &&
-		says(msg, "(file changed in place): 9 entries in "),
-	    "%s: good list in place: loaded (%s)", what, msg);
+		    says(msg, "(file changed in place): 9 entries in "),
+		"%s: good list in place: loaded (%s)", what, msg);
 	lookups("written over in place", dl);
 	T_CHECK(dlist_reload(&dl, a, NULL, msg, sizeof msg) == DLIST_SAME,
-	    "%s: unchanged: nothing to say", what);
+		"%s: unchanged: nothing to say", what);
 	make(b, 0, "dnstap-bgp-domains 1 9");
 	rename(b, a);
 	ev = dlist_reload(&dl, a, NULL, msg, sizeof msg);
 	T_CHECK(ev == DLIST_LOADED && says(msg, "(file replaced)"),
-	    "%s: replaced: loaded (%s)", what, msg);
+		"%s: replaced: loaded (%s)", what, msg);
 	T_CHECK(dlist_lookup(dl, "example.com", 11, &m) && m.tag_len == 2,
-	    "%s: the new list answers", what);
+		"%s: the new list answers", what);
 	unlink(a);
 	ev = dlist_reload(&dl, a, NULL, msg, sizeof msg);
 	T_CHECK(ev == DLIST_GONE && says(msg, "gone; keeping the list in use"),
-	    "%s: removed: gone (%s)", what, msg);
+		"%s: removed: gone (%s)", what, msg);
 	T_CHECK(dlist_reload(&dl, a, NULL, msg, sizeof msg) == DLIST_SAME,
-	    "%s: gone said once", what);
+		"%s: gone said once", what);
 	ev = dlist_reload(&dl, a, "SIGHUP", msg, sizeof msg);
 	T_CHECK(ev == DLIST_REFUSED && says(msg, "No such file"),
-	    "%s: removed, asked: refused (%s)", what, msg);
+		"%s: removed, asked: refused (%s)", what, msg);
 	lookups("removed", dl);
 	make(a, 1, "dnstap-bgp-domains 1 9");
 	T_CHECK(dlist_reload(&dl, a, NULL, msg, sizeof msg) == DLIST_LOADED,
-	    "%s: back: loaded (%s)", what, msg);
+		"%s: back: loaded (%s)", what, msg);
 	dlist_close(&dl);
 }
 
 int
 main(void)
 {
-	char dir[] = "/tmp/dlist-test.XXXXXX", a[256], b[256], c[256],
-						       err[128], cmd[1200];
+	char dir[] = "/tmp/dlist-test.XXXXXX", a[256], b[256], c[256], err[128],
+	     cmd[1200];
 	struct dlist *dl;
 	FILE *f;
 	long size;
@@ -292,8 +296,9 @@ main(void)
 		make(b, 0, "dnstap-bgp-domains 1 9");
 		rename(b, a);
 		T_CHECK(dlist_changed(dl, a), "changed after a rename");
-		T_CHECK(dlist_lookup(dl, "example.com", 11, &(struct dlist_match){ 0 }),
-		    "the old mapping still answers after the rename");
+		T_CHECK(dlist_lookup(dl, "example.com", 11,
+				     &(struct dlist_match){0}),
+			"the old mapping still answers after the rename");
 		dlist_close(&dl);
 		T_CHECK(dl == NULL, "close NULLs the pointer");
 	}
@@ -312,13 +317,14 @@ main(void)
 	fseek(f, 0, SEEK_END);
 	size = ftell(f);
 	fclose(f);
-	snprintf(cmd, sizeof cmd, "head -c %ld %s > %s && { cat %s; echo x; } > %s",
-	    size - 1, a, b, a, c);
+	snprintf(cmd, sizeof cmd,
+		 "head -c %ld %s > %s && { cat %s; echo x; } > %s", size - 1, a,
+		 b, a, c);
 	T_CHECK(system(cmd) == 0, "make damaged copies");
 	errno = 0;
 	dl = dlist_open(b, err, sizeof err);
 	T_CHECK(!dl && errno == EPROTO && strstr(err, "truncated"),
-	    "truncated refused: %s", err);
+		"truncated refused: %s", err);
 	dlist_close(&dl);
 	errno = 0;
 	dl = dlist_open(c, err, sizeof err);
@@ -327,7 +333,7 @@ main(void)
 	make(b, 1, "dnstap-bgp-domains 2 7");
 	dl = dlist_open(b, err, sizeof err);
 	T_CHECK(!dl && strstr(err, "bad header"), "other version refused: %s",
-	    err);
+		err);
 	dlist_close(&dl);
 	snprintf(b, sizeof b, "%s/none.cdb", dir);
 	dl = dlist_open(b, err, sizeof err);

@@ -43,8 +43,8 @@ blocked(void)
 		exit(1);
 	fl = fcntl(p[1], F_GETFL);
 	T_CHECK(lw_init(&w, p[1], 4096) == 0 && lw_nonblock(&w) == 0 &&
-		(fcntl(p[1], F_GETFL) & O_NONBLOCK),
-	    "lw_nonblock makes the pipe non-blocking");
+		    (fcntl(p[1], F_GETFL) & O_NONBLOCK),
+		"lw_nonblock makes the pipe non-blocking");
 	(void)fcntl(p[0], F_SETFL, O_NONBLOCK);
 	/* Killed by SIGALRM (a failure) if the writer waits. */
 	alarm(10);
@@ -59,16 +59,16 @@ blocked(void)
 	alarm(0);
 	T_CHECK(!bad, "lw_put never fails on a full pipe");
 	T_CHECK(rc == -1 && errno == EAGAIN && lw_pending(&w) > 0,
-	    "lw_flush says EAGAIN and keeps the rest (%zu bytes)",
-	    lw_pending(&w));
+		"lw_flush says EAGAIN and keeps the rest (%zu bytes)",
+		lw_pending(&w));
 	at = drain(p[0], got, 0, cap);
 	T_CHECK(at > 0 && got[at - 1] == '\n' && at + lw_pending(&w) == n,
-	    "the pipe held whole lines only (%zu bytes)", at);
+		"the pipe held whole lines only (%zu bytes)", at);
 	while (lw_pending(&w) && (lw_flush(&w) == 0 || errno == EAGAIN))
 		at = drain(p[0], got, at, cap);
 	at = drain(p[0], got, at, cap);
 	T_CHECK(at == n && memcmp(got, want, n) == 0,
-	    "everything arrives, in order (%zu of %zu bytes)", at, n);
+		"everything arrives, in order (%zu of %zu bytes)", at, n);
 	lw_destroy(&w);
 	T_CHECK(fcntl(p[1], F_GETFL) == fl, "lw_destroy puts the flags back");
 	close(p[0]);
@@ -85,8 +85,9 @@ main(void)
 	struct lw w;
 	char *line;
 	size_t len;
-	const char *in = "one\ntwo\n0123456789012345678901234567890123\nthree\nlast";
-	const char *want[] = { "one", "two", "<long>", "three", "last" };
+	const char *in =
+	    "one\ntwo\n0123456789012345678901234567890123\nthree\nlast";
+	const char *want[] = {"one", "two", "<long>", "three", "last"};
 	int i = 0, bad = 0;
 	enum lr_result res;
 
@@ -94,7 +95,7 @@ main(void)
 		return 1;
 	lw_init(&w, p[1], 8);
 	T_CHECK(lw_put(&w, in, strlen(in)) == 0 && lw_flush(&w) == 0,
-	    "writer puts and flushes");
+		"writer puts and flushes");
 	close(p[1]);
 	lr_init(&r, p[0], 16);
 	for (;;) {
@@ -111,7 +112,8 @@ main(void)
 		if (res == LR_LONG)
 			bad |= strcmp(want[i], "<long>") != 0;
 		else
-			bad |= strcmp(want[i], line) != 0 || len != strlen(line);
+			bad |=
+			    strcmp(want[i], line) != 0 || len != strlen(line);
 		i++;
 	}
 	T_CHECK(i == 5 && !bad, "reader yields lines, drops overlong (%d)", i);
