@@ -243,9 +243,10 @@ finish(struct item *it)
 
 /*
  * The lines buffered, against one list, in batches of BATCH (lines stay
- * valid until the next lr_fill), while stdout takes less than BUF.
+ * valid until the next lr_fill), while stdout holds less than BUF: 1 when
+ * it stopped there with lines left, 0 when all are done.
  */
-static void
+static int
 match_buffered(void)
 {
 	static struct item batch[BATCH];
@@ -253,7 +254,9 @@ match_buffered(void)
 	char *line;
 	size_t len, nb, i;
 
-	while (lw_pending(&out) < BUF) {
+	for (;;) {
+		if (lw_pending(&out) >= BUF)
+			return 1;
 		nb = 0;
 		while (nb < BATCH &&
 		       (res = lr_next(&in, &line, &len)) != LR_NONE) {
@@ -270,7 +273,7 @@ match_buffered(void)
 		for (i = 0; i < nb; i++)
 			finish(&batch[i]);
 		if (nb < BATCH)
-			break;
+			return 0;
 	}
 }
 
@@ -408,16 +411,17 @@ loop(int sfd)
 	struct pollfd pfd[3];
 	const char *why = NULL;
 	int64_t now, next_check, next_metrics, deadline = 0, t;
-	int sig;
+	int sig, more;
 	ssize_t n;
 
 	next_check = clock_mono_ms() + CHECK_MS;
 	next_metrics = clock_mono_ms() + METRICS_MS;
 	for (;;) {
-		match_buffered();
+		more = match_buffered();
 		if (lw_flush(&out) == -1 && errno != EAGAIN)
 			log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
-		if ((why || (in.eof && !lr_pending(&in))) && !lw_pending(&out))
+		/* At TERM, lines read whole are still matched and written. */
+		if ((why || in.eof) && !more && !lw_pending(&out))
 			break;
 		now = clock_mono_ms();
 		if (why && now >= deadline) {

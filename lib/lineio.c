@@ -109,8 +109,7 @@ lw_init(struct lw *w, int fd, size_t cap)
 	w->size = cap;
 	w->oflags = -1;
 	w->pieces = fstat(fd, &st) == 0 &&
-		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
-		     S_ISCHR(st.st_mode));
+		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	w->buf = malloc(cap ? cap : 1);
 	return w->buf ? 0 : -1;
 }

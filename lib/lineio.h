@@ -54,7 +54,7 @@ struct lw {
 	size_t cap;  /* lw_put writes the buffer out past this */
 	size_t len;  /* bytes buffered */
 	size_t size; /* bytes allocated (cap, or more while blocked) */
-	int pieces;  /* a pipe, socket or device: whole-line pieces */
+	int pieces;  /* a pipe or socket: whole-line pieces */
 	int oflags;  /* the fd's flags before lw_nonblock, or -1 */
 };
 
