@@ -302,9 +302,9 @@ query(void)
 			       (int)m.entry_len, m.entry);
 			rc = 1;
 		} else {
-			printf("%s: matched by %.*s, tag %.*s\n", name,
-			       (int)m.entry_len, m.entry, (int)m.tag_len,
-			       m.tag);
+			printf("%s: matched by %s%.*s, tag %.*s\n", name,
+			       m.exact ? "=" : "", (int)m.entry_len, m.entry,
+			       (int)m.tag_len, m.tag);
 		}
 	}
 	if (fflush(stdout) == EOF)

@@ -4,7 +4,8 @@ benchmark: well-behaved (bidirectional or unidirectional, busy or idle) and
 misbehaving (random bytes, giant frame, wrong content type, vanishing or
 stalling mid-frame, silent after connecting); "big" sends REPEAT frames
 (default 8) of 1000 A records each under a 200-byte name, all in one write,
-then STOP (about 250 kB of records per frame: enough to block a pipe).
+then STOP (as many records per frame as dnstap-read's bounds let through:
+a few frames in one read are more than a pipe holds).
 
     fsend.py ADDR MODE [CAPTURE] [REPEAT] [client]
 

@@ -18,47 +18,59 @@
 #include "dlist.h"
 
 static const char *const entries[][2] = {
-    {"example.com", "+t1"},
-    {"mail.example.com", "!"},
-    {"deep.mail.example.com", "+t2"},
-    {"a", "+one"},
-    {"j.i.h.g.f.e.d.c.b.a.example", "+ten"},
-    {"bad.example", "+Bad"}, /* a damaged value */
-    {"x\\046y.example", "+esc"},
-    /* Longer than any valid value: read in part only with pread. */
-    {"long.example", "+abcdefghijklmnopqrstuvwxyzabcdefghijklmnop"},
-    /* Longer than a key the pread cache keeps. */
-    {"a123456789.b123456789.c123456789.d123456789.e123456789.f123456789."
-     "long",
-     "+kept"},
+	{ "example.com", "+t1" },
+	{ "mail.example.com", "!" },
+	{ "deep.mail.example.com", "+t2" },
+	{ "a", "+one" },
+	{ "j.i.h.g.f.e.d.c.b.a.example", "+ten" },
+	{ "bad.example", "+Bad" }, /* a damaged value */
+	{ "x\\046y.example", "+esc" },
+	/* Longer than any valid value: read in part only with pread. */
+	{ "long.example", "+abcdefghijklmnopqrstuvwxyzabcdefghijklmnop" },
+	/* Longer than a key the pread cache keeps. */
+	{ "a123456789.b123456789.c123456789.d123456789.e123456789.f123456789."
+	  "long",
+	    "+kept" },
+	/* Exact entries: the name only; below them the walk goes on up. */
+	{ "full.example.com", "=ex" },
+	{ "exact.example", "=only" },
+	{ "y.mail.example.com", "=back" },
+	{ "badexact.example", "=" },
 };
 #define NENT (sizeof entries / sizeof entries[0])
 
 static const char *const cases[][2] = {
-    /* name, expected: tag, "!" excluded, "" none */
-    {"example.com", "t1"},
-    {"www.example.com", "t1"},
-    {"aexample.com", ""},
-    {"example.community", ""},
-    {"com", ""},
-    {"mail.example.com", "!"},
-    {"x.mail.example.com", "!"},
-    {"deep.mail.example.com", "t2"},
-    {"z.deep.mail.example.com", "t2"},
-    {"a", "one"},
-    {"b.a", "one"},
-    {"z.j.i.h.g.f.e.d.c.b.a.example", "ten"},
-    {"i.h.g.f.e.d.c.b.a.example", ""},
-    {"bad.example", ""},
-    {"x\\046y.example", "esc"},
-    {"y.example", ""},
-    {"long.example", ""},
-    {"x.long.example", ""},
-    {"x.a123456789.b123456789.c123456789.d123456789.e123456789."
-     "f123456789.long",
-     "kept"},
-    {".", ""},
-    {"", ""},
+	/* name, expected: tag, "!" excluded, "" none */
+	{ "example.com", "t1" },
+	{ "www.example.com", "t1" },
+	{ "aexample.com", "" },
+	{ "example.community", "" },
+	{ "com", "" },
+	{ "mail.example.com", "!" },
+	{ "x.mail.example.com", "!" },
+	{ "deep.mail.example.com", "t2" },
+	{ "z.deep.mail.example.com", "t2" },
+	{ "a", "one" },
+	{ "b.a", "one" },
+	{ "z.j.i.h.g.f.e.d.c.b.a.example", "ten" },
+	{ "i.h.g.f.e.d.c.b.a.example", "" },
+	{ "bad.example", "" },
+	{ "x\\046y.example", "esc" },
+	{ "y.example", "" },
+	{ "long.example", "" },
+	{ "x.long.example", "" },
+	{ "x.a123456789.b123456789.c123456789.d123456789.e123456789."
+	  "f123456789.long",
+	    "kept" },
+	{ "full.example.com", "=ex" },
+	{ "a.full.example.com", "t1" },
+	{ "exact.example", "=only" },
+	{ "www.exact.example", "" },
+	{ "y.mail.example.com", "=back" },
+	{ "z.y.mail.example.com", "!" },
+	{ "badexact.example", "" },
+	{ ".", "" },
+	{ "", "" },
 };
 
 /* Writes a list cdb to path: header, entries, optionally filter/depths. */
@@ -103,7 +115,8 @@ result(char *out, int hit, const struct dlist_match *m)
 	else if (m->excluded)
 		strcpy(out, "!");
 	else
-		snprintf(out, 64, "%.*s", (int)m->tag_len, m->tag);
+		snprintf(out, 64, "%s%.*s", m->exact ? "=" : "", (int)m->tag_len,
+		    m->tag);
 }
 
 static void
@@ -199,7 +212,7 @@ in_place(const char *a, const char *b, uint64_t max, const char *what)
 	enum dlist_event ev;
 	size_t i;
 
-	make(a, 1, "dnstap-bgp-domains 1 9");
+	make(a, 1, "dnstap-bgp-domains 1 13");
 	dl = dlist_open_limit(a, max, err, sizeof err);
 	T_CHECK(dl != NULL, "%s: open: %s", what, dl ? "ok" : err);
 	if (!dl)
@@ -213,7 +226,7 @@ in_place(const char *a, const char *b, uint64_t max, const char *what)
 	T_CHECK(ev == DLIST_REFUSED &&
 		    says(msg,
 			 "(file changed in place): not a domain list cdb "
-			 "(too short); keeping the list in use (9 entries"),
+			 "(too short); keeping the list in use (13 entries"),
 		"%s: truncated in place: refused (%s)", what, msg);
 	T_CHECK(max || says(msg, "which changed"),
 		"%s: says the list in use reads the changed file (%s)", what,
@@ -234,15 +247,15 @@ in_place(const char *a, const char *b, uint64_t max, const char *what)
 		"%s: asked: refused again (%s)", what, msg);
 	if (max)
 		lookups("garbage in place, the copy", dl);
-	make(a, 1, "dnstap-bgp-domains 1 9");
+	make(a, 1, "dnstap-bgp-domains 1 13");
 	ev = dlist_reload(&dl, a, NULL, msg, sizeof msg);
 	T_CHECK(ev == DLIST_LOADED &&
-		    says(msg, "(file changed in place): 9 entries in "),
+		    says(msg, "(file changed in place): 13 entries in "),
 		"%s: good list in place: loaded (%s)", what, msg);
 	lookups("written over in place", dl);
 	T_CHECK(dlist_reload(&dl, a, NULL, msg, sizeof msg) == DLIST_SAME,
 		"%s: unchanged: nothing to say", what);
-	make(b, 0, "dnstap-bgp-domains 1 9");
+	make(b, 0, "dnstap-bgp-domains 1 13");
 	rename(b, a);
 	ev = dlist_reload(&dl, a, NULL, msg, sizeof msg);
 	T_CHECK(ev == DLIST_LOADED && says(msg, "(file replaced)"),
@@ -259,7 +272,7 @@ in_place(const char *a, const char *b, uint64_t max, const char *what)
 	T_CHECK(ev == DLIST_REFUSED && says(msg, "No such file"),
 		"%s: removed, asked: refused (%s)", what, msg);
 	lookups("removed", dl);
-	make(a, 1, "dnstap-bgp-domains 1 9");
+	make(a, 1, "dnstap-bgp-domains 1 13");
 	T_CHECK(dlist_reload(&dl, a, NULL, msg, sizeof msg) == DLIST_LOADED,
 		"%s: back: loaded (%s)", what, msg);
 	dlist_close(&dl);
@@ -280,11 +293,11 @@ main(void)
 	snprintf(b, sizeof b, "%s/b.cdb", dir);
 	snprintf(c, sizeof c, "%s/c.cdb", dir);
 
-	make(a, 1, "dnstap-bgp-domains 1 9");
+	make(a, 1, "dnstap-bgp-domains 1 13");
 	dl = dlist_open(a, err, sizeof err);
 	T_CHECK(dl != NULL, "open with filter: %s", dl ? "ok" : err);
 	if (dl) {
-		T_CHECK(dlist_count(dl) == 9, "count");
+		T_CHECK(dlist_count(dl) == 13, "count");
 		lookups("with filter", dl);
 		T_CHECK(dlist_limit(dl, 1 << 20) == 0, "limit above the size");
 		lookups("with filter, a limit above the size", dl);
@@ -293,7 +306,7 @@ main(void)
 		lookups("with filter, pread", dl);
 		lookups("with filter, pread again", dl);
 		T_CHECK(!dlist_changed(dl, a), "not changed");
-		make(b, 0, "dnstap-bgp-domains 1 9");
+		make(b, 0, "dnstap-bgp-domains 1 13");
 		rename(b, a);
 		T_CHECK(dlist_changed(dl, a), "changed after a rename");
 		T_CHECK(dlist_lookup(dl, "example.com", 11,

@@ -1,5 +1,6 @@
 /*
- * dns: the A and AAAA answers of a DNS response, attributed to its question.
+ * dns: the A and AAAA answers of a DNS response, attributed to its question
+ * (shared by dnstap-read and dns-hold).
  *
  * A response (RFC 1035 section 4) is a 12-byte header, the question (one
  * name, type, class), then the answer records: owner name, type, class, TTL,
@@ -67,5 +68,26 @@ struct dns_answers {
 enum dns_err dns_answers(struct dns_answers *a, const uint8_t *msg,
     size_t len);
 const char *dns_strerror(enum dns_err e);
+
+/*
+ * The pieces, for other readers of DNS messages (dns-hold's checks of
+ * queries and responses). dns_name_read() expands the name at *off into
+ * out, lowercased, and moves *off past the name's bytes at that place; a
+ * compression pointer must point backwards and past the header, so no loop
+ * can last.
+ */
+enum dns_err dns_name_read(const uint8_t *msg, size_t len, size_t *off,
+    struct dns_name *out);
+int dns_name_eq(const struct dns_name *a, const struct dns_name *b);
+
+/* A resource record's fixed part; dns_rr_read() moves *off past it. */
+struct dns_rr {
+	size_t owner; /* offset of the owner name */
+	uint16_t type, class;
+	uint32_t ttl;
+	size_t rdata, rdlen; /* offset and length of the data */
+};
+enum dns_err dns_rr_read(const uint8_t *msg, size_t len, size_t *off,
+    struct dns_rr *rr);
 
 #endif

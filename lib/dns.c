@@ -29,34 +29,36 @@ dns_strerror(enum dns_err e)
 	return (unsigned)e < DNS_E_COUNT_ ? dns_errs[e] : "?";
 }
 
-
-
 /*
  * Expands the name at *off into out, lowercased, and moves *off past the
  * name's bytes at that place (a pointer ends them). A pointer must point
  * before itself (RFC 1035 4.1.4: "a prior occurrence") and past the header,
- * so every jump goes strictly backwards and no loop can last.
+ * and what it leads to must end before it: each jump lowers the end of
+ * what may be read, so no loop can last and no name can reach past the
+ * place it was written (a pointer into its own labels cannot make the
+ * name go on into the bytes that follow).
  */
-static enum dns_err
-name_read(const uint8_t *m, size_t len, size_t *off, struct dns_name *out)
+enum dns_err
+dns_name_read(const uint8_t *m, size_t len, size_t *off, struct dns_name *out)
 {
-	size_t p = *off, o = 0, target;
+	size_t p = *off, o = 0, target, end = len;
 	int jumped = 0;
 	unsigned c, i;
 
 	for (;;) {
-		if (p >= len)
-			return DNS_E_SHORT;
+		if (p >= end)
+			return jumped ? DNS_E_NAME : DNS_E_SHORT;
 		c = m[p];
 		if ((c & 0xc0) == 0xc0) {
-			if (p + 1 >= len)
-				return DNS_E_SHORT;
+			if (p + 1 >= end)
+				return jumped ? DNS_E_NAME : DNS_E_SHORT;
 			target = (size_t)(c & 0x3f) << 8 | m[p + 1];
 			if (target >= p || target < 12)
 				return DNS_E_NAME;
 			if (!jumped)
 				*off = p + 2;
 			jumped = 1;
+			end = p;
 			p = target;
 			continue;
 		}
@@ -64,8 +66,8 @@ name_read(const uint8_t *m, size_t len, size_t *off, struct dns_name *out)
 			return DNS_E_NAME; /* extended label types: obsolete */
 		if (c == 0)
 			break;
-		if (p + 1 + c > len)
-			return DNS_E_SHORT;
+		if (p + 1 + c > end)
+			return jumped ? DNS_E_NAME : DNS_E_SHORT;
 		if (o + 1 + c + 1 > DNS_NAME_MAX)
 			return DNS_E_NAME;
 		out->wire[o++] = (uint8_t)c;
@@ -112,22 +114,14 @@ name_skip(const uint8_t *m, size_t len, size_t *off)
 	}
 }
 
-static int
-name_eq(const struct dns_name *a, const struct dns_name *b)
+int
+dns_name_eq(const struct dns_name *a, const struct dns_name *b)
 {
 	return a->len == b->len && memcmp(a->wire, b->wire, a->len) == 0;
 }
 
-/* The fixed part of a resource record after its owner name. */
-struct rr {
-	size_t owner; /* offset of the owner name */
-	uint16_t type, class;
-	uint32_t ttl;
-	size_t rdata, rdlen;
-};
-
-static enum dns_err
-rr_read(const uint8_t *m, size_t len, size_t *off, struct rr *rr)
+enum dns_err
+dns_rr_read(const uint8_t *m, size_t len, size_t *off, struct dns_rr *rr)
 {
 	enum dns_err e;
 	size_t p = *off;
@@ -159,12 +153,12 @@ owner_depth(const struct dns_answers *a, const uint8_t *m, size_t len,
 	struct dns_name n;
 	unsigned k;
 
-	if (name_read(m, len, &off, &n) != DNS_OK)
+	if (dns_name_read(m, len, &off, &n) != DNS_OK)
 		return -2;
-	if (name_eq(&n, &a->qname))
+	if (dns_name_eq(&n, &a->qname))
 		return 0;
 	for (k = 0; k < a->nchain; k++)
-		if (name_eq(&n, &a->chain[k]))
+		if (dns_name_eq(&n, &a->chain[k]))
 			return (int)k + 1;
 	return -1;
 }
@@ -178,18 +172,18 @@ chain_follow(struct dns_answers *a)
 	for (;;) {
 		next = NULL;
 		for (i = 0; i < a->ncname && !next; i++)
-			if (name_eq(&a->cname_owner[i], cur))
+			if (dns_name_eq(&a->cname_owner[i], cur))
 				next = &a->cname_target[i];
 		/* A CNAME to the root leads nowhere (and "." cannot be a
 		 * chain name in a record). */
 		if (!next || next->len == 1)
 			return;
-		if (name_eq(next, &a->qname)) {
+		if (dns_name_eq(next, &a->qname)) {
 			a->chain_loop = 1;
 			return;
 		}
 		for (k = 0; k < a->nchain; k++)
-			if (name_eq(next, &a->chain[k])) {
+			if (dns_name_eq(next, &a->chain[k])) {
 				a->chain_loop = 1;
 				return;
 			}
@@ -208,7 +202,7 @@ dns_answers(struct dns_answers *a, const uint8_t *m, size_t len)
 	enum dns_err e;
 	size_t off, start, p;
 	unsigned ancount, i;
-	struct rr rr;
+	struct dns_rr rr;
 	struct dns_addr *ad;
 	size_t cache_key = 0; /* pointer target of the last owner looked up */
 	int cache_depth = -1, d;
@@ -223,7 +217,7 @@ dns_answers(struct dns_answers *a, const uint8_t *m, size_t len)
 		return DNS_E_QUESTION;
 	ancount = wire_get16(m + 6);
 	off = 12;
-	if ((e = name_read(m, len, &off, &a->qname)) != DNS_OK)
+	if ((e = dns_name_read(m, len, &off, &a->qname)) != DNS_OK)
 		return e;
 	if (len - off < 4)
 		return DNS_E_SHORT;
@@ -232,7 +226,7 @@ dns_answers(struct dns_answers *a, const uint8_t *m, size_t len)
 	start = off;
 
 	for (i = 0; i < ancount; i++) {
-		if ((e = rr_read(m, len, &off, &rr)) != DNS_OK)
+		if ((e = dns_rr_read(m, len, &off, &rr)) != DNS_OK)
 			return e;
 		if (rr.class != C_IN)
 			continue;
@@ -246,11 +240,11 @@ dns_answers(struct dns_answers *a, const uint8_t *m, size_t len)
 			continue;
 		}
 		p = rr.owner;
-		if ((e = name_read(m, len, &p, &a->cname_owner[a->ncname])) !=
+		if ((e = dns_name_read(m, len, &p, &a->cname_owner[a->ncname])) !=
 		    DNS_OK)
 			return e;
 		p = rr.rdata;
-		e = name_read(m, len, &p, &a->cname_target[a->ncname]);
+		e = dns_name_read(m, len, &p, &a->cname_target[a->ncname]);
 		if (e != DNS_OK)
 			return e;
 		if (p > rr.rdata + rr.rdlen)
@@ -261,7 +255,7 @@ dns_answers(struct dns_answers *a, const uint8_t *m, size_t len)
 
 	off = start;
 	for (i = 0; i < ancount; i++) {
-		(void)rr_read(m, len, &off, &rr); /* checked above */
+		(void)dns_rr_read(m, len, &off, &rr); /* checked above */
 		if (rr.class != C_IN || (rr.type != T_A && rr.type != T_AAAA))
 			continue;
 		/* Most owners are the same pointer (to the question, or to

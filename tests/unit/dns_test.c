@@ -1,14 +1,15 @@
 /*
- * dns_test: the DNS response parser of dnstap-read. Compression, pointer
- * loops, truncation at every byte, CNAME chains in and out of order and
- * looping, several A/AAAA, uppercase, odd bytes, bad record data.
+ * dns_test: the DNS response parser (lib/dns), shared by dnstap-read and
+ * dns-hold. Compression, pointer loops, truncation at every byte, CNAME
+ * chains in and out of order and looping, several A/AAAA, uppercase, odd
+ * bytes, bad record data.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../dnstap-read/dns.h"
-#include "../unit/t.h"
+#include "dns.h"
+#include "t.h"
 #include "msg.h"
 
 static struct msg m;
@@ -224,6 +225,31 @@ main(void)
 		m_ptr(&m, (unsigned)x);
 	}
 	T_CHECK(parse(m.b, m.len) == DNS_E_NAME, "pointer loop refused");
+
+	/*
+	 * A pointer back into the name's own labels: what it leads to would
+	 * run past the pointer (found by fuzz-dns-hold: a question that read
+	 * on into the bytes after it). And a label and a pointer to it,
+	 * repeated: each jump would read the same bytes again.
+	 */
+	m_start(&m, "x.example", 1, 0);
+	m.len = 12;
+	m_u8(&m, 3);
+	m_raw(&m, "a\002b", 3); /* "\002b" also reads as a label */
+	m_ptr(&m, 14);
+	m_u16(&m, 1);
+	m_u16(&m, 1);
+	T_CHECK(parse(m.b, m.len) == DNS_E_NAME,
+	    "a pointer into its own name, past itself, refused");
+	m_start(&m, "x.example", 1, 0);
+	m.len = 12;
+	m_u8(&m, 1);
+	m_raw(&m, "a", 1);
+	m_ptr(&m, 12);
+	m_u16(&m, 1);
+	m_u16(&m, 1);
+	T_CHECK(parse(m.b, m.len) == DNS_E_NAME,
+	    "a label and a pointer back to it refused");
 
 	/* A name over 255 bytes. */
 	memset(longname, 0, sizeof longname);
