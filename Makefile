@@ -64,6 +64,10 @@ LMDB_LIBS := -llmdb
 IDN2_LIBS := $(call pc,libs,libidn2)
 YAJL_LIBS := $(call pc,libs,yajl)
 MHD_LIBS := $(call pc,libs,libmicrohttpd)
+NFTNL_CFLAGS := $(call pc,cflags,libnftnl)
+NFTNL_LIBS := $(call pc,libs,libnftnl)
+MNL_CFLAGS := $(call pc,cflags,libmnl)
+MNL_LIBS := $(call pc,libs,libmnl)
 
 CPPFLAGS += $(BSD_CFLAGS)
 BASE_LIBS := $(BSD_LIBS) $(CDB_LIBS)

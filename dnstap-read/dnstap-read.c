@@ -35,6 +35,7 @@
 
 #include "clock.h"
 #include "frame.h"
+#include "hostport.h"
 #include "lineio.h"
 #include "log.h"
 #include "metrics.h"
@@ -281,75 +282,83 @@ unlink_ours(const struct listener *l)
 }
 
 /*
- * "HOST:PORT" or "[V6]:PORT" into host (a name or an address) and port
- * (1 to 65535): 0, or -1 when it is not written that way (a usage error).
+ * Is spec HOST:PORT with a host name (a letter in it, not in brackets)?
+ * Then host and port are filled. An address is lib/hostport's alone (its
+ * rules: sync-serve's too); a name is looked up when listening.
  */
 static int
-tcp_split(const char *spec, char *host, size_t hostlen, const char **port)
+tcp_name(const char *spec, char *host, size_t hostlen, const char **port)
 {
-	const char *err, *colon = strrchr(spec, ':');
+	const char *err, *colon = strrchr(spec, ':'), *p;
 	size_t hl;
+	int alpha = 0;
 
-	if (!colon || colon == spec || !colon[1])
-		return -1;
+	if (!colon || spec[0] == '[' || (hl = (size_t)(colon - spec)) == 0 ||
+	    hl >= hostlen)
+		return 0;
+	for (p = spec; p < colon; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+			alpha = 1;
+		else if (!(*p >= '0' && *p <= '9') && *p != '.' && *p != '-')
+			return 0;
+	}
 	*port = colon + 1;
 	(void)strtonum(*port, 1, 65535, &err); /* getaddrinfo takes 99999 */
-	if (err)
-		return -1;
-	hl = (size_t)(colon - spec);
-	if (spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']') {
-		spec++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= hostlen)
-		return -1;
+	if (!alpha || err)
+		return 0;
 	memcpy(host, spec, hl);
 	host[hl] = '\0';
-	return 0;
+	return 1;
 }
 
 /*
- * Listens on TCP; the host may be a name (the first address it resolves
- * to). -1 with a reason in why: a name that does not resolve now is a
- * temporary error like a failed bind (the resolver may come later).
+ * Listens on TCP: -1 with a reason in why. A host name is looked up now
+ * (the first address it has); one that does not resolve is a temporary
+ * error like a failed bind: the resolver may come later. A bad address
+ * was a usage error already (options).
  */
 static int
 listen_tcp(struct listener *l, const char *spec, char *why, size_t whylen)
 {
+	struct sockaddr_storage ss;
+	struct addrinfo hints, *ai;
+	socklen_t len;
 	char host[256];
 	const char *port;
-	struct addrinfo hints, *ai;
 	int fd, one = 1, e, r;
 
-	if (tcp_split(spec, host, sizeof host, &port) == -1) {
-		snprintf(why, whylen, "not HOST:PORT or [ADDR]:PORT");
+	if (tcp_name(spec, host, sizeof host, &port)) {
+		memset(&hints, 0, sizeof hints);
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+		if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
+			snprintf(why, whylen, "%s",
+				 r == EAI_SYSTEM ? strerror(errno) :
+						   gai_strerror(r));
+			return -1;
+		}
+		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+		len = ai->ai_addrlen;
+		freeaddrinfo(ai);
+	} else if (hostport_parse(spec, &ss, &len, why, whylen) == -1) {
+		errno = EINVAL;
 		return -1;
 	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-	if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
-		snprintf(why, whylen, "%s",
-			 r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
-		return -1;
-	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1 ||
-	    (ai->ai_family == AF_INET6 &&
+	    (ss.ss_family == AF_INET6 &&
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) ==
 		    -1) ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    listen(fd, 128) == -1) {
 		e = errno;
 		if (fd != -1)
 			close(fd);
-		freeaddrinfo(ai);
 		snprintf(why, whylen, "%s", strerror(e));
 		return -1;
 	}
-	freeaddrinfo(ai);
 	l->fd = fd;
 	l->path = NULL;
 	snprintf(l->name, sizeof l->name, "tcp:%s", spec);
@@ -903,7 +912,9 @@ static struct {
 static void
 options(int argc, char **argv)
 {
-	char host[256], *end;
+	char host[256], err[256], *end;
+	struct sockaddr_storage ss;
+	socklen_t sl;
 	const char *port;
 	int c;
 
@@ -922,11 +933,12 @@ options(int argc, char **argv)
 		case 'l':
 			if (cf.nl == MAX_LISTEN)
 				opt_usage("at most %d -l", MAX_LISTEN);
+			/* A path has a slash; a name is looked up later. */
 			if (!strchr(optarg, '/') &&
-			    tcp_split(optarg, host, sizeof host, &port) == -1)
-				opt_usage("-l %s: not PATH (with a slash), "
-					  "HOST:PORT or [ADDR]:PORT",
-					  optarg);
+			    !tcp_name(optarg, host, sizeof host, &port) &&
+			    hostport_parse(optarg, &ss, &sl, err, sizeof err) ==
+				-1)
+				opt_usage("-l %s: %s", optarg, err);
 			cf.lspec[cf.nl++] = optarg;
 			break;
 		case 'M':
