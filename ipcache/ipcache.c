@@ -405,19 +405,33 @@ out_check(void)
 }
 
 static struct dlist *
-open_list(const char *path, int fatal)
+open_list(const char *path)
 {
 	char err[256];
 	struct dlist *l = dlist_open(path, err, sizeof err);
 
-	if (!l) {
-		if (fatal)
-			log_fatal(errno == ENOENT ? EXIT_TEMP : EXIT_PERM,
-				  "unable to open %s: %s", path, err);
-		log_warn("unable to open %s: %s (keeping the old list)", path,
-			 err);
-	}
+	if (!l)
+		log_fatal(errno == ENOENT ? EXIT_TEMP : EXIT_PERM,
+			  "unable to open %s: %s", path, err);
 	return l;
+}
+
+/*
+ * The domain list, looked at once a second (asked NULL) and reopened on
+ * SIGHUP: lib/dlist's one policy and messages; a new list relists.
+ */
+static void
+reload_list(const char *asked)
+{
+	char msg[1024];
+	enum dlist_event ev;
+
+	if (!dl || (ev = dlist_reload(&dl, cf.list_path, asked, msg,
+				      sizeof msg)) == DLIST_SAME)
+		return;
+	(ev == DLIST_LOADED ? log_info : log_warn)("%s", msg);
+	if (ev == DLIST_LOADED)
+		ic_relist(&ic, dl, 1);
 }
 
 /* Reads what is buffered on one input into the cache. */
@@ -448,7 +462,6 @@ drain(struct lr *r, int peer)
 static void
 handle_signals(int blocked)
 {
-	struct dlist *ndl;
 	int sig;
 
 	while ((sig = sig_next(sfd)) > 0) {
@@ -465,12 +478,7 @@ handle_signals(int blocked)
 			break;
 		case SIGHUP:
 			own_addresses();
-			if (cf.list_path && *cf.list_path &&
-			    (ndl = open_list(cf.list_path, 0))) {
-				ic_relist(&ic, ndl, 1);
-				dlist_close(&dl);
-				dl = ndl;
-			}
+			reload_list("SIGHUP");
 			break;
 		case SIGUSR1:
 			metrics_log(metrics, NMETRICS);
@@ -719,7 +727,7 @@ setup(void)
 				  cf.peer_path);
 	}
 	if (cf.list_path && *cf.list_path)
-		dl = open_list(cf.list_path, 1);
+		dl = open_list(cf.list_path);
 	store = open_store(STORE_WRITE);
 	if (store_reserve(store, ic.max_total, err, sizeof err) == -1)
 		log_fatal(EXIT_TEMP, "unable to size store %s: %s",
@@ -747,14 +755,8 @@ static void
 tick(void)
 {
 	static unsigned ticks;
-	struct dlist *ndl;
 
-	if (dl && dlist_changed(dl, cf.list_path) &&
-	    (ndl = open_list(cf.list_path, 0))) {
-		ic_relist(&ic, ndl, 1);
-		dlist_close(&dl);
-		dl = ndl;
-	}
+	reload_list(NULL);
 	window_tick(&minute[0]);
 	window_tick(&minute[1]);
 	if (ic_compact(&ic) == -1)
