@@ -72,7 +72,6 @@ static struct dlist *dl;
 static struct lr in, pin;
 static struct lw out;
 static int sfd = -1;
-static int out_pipe; /* stdout is a pipe or socket: write in PIPE_BUF pieces */
 
 /* A counter's increase over the last 60 ticks (one a second). */
 struct window {
@@ -339,6 +338,7 @@ static void __attribute__((noreturn)) finish(int code, const char *why)
 	}
 	write_metrics(1);
 	store_close(&store);
+	lw_destroy(&out); /* the rest is dropped; stdout blocks again */
 	log_counters(why);
 	exit(code);
 }
@@ -349,52 +349,34 @@ static void handle_signals(int blocked);
  * Writes what is buffered for stdout. While the next stage does not read,
  * the store batches go on every FLUSH_MS (what was read is persisted even
  * though it cannot be passed on) and TERM/INT still end ipcache: a restarted
- * next stage gets the whole set from the replay. On a pipe a write of at
- * most PIPE_BUF bytes after POLLOUT never blocks (records are shorter).
+ * next stage gets the whole set from the replay. stdout is non-blocking
+ * (lw_nonblock): the writer never waits, this poll does; on a pipe it
+ * writes whole lines of at most PIPE_BUF bytes at a time.
  */
 static void
 out_check(void)
 {
 	struct pollfd p[2];
-	size_t off = 0, chunk;
-	ssize_t n;
 	int r;
 
-	while (!ic.out_err && off < out.len) {
+	while (!ic.out_err && lw_pending(&out)) {
+		if (lw_flush(&out) == 0)
+			break;
+		if (errno != EAGAIN && errno != EINTR) {
+			ic.out_err = errno;
+			break;
+		}
 		p[0] = (struct pollfd){out.fd, POLLOUT, 0};
 		p[1] = (struct pollfd){sfd, POLLIN, 0};
 		if ((r = poll(p, sfd == -1 ? 1 : 2, FLUSH_MS)) == -1) {
 			if (errno != EINTR)
 				ic.out_err = errno;
-			continue;
-		}
-		if (r == 0) {
+		} else if (r == 0)
 			flush_store();
-			continue;
-		}
-		if (sfd != -1 && p[1].revents) {
-			/* TERM ends here: drop what was not written. */
-			out.len -= off;
-			memmove(out.buf, out.buf + off, out.len);
-			off = 0;
-			handle_signals(1);
-			continue;
-		}
-		chunk = out.len - off;
-		/* Whole lines: a reader never gets half of one from us. */
-		if (out_pipe && chunk > PIPE_BUF)
-			chunk = (size_t)((char *)memrchr(out.buf + off, '\n',
-							 PIPE_BUF) +
-					 1 - (out.buf + off));
-		if ((n = write(out.fd, out.buf + off, chunk)) == -1) {
-			if (errno != EINTR && errno != EAGAIN)
-				ic.out_err = errno;
-			continue;
-		}
-		off += (size_t)n;
+		else if (sfd != -1 && p[1].revents)
+			handle_signals(
+			    1); /* TERM ends here, dropping the rest */
 	}
-	out.len -= off;
-	memmove(out.buf, out.buf + off, out.len);
 	if (ic.out_err) {
 		flush_store();
 		write_metrics(1);
@@ -468,10 +450,10 @@ handle_signals(int blocked)
 		switch (sig) {
 		case SIGTERM:
 		case SIGINT:
-			if (blocked && out.len)
+			if (blocked && lw_pending(&out))
 				log_warn("standard output blocked: %zu bytes "
 					 "not written",
-					 out.len);
+					 lw_pending(&out));
 			else
 				out_check();
 			finish(0, sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -707,12 +689,12 @@ setup(void)
 	own_addresses();
 	if ((sfd = sig_open(sigs)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
-	out_pipe = fstat(1, &st) == 0 &&
-		   (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	if (lr_init(&in, 0, REC_LINE_MAX) == -1 ||
 	    lr_init(&pin, -1, REC_LINE_MAX) == -1 ||
 	    lw_init(&out, 1, 65536) == -1)
 		log_fatal(EXIT_TEMP, "out of memory");
+	if (lw_nonblock(&out) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to set up stdout");
 	if (cf.peer_path && *cf.peer_path) {
 		if (mkfifo(cf.peer_path, 0600) == -1 && errno != EEXIST)
 			log_fatal_sys(EXIT_TEMP, "unable to create %s",
