@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "lineio.h"
 #include "log.h"
 #include "metrics.h"
+#include "opt.h"
 #include "rec.h"
 #include "sig.h"
 
@@ -69,12 +71,22 @@ static const struct metric metrics[] = {
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: bgp-announce [-nw] [-M metrics-file]\n");
-	exit(EXIT_PERM);
-}
+/* metrics[] and, per peer, state, established-since and prefixes sent. */
+static struct metric *all_metrics;
+static size_t nall_metrics;
+
+static const char usage[] =
+    "usage: bgp-announce [-nw] [-M metrics-file] [-S control-socket]\n"
+    "  -n    check the configuration (the environment), print it "
+    "normalized\n"
+    "  -w    at exit withdraw every route and send Cease\n"
+    "  -M    write metrics to this file (default $METRICS_FILE)\n"
+    "  -S    answer status and routes requests on this UNIX socket\n";
+
+struct opts {
+	int check, withdraw;
+	const char *metrics, *ctl;
+};
 
 static void
 set_absent(struct bgpa *g, uint32_t i)
@@ -85,6 +97,7 @@ set_absent(struct bgpa *g, uint32_t i)
 		return;
 	e->present = 0;
 	g->rib.present--;
+	g->rib.npresent[e->fam]--;
 	update_changed(g, i);
 	rib_maybe_free(&g->rib, i);
 }
@@ -118,10 +131,16 @@ record(struct bgpa *g, char *line, size_t len)
 					     "memory");
 		e = &g->rib.e[i];
 		e->gen = g->rib.gen;
+		if (rib_label(&g->rib, i, r.tag, r.tag_len, r.name,
+			r.name_len) == -1)
+			log_fatal(EXIT_TEMP, "unable to grow the table: out of "
+					     "memory");
 		if (e->present && e->tag == tag)
 			return;
-		if (!e->present)
+		if (!e->present) {
 			g->rib.present++;
+			g->rib.npresent[fam]++;
+		}
 		e->present = 1;
 		e->tag = tag;
 		update_changed(g, i);
@@ -185,12 +204,79 @@ input(struct bgpa *g, struct lr *in, int readable, int *more)
 	return n;
 }
 
+/* Builds all_metrics: the fixed table, then four lines per peer. */
 static void
-write_metrics(const char *path)
+metrics_init(struct bgpa *g)
 {
-	G.n.table = G.rib.present;
-	if (path && metrics_write(path, "bgp-announce", metrics, NMETRICS) ==
-		-1)
+	static const struct {
+		const char *name, *help, *family;
+		enum metric_type type;
+	} per[] = {
+		{ "peer_state", "BGP4-MIB state: 1 idle 2 connect 3 active "
+		    "4 opensent 5 openconfirm 6 established", NULL, METRIC_GAUGE },
+		{ "peer_established_since_seconds", "When the session was "
+		    "established (Unix time), 0 when it is not", NULL,
+		    METRIC_GAUGE },
+		{ "peer_prefixes_sent", "Prefixes announced to the peer now",
+		    "ipv4", METRIC_GAUGE },
+		{ "peer_prefixes_sent", "Prefixes announced to the peer now",
+		    "ipv6", METRIC_GAUGE },
+	};
+	size_t i, k, n = NMETRICS;
+	char l[128];
+
+	nall_metrics = NMETRICS + 4 * g->npeers;
+	if (!(all_metrics = calloc(nall_metrics, sizeof *all_metrics)))
+		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
+	memcpy(all_metrics, metrics, sizeof metrics);
+	/* grouped by name: HELP and TYPE once per name */
+	for (k = 0; k < 4; k++)
+		for (i = 0; i < g->npeers; i++, n++) {
+			struct peer *p = &g->peers[i];
+			struct metric *m = &all_metrics[n];
+
+			if (per[k].family)
+				snprintf(l, sizeof l, "peer=\"%s\",family=\"%s\"",
+				    p->pc->name, per[k].family);
+			else
+				snprintf(l, sizeof l, "peer=\"%s\"", p->pc->name);
+			if (!(m->labels = strdup(l)))
+				log_fatal(EXIT_TEMP,
+				    "unable to allocate: out of memory");
+			m->name = per[k].name;
+			m->help = per[k].help;
+			m->type = per[k].type;
+			m->value = k == 0 ? &p->m_state :
+			    k == 1	  ? &p->m_since :
+					    &p->nsent[k == 2 ? FAM4 : FAM6];
+		}
+}
+
+static void
+metrics_destroy(void)
+{
+	size_t i;
+
+	for (i = NMETRICS; i < nall_metrics; i++)
+		free((char *)(uintptr_t)all_metrics[i].labels);
+	free(all_metrics);
+}
+
+static void
+write_metrics(struct bgpa *g, const char *path)
+{
+	size_t i;
+
+	g->n.table = g->rib.present;
+	for (i = 0; i < g->npeers; i++) {
+		struct peer *p = &g->peers[i];
+		enum peer_state st = peer_state(g, p);
+
+		p->m_state = (uint64_t)st + 1;
+		p->m_since = st == ST_ESTABLISHED ? (uint64_t)p->since : 0;
+	}
+	if (path && metrics_write(path, "bgp-announce", all_metrics,
+			nall_metrics) == -1)
 		log_warn_sys("unable to write %s", path);
 }
 
@@ -230,42 +316,62 @@ drain(struct bgpa *g, int sigfd)
 	}
 }
 
+static void
+options(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	opt_init("bgp-announce", usage);
+	opterr = 0;
+	memset(o, 0, sizeof *o);
+	o->metrics = getenv("METRICS_FILE");
+	while ((c = getopt(argc, argv, ":hnwVM:S:")) != -1) {
+		switch (c) {
+		case 'h':
+			opt_help();
+		case 'V':
+			opt_version();
+		case 'n':
+			o->check = 1;
+			break;
+		case 'w':
+			o->withdraw = 1;
+			break;
+		case 'M':
+			o->metrics = optarg;
+			break;
+		case 'S':
+			o->ctl = optarg;
+			break;
+		default:
+			opt_bad(c);
+		}
+	}
+	if (optind != argc)
+		opt_usage("unexpected argument %s", argv[optind]);
+	if (o->metrics && !*o->metrics)
+		o->metrics = NULL;
+	if (o->ctl && !*o->ctl)
+		opt_usage("-S needs a path");
+}
+
 int
 main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0 };
-	struct pollfd pfd[2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN + 2];
-	const char *metrics_path = getenv("METRICS_FILE");
+	struct pollfd pfd[2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN + CTL_MAX + 3];
+	struct opts o;
 	char err[256];
-	int opt, check = 0, withdraw = 0, sigfd, more = 0, stop = 0, s;
+	int sigfd, more = 0, stop = 0, s;
 	int64_t t, next_metrics;
-	size_t n, base;
+	size_t n, base, cbase;
 	struct lr in;
 	uint32_t i;
 
-	log_init("bgp-announce");
-	while ((opt = getopt(argc, argv, "nwM:")) != -1) {
-		switch (opt) {
-		case 'n':
-			check = 1;
-			break;
-		case 'w':
-			withdraw = 1;
-			break;
-		case 'M':
-			metrics_path = optarg;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	if (metrics_path && !*metrics_path)
-		metrics_path = NULL;
+	options(argc, argv, &o);
 	if (config_load(&CFG, err, sizeof err) == -1)
 		log_fatal(EXIT_PERM, "bad configuration: %s", err);
-	if (check) {
+	if (o.check) {
 		config_print(&CFG);
 		if (fflush(stdout) == EOF)
 			log_fatal_sys(EXIT_TEMP, "unable to write stdout");
@@ -277,17 +383,25 @@ main(int argc, char **argv)
 	if (lr_init(&in, 0, REC_LINE_MAX * 16) == -1 || rib_init(&G.rib) == -1)
 		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
 	G.cfg = &CFG;
+	G.started = clock_wall_us() / 1000000;
+	ctl_init(&G);
+	if (o.ctl)
+		ctl_open(&G, o.ctl);
 	session_init(&G);
+	metrics_init(&G);
 	next_metrics = clock_mono_ms();
 
 	while (!stop) {
 		t = session_timers(&G);
 		if (G.now >= next_metrics) {
-			write_metrics(metrics_path);
+			write_metrics(&G, o.metrics);
 			next_metrics = G.now + METRICS_EVERY_MS;
 		}
-		if (metrics_path && (t < 0 || t > next_metrics - G.now))
+		if (o.metrics && (t < 0 || t > next_metrics - G.now))
 			t = next_metrics - G.now;
+		s = (int)ctl_timers(&G);
+		if (s >= 0 && (t < 0 || t > s))
+			t = s;
 		if (more || session_busy(&G))
 			t = 0;
 		n = 0;
@@ -295,6 +409,8 @@ main(int argc, char **argv)
 		pfd[n++].events = POLLIN;
 		pfd[n].fd = in.eof ? -1 : 0;
 		pfd[n++].events = POLLIN;
+		cbase = n;
+		n += ctl_pollfds(&G, pfd + n, CTL_MAX + 1);
 		base = n;
 		n += session_pollfds(&G, pfd + n, 2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN);
 		if (poll(pfd, (nfds_t)n, t > 600000 ? 600000 : (int)t) == -1) {
@@ -320,21 +436,24 @@ main(int argc, char **argv)
 			input(&G, &in, pfd[1].revents != 0, &more);
 		if (in.eof && !more) {
 			log_info("end of input: %s",
-			    withdraw ? "withdrawing everything" :
-				       "leaving routes to graceful restart");
+			    o.withdraw ? "withdrawing everything" :
+					 "leaving routes to graceful restart");
 			stop = 1;
 		}
 		session_output(&G);
+		ctl_events(&G, pfd + cbase, base - cbase);
 	}
 
 	G.shutting = 1;
-	if (withdraw)
+	if (o.withdraw)
 		for (i = 0; i < G.rib.n; i++)
 			if (G.rib.e[i].used)
 				set_absent(&G, i);
 	drain(&G, sigfd);
-	session_close_all(&G, withdraw);
-	write_metrics(metrics_path);
+	session_close_all(&G, o.withdraw);
+	ctl_close(&G);
+	write_metrics(&G, o.metrics);
+	metrics_destroy();
 	rib_destroy(&G.rib);
 	lr_destroy(&in);
 	close(sigfd);

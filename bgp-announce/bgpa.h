@@ -8,6 +8,7 @@
  *              source of truth; per peer only "sent" and "queued" bits
  *   update.c   turns a peer's queued prefixes into packed UPDATE messages
  *   session.c  per-peer TCP connection and RFC 4271 state machine
+ *   ctl.c      the control socket: status and routes for people
  *   bgp-announce.c  main: options, the poll loop, stdin records, signals
  */
 #ifndef BGPA_H
@@ -162,6 +163,7 @@ struct rib_entry {
 	uint8_t used;	 /* slot in use */
 	uint16_t tag;
 	uint32_t gen;	/* replay generation of the last announce */
+	char *label;	/* "TAG NAME" of the last announce, for people */
 	uint64_t sent;	/* per peer: announced to it and not withdrawn */
 	uint64_t queued; /* per peer: on its queue */
 };
@@ -174,6 +176,7 @@ struct rib {
 	uint32_t *slot; /* hash: index + 1, 0 empty */
 	uint32_t nslot, nused;
 	uint32_t present; /* count */
+	uint32_t npresent[NFAM];
 	uint32_t gen;
 };
 
@@ -185,6 +188,9 @@ uint32_t rib_find(const struct rib *r, int fam, const uint8_t *a, uint8_t plen);
 uint32_t rib_get(struct rib *r, int fam, const uint8_t *a, uint8_t plen);
 /* Frees the entry when nothing refers to it any more. */
 void rib_maybe_free(struct rib *r, uint32_t i);
+/* Sets the entry's "TAG NAME" label (tag "" is "-"). -1: out of memory. */
+int rib_label(struct rib *r, uint32_t i, const char *tag, size_t taglen,
+    const char *name, size_t namelen);
 
 /* ---- session.c / update.c ---- */
 
@@ -228,11 +234,30 @@ struct peer {
 	int rr_pending[NFAM];
 	uint8_t *attr[BGPA_MAX_TAGS][NFAM]; /* path attributes per tag */
 	uint16_t attrlen[BGPA_MAX_TAGS][NFAM];
+	uint64_t nsent[NFAM]; /* prefixes announced to it now */
+	int64_t since;	      /* wall s: established, or the last session's end */
+	uint64_t m_state, m_since; /* for the metrics file */
 	/* counters */
 	uint64_t msgs_in, msgs_out, updates_out, pfx_announced, pfx_withdrawn;
 	uint64_t notif_in, notif_out;
 	char last_error[96];
 };
+
+/* A client of the control socket (ctl.c). */
+struct ctl_client {
+	int fd;
+	int answering;	  /* request read, answer being written */
+	int64_t deadline; /* ms: request due, or progress due */
+	char req[1024];
+	size_t reqlen;
+	struct buf out;
+	uint32_t cursor; /* routes: next table index, UINT32_MAX when done */
+	int fkind;	 /* routes filter: 0 none, 1 prefix, 2 text */
+	struct rec_addr fa;
+	char ftext[REC_NAME_MAX];
+	size_t flen;
+};
+#define CTL_MAX 8
 
 struct bgpa {
 	struct config *cfg;
@@ -244,6 +269,10 @@ struct bgpa {
 	int replaying;	/* between replay and eor */
 	int shutting;	/* withdraw-all shutdown: no reconnects */
 	int64_t now;	/* ms, monotonic */
+	int64_t started; /* wall s */
+	int ctl_fd;	 /* control socket, -1 without -S */
+	const char *ctl_path;
+	struct ctl_client ctl[CTL_MAX];
 	struct bgp_counters {
 		uint64_t peers_up, updates, announced, withdrawn, notif_out,
 		    notif_in, errors, records, bad_records, msgs_in, msgs_out,
@@ -268,6 +297,24 @@ void session_close_all(struct bgpa *g, int cease);
 size_t session_unsent(const struct bgpa *g);
 const char *state_name(enum peer_state s);
 
+/* The peer's state as RFC 4271 names it (no connection: idle or active). */
+enum peer_state peer_state(const struct bgpa *g, const struct peer *p);
+
+/* ctl.c */
+void ctl_init(struct bgpa *g);
+/* Listens on path (mode 0660); exits 111 when it cannot. */
+void ctl_open(struct bgpa *g, const char *path);
+size_t ctl_pollfds(struct bgpa *g, struct pollfd *pfd, size_t max);
+void ctl_events(struct bgpa *g, struct pollfd *pfd, size_t n);
+/* Drops clients past their deadline; ms until the next one, -1 none. */
+int64_t ctl_timers(struct bgpa *g);
+/* Closes every client and the socket, and removes it. */
+void ctl_close(struct bgpa *g);
+/* Builds the answer to the request line in c->req (for tests: no socket). */
+void ctl_request(struct bgpa *g, struct ctl_client *c);
+/* Adds route lines to c->out up to its bound, then "end". */
+void ctl_fill(struct bgpa *g, struct ctl_client *c);
+
 /* update.c */
 /* A prefix changed: queue it for every established peer. */
 void update_changed(struct bgpa *g, uint32_t i);
@@ -279,5 +326,10 @@ void update_stop(struct bgpa *g, struct peer *p);
 void update_drain(struct bgpa *g, struct peer *p);
 /* 1 when p has queued work (queue, table walk, or End-of-RIB due). */
 int update_pending(const struct bgpa *g, const struct peer *p);
+/* Resends family fam's table to p from the start (ROUTE-REFRESH). */
+void update_refresh(struct bgpa *g, struct peer *p, int fam);
+/* The next hops p's routes of tag t carry. */
+void update_next_hops(const struct peer *p, const struct tag_conf *t,
+    uint8_t nh4[4], uint8_t nh6[16]);
 
 #endif

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
+static int __attribute__((format(printf, 3, 4)))
 cerr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

@@ -36,6 +36,10 @@ rib_init(struct rib *r)
 void
 rib_destroy(struct rib *r)
 {
+	uint32_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->e[i].label);
 	free(r->e);
 	free(r->free);
 	free(r->slot);
@@ -156,6 +160,34 @@ rib_maybe_free(struct rib *r, uint32_t i)
 		}
 	}
 	e->used = 0;
+	free(e->label);
+	e->label = NULL;
 	r->nused--;
 	r->free[r->nfree++] = i;
+}
+
+int
+rib_label(struct rib *r, uint32_t i, const char *tag, size_t taglen,
+    const char *name, size_t namelen)
+{
+	struct rib_entry *e = &r->e[i];
+	size_t n;
+	char *l;
+
+	if (!taglen)
+		tag = "-", taglen = 1;
+	n = taglen + 1 + namelen;
+	/* The same name again (the usual case): nothing to do. */
+	if (e->label && strlen(e->label) == n && !memcmp(e->label, tag, taglen) &&
+	    e->label[taglen] == ' ' && !memcmp(e->label + taglen + 1, name, namelen))
+		return 0;
+	if (!(l = malloc(n + 1)))
+		return -1;
+	memcpy(l, tag, taglen);
+	l[taglen] = ' ';
+	memcpy(l + taglen + 1, name, namelen);
+	l[n] = '\0';
+	free(e->label);
+	e->label = l;
+	return 0;
 }

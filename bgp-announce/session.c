@@ -35,6 +35,16 @@
 #define RR_MIN_MS (5 * 1000)
 
 
+enum peer_state
+peer_state(const struct bgpa *g, const struct peer *p)
+{
+	if (p->c.fd >= 0)
+		return p->c.state;
+	if (p->in.fd >= 0)
+		return p->in.state;
+	return g->cfg->nlisten ? ST_ACTIVE : ST_IDLE;
+}
+
 const char *
 state_name(enum peer_state s)
 {
@@ -269,6 +279,7 @@ conn_close(struct bgpa *g, struct peer *p, struct conn *c, uint8_t code,
 	if (was_up) {
 		update_stop(g, p);
 		g->n.peers_up--;
+		p->since = clock_wall_us() / 1000000;
 		/* A session that lasted resets the backoff. */
 		if (g->now - p->up_since > 60 * 1000)
 			p->backoff = 1;
@@ -355,6 +366,7 @@ established(struct bgpa *g, struct peer *p)
 	p->rr_next[FAM4] = p->rr_next[FAM6] = 0;
 	c->state = ST_ESTABLISHED;
 	p->up_since = g->now;
+	p->since = clock_wall_us() / 1000000;
 	g->n.peers_up++;
 	g->n.sessions++;
 	p->last_error[0] = '\0';
@@ -417,14 +429,7 @@ done:
 static void
 refresh(struct bgpa *g, struct peer *p, int fam)
 {
-	uint64_t b = 1ULL << p->idx;
-	uint32_t i;
-
-	/* Withdrawals still queued keep their bit. */
-	for (i = 0; i < g->rib.n; i++)
-		if (g->rib.e[i].fam == fam && g->rib.e[i].present)
-			g->rib.e[i].sent &= ~b;
-	p->cursor = 0;
+	update_refresh(g, p, fam);
 	p->rr_pending[fam] = 0;
 	p->rr_next[fam] = g->now + RR_MIN_MS;
 	log_info("peer %s: route refresh for %s", p->pc->name,
@@ -725,6 +730,7 @@ session_init(struct bgpa *g)
 		p->backoff = 1;
 		p->cursor = UINT32_MAX;
 		p->retry_at = p->pc->passive ? INT64_MAX : g->now;
+		p->since = g->started;
 	}
 	for (i = 0; i < BGPA_MAX_LISTEN; i++)
 		g->listen_fd[i] = -1;

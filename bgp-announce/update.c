@@ -34,6 +34,21 @@ bit(const struct peer *p)
 	return 1ULL << p->idx;
 }
 
+/* Sets or clears p's "sent" bit of e, keeping p's per-family count. */
+static void
+set_sent(struct peer *p, struct rib_entry *e, int on)
+{
+	if (!(e->sent & bit(p)) == !on)
+		return;
+	if (on) {
+		e->sent |= bit(p);
+		p->nsent[e->fam]++;
+	} else {
+		e->sent &= ~bit(p);
+		p->nsent[e->fam]--;
+	}
+}
+
 static int
 q_push(struct peer *p, uint32_t i)
 {
@@ -102,9 +117,9 @@ put_attr(uint8_t *o, uint8_t flags, uint8_t type, const void *v, size_t n)
  * router id as the Go daemon does (operators point routes at it, often a
  * loopback address), for IPv6 the session's own address if IPv6.
  */
-static void
-next_hops(const struct peer *p, const struct tag_conf *t, uint8_t nh4[4],
-    uint8_t nh6[16])
+void
+update_next_hops(const struct peer *p, const struct tag_conf *t,
+    uint8_t nh4[4], uint8_t nh6[16])
 {
 	const struct peer_conf *pc = p->pc;
 
@@ -146,7 +161,7 @@ build_attrs(struct bgpa *g, struct peer *p, size_t tag, int fam)
 	int n = 0, ebgp = pc->peer_as != pc->local_as;
 	size_t i;
 
-	next_hops(p, t, nh4, nh6);
+	update_next_hops(p, t, nh4, nh6);
 	v[0] = 0; /* IGP */
 	n += put_attr(a + n, 0x40, 1, v, 1);
 	if (!ebgp)
@@ -246,6 +261,19 @@ update_stop(struct bgpa *g, struct peer *p)
 	p->q = NULL;
 	p->qhead = p->qlen = p->qcap = 0;
 	p->cursor = UINT32_MAX;
+	p->nsent[FAM4] = p->nsent[FAM6] = 0;
+}
+
+void
+update_refresh(struct bgpa *g, struct peer *p, int fam)
+{
+	uint32_t i;
+
+	/* Withdrawals still queued keep their bit. */
+	for (i = 0; i < g->rib.n; i++)
+		if (g->rib.e[i].fam == fam && g->rib.e[i].present)
+			set_sent(p, &g->rib.e[i], 0);
+	p->cursor = 0;
 }
 
 int
@@ -401,12 +429,12 @@ update_drain(struct bgpa *g, struct peer *p)
 				continue;
 			}
 			if (e->present) {
-				e->sent |= b;
+				set_sent(p, e, 1);
 				batch[n].idx = idx;
 				batch[n++].key = 1u << 24 |
 				    (uint32_t)e->fam << 16 | e->tag;
 			} else if (e->sent & b) {
-				e->sent &= ~b;
+				set_sent(p, e, 0);
 				batch[n].idx = idx;
 				batch[n++].key = (uint32_t)e->fam << 16;
 				rib_maybe_free(&g->rib, idx);
@@ -419,7 +447,7 @@ update_drain(struct bgpa *g, struct peer *p)
 			if (!e->used || !e->present || !p->fam[e->fam] ||
 			    ((e->sent | e->queued) & b))
 				continue;
-			e->sent |= b;
+			set_sent(p, e, 1);
 			batch[n].idx = idx;
 			batch[n++].key = 1u << 24 | (uint32_t)e->fam << 16 |
 			    e->tag;

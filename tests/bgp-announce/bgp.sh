@@ -66,3 +66,29 @@ announce_start() {
 	    "$BIN/bgp-announce" "$T/$_a.in" "$@"
 	exec 3> "$T/$_a.in"
 }
+
+# free_port: a TCP port nobody listens on now (the kernel's choice).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# ctl SOCKET REQUEST: the control socket's answer to REQUEST, as sent.
+ctl() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+out = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    out += d
+sys.stdout.write(out.decode())
+PY
+}
+
+# ctl_has SOCKET REQUEST LINE: the answer has LINE.
+ctl_has() { ctl "$1" "$2" | grep -qxF -- "$3"; }
