@@ -132,6 +132,7 @@ struct peer_conf {
 	int passive;
 	int ttl_security; /* GTSM: hops allowed, 0 off */
 	uint16_t gr_time; /* graceful restart time, 0: no capability */
+	uint16_t open_timeout; /* bound on OpenSent and OpenConfirm, s */
 };
 
 struct config {
@@ -209,9 +210,12 @@ struct conn {
 	int inbound;
 	struct buf in, out;
 	struct bgp_open open; /* the peer's, once received */
-	int64_t hold_deadline;
-	int64_t ka_next;
-	uint16_t hold;
+	/* timers: monotonic ms, 0 when not running */
+	int64_t t_connect;   /* Connect: the TCP handshake's bound */
+	int64_t t_open;	     /* OpenSent, OpenConfirm: whatever the hold time */
+	int64_t t_hold;	     /* OpenConfirm, Established: negotiated hold */
+	int64_t t_keepalive;
+	uint16_t hold;	   /* negotiated, seconds */
 	struct addr local; /* our address on this connection */
 };
 

@@ -290,6 +290,9 @@ load_peer(struct peer_conf *pc, const char *name, char *err, size_t errlen)
 	if (get_num(prefix, "GRACEFUL_RESTART", 0, 4095, 120, &n, err, errlen))
 		return -1;
 	pc->gr_time = (uint16_t)n;
+	if (get_num(prefix, "OPEN_TIMEOUT", 3, 240, 60, &n, err, errlen))
+		return -1;
+	pc->open_timeout = (uint16_t)n;
 	return 0;
 }
 
@@ -542,6 +545,7 @@ config_print(const struct config *c)
 		printf("%sPASSIVE=%d\n", prefix, pc->passive);
 		printf("%sTTL_SECURITY=%d\n", prefix, pc->ttl_security);
 		printf("%sGRACEFUL_RESTART=%u\n", prefix, pc->gr_time);
+		printf("%sOPEN_TIMEOUT=%u\n", prefix, pc->open_timeout);
 	}
 	print_tag("", &c->tags[0]);
 	if (c->ntags > 1) {

@@ -168,14 +168,19 @@ def serve(s):
         read_msgs(s, buf, (3,), timeout=15)
         return
     elif MODE == "collide":
-        # connect back to bgp-announce's LISTEN port as well: two
-        # connections, both past OpenSent, our router id is the lower
+        # connect back to bgp-announce's LISTEN port as well and take
+        # that connection to OpenConfirm; then answer the first one:
+        # two connections past OpenSent (RFC 4271 6.8), and our router
+        # id is the lower, so the one bgp-announce opened survives
         t = socket.create_connection(("127.0.14.2", int(sys.argv[4])),
                                      source_address=(ADDR, 0))
         t.sendall(open_msg())
-        read_msgs(t, bytearray(), (3,))
-        t.close()
+        tbuf = bytearray()
+        if read_msgs(t, tbuf, (4,)) != 4:
+            return
         s.sendall(open_msg() + msg(4, b""))
+        read_msgs(t, tbuf, (3,))
+        t.close()
         if read_msgs(s, buf, (4,)) != 4:
             return
         log.write("established\n")
@@ -209,6 +214,16 @@ def serve(s):
         log.write("refreshes sent\n")
         while read_msgs(s, buf, (3,), timeout=60) not in (None, 3):
             pass
+        return
+    elif MODE == "hold0":
+        # OPEN with hold time 0, then never the KEEPALIVE: OpenConfirm
+        # with no hold timer at all
+        s.sendall(open_msg(hold=0))
+        read_msgs(s, buf, (3,), timeout=60)
+        return
+    elif MODE == "noopen":
+        # connected, but never an OPEN: OpenSent
+        read_msgs(s, buf, (3,), timeout=60)
         return
     elif MODE == "noread":
         s.sendall(open_msg() + msg(4, b""))
