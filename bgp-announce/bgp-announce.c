@@ -31,43 +31,41 @@
 #include "rec.h"
 #include "sig.h"
 
-#define RECORD_BUDGET 20000	 /* records per loop turn before output */
+#define RECORD_BUDGET 20000 /* records per loop turn before output */
 #define METRICS_EVERY_MS 10000
-#define DRAIN_MS 10000		 /* how long exit waits for peers to take output */
+#define DRAIN_MS 10000 /* how long exit waits for peers to take output */
 
 static struct bgpa G;
 static struct config CFG;
 static struct ratelimit bad_rl = RATELIMIT_INIT;
 
 static const struct metric metrics[] = {
-	{ "peers_up", NULL, METRIC_GAUGE, "Peers in state Established",
-	    &G.n.peers_up },
-	{ "sessions_total", NULL, METRIC_COUNTER, "Sessions established",
-	    &G.n.sessions },
-	{ "records_total", NULL, METRIC_COUNTER, "Records read",
-	    &G.n.records },
-	{ "bad_records_total", NULL, METRIC_COUNTER,
-	    "Records that did not parse", &G.n.bad_records },
-	{ "updates_sent_total", NULL, METRIC_COUNTER, "UPDATE messages sent",
-	    &G.n.updates },
-	{ "prefixes_announced_total", NULL, METRIC_COUNTER,
-	    "Prefixes announced, summed over peers", &G.n.announced },
-	{ "prefixes_withdrawn_total", NULL, METRIC_COUNTER,
-	    "Prefixes withdrawn, summed over peers", &G.n.withdrawn },
-	{ "messages_received_total", NULL, METRIC_COUNTER,
-	    "BGP messages received", &G.n.msgs_in },
-	{ "messages_sent_total", NULL, METRIC_COUNTER, "BGP messages sent",
-	    &G.n.msgs_out },
-	{ "bytes_sent_total", NULL, METRIC_COUNTER, "BGP bytes queued to peers",
-	    &G.n.bytes_out },
-	{ "notifications_sent_total", NULL, METRIC_COUNTER,
-	    "NOTIFICATION messages sent", &G.n.notif_out },
-	{ "notifications_received_total", NULL, METRIC_COUNTER,
-	    "NOTIFICATION messages received", &G.n.notif_in },
-	{ "errors_total", NULL, METRIC_COUNTER,
-	    "Malformed messages received from peers", &G.n.errors },
-	{ "table_prefixes", NULL, METRIC_GAUGE, "Prefixes in the table",
-	    &G.n.table },
+    {"peers_up", NULL, METRIC_GAUGE, "Peers in state Established",
+     &G.n.peers_up},
+    {"sessions_total", NULL, METRIC_COUNTER, "Sessions established",
+     &G.n.sessions},
+    {"records_total", NULL, METRIC_COUNTER, "Records read", &G.n.records},
+    {"bad_records_total", NULL, METRIC_COUNTER, "Records that did not parse",
+     &G.n.bad_records},
+    {"updates_sent_total", NULL, METRIC_COUNTER, "UPDATE messages sent",
+     &G.n.updates},
+    {"prefixes_announced_total", NULL, METRIC_COUNTER,
+     "Prefixes announced, summed over peers", &G.n.announced},
+    {"prefixes_withdrawn_total", NULL, METRIC_COUNTER,
+     "Prefixes withdrawn, summed over peers", &G.n.withdrawn},
+    {"messages_received_total", NULL, METRIC_COUNTER, "BGP messages received",
+     &G.n.msgs_in},
+    {"messages_sent_total", NULL, METRIC_COUNTER, "BGP messages sent",
+     &G.n.msgs_out},
+    {"bytes_sent_total", NULL, METRIC_COUNTER, "BGP bytes queued to peers",
+     &G.n.bytes_out},
+    {"notifications_sent_total", NULL, METRIC_COUNTER,
+     "NOTIFICATION messages sent", &G.n.notif_out},
+    {"notifications_received_total", NULL, METRIC_COUNTER,
+     "NOTIFICATION messages received", &G.n.notif_in},
+    {"errors_total", NULL, METRIC_COUNTER,
+     "Malformed messages received from peers", &G.n.errors},
+    {"table_prefixes", NULL, METRIC_GAUGE, "Prefixes in the table", &G.n.table},
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
@@ -117,8 +115,9 @@ record(struct bgpa *g, char *line, size_t len)
 	    r.type == REC_ANSWER || r.type == REC_PEER) {
 		g->n.bad_records++;
 		log_warn_limited(&bad_rl, "stdin: record %llu: %s",
-		    (unsigned long long)g->n.records,
-		    err != REC_OK ? rec_strerror(err) : "unexpected type");
+				 (unsigned long long)g->n.records,
+				 err != REC_OK ? rec_strerror(err)
+					       : "unexpected type");
 		return;
 	}
 	switch (r.type) {
@@ -132,7 +131,7 @@ record(struct bgpa *g, char *line, size_t len)
 		e = &g->rib.e[i];
 		e->gen = g->rib.gen;
 		if (rib_label(&g->rib, i, r.tag, r.tag_len, r.name,
-			r.name_len) == -1)
+			      r.name_len) == -1)
 			log_fatal(EXIT_TEMP, "unable to grow the table: out of "
 					     "memory");
 		if (e->present && e->tag == tag)
@@ -165,7 +164,7 @@ record(struct bgpa *g, char *line, size_t len)
 		g->replaying = 0;
 		if (!g->eor_seen)
 			log_info("input: full table complete (%u prefixes)",
-			    g->rib.present);
+				 g->rib.present);
 		g->eor_seen = 1;
 		return;
 	default:
@@ -212,15 +211,18 @@ metrics_init(struct bgpa *g)
 		const char *name, *help, *family;
 		enum metric_type type;
 	} per[] = {
-		{ "peer_state", "BGP4-MIB state: 1 idle 2 connect 3 active "
-		    "4 opensent 5 openconfirm 6 established", NULL, METRIC_GAUGE },
-		{ "peer_established_since_seconds", "When the session was "
-		    "established (Unix time), 0 when it is not", NULL,
-		    METRIC_GAUGE },
-		{ "peer_prefixes_sent", "Prefixes announced to the peer now",
-		    "ipv4", METRIC_GAUGE },
-		{ "peer_prefixes_sent", "Prefixes announced to the peer now",
-		    "ipv6", METRIC_GAUGE },
+	    {"peer_state",
+	     "BGP4-MIB state: 1 idle 2 connect 3 active "
+	     "4 opensent 5 openconfirm 6 established",
+	     NULL, METRIC_GAUGE},
+	    {"peer_established_since_seconds",
+	     "When the session was "
+	     "established (Unix time), 0 when it is not",
+	     NULL, METRIC_GAUGE},
+	    {"peer_prefixes_sent", "Prefixes announced to the peer now", "ipv4",
+	     METRIC_GAUGE},
+	    {"peer_prefixes_sent", "Prefixes announced to the peer now", "ipv6",
+	     METRIC_GAUGE},
 	};
 	size_t i, k, n = NMETRICS;
 	char l[128];
@@ -236,19 +238,21 @@ metrics_init(struct bgpa *g)
 			struct metric *m = &all_metrics[n];
 
 			if (per[k].family)
-				snprintf(l, sizeof l, "peer=\"%s\",family=\"%s\"",
-				    p->pc->name, per[k].family);
+				snprintf(l, sizeof l,
+					 "peer=\"%s\",family=\"%s\"",
+					 p->pc->name, per[k].family);
 			else
-				snprintf(l, sizeof l, "peer=\"%s\"", p->pc->name);
+				snprintf(l, sizeof l, "peer=\"%s\"",
+					 p->pc->name);
 			if (!(m->labels = strdup(l)))
 				log_fatal(EXIT_TEMP,
-				    "unable to allocate: out of memory");
+					  "unable to allocate: out of memory");
 			m->name = per[k].name;
 			m->help = per[k].help;
 			m->type = per[k].type;
-			m->value = k == 0 ? &p->m_state :
-			    k == 1	  ? &p->m_since :
-					    &p->nsent[k == 2 ? FAM4 : FAM6];
+			m->value = k == 0   ? &p->m_state
+				   : k == 1 ? &p->m_since
+					    : &p->nsent[k == 2 ? FAM4 : FAM6];
 		}
 }
 
@@ -276,7 +280,7 @@ write_metrics(struct bgpa *g, const char *path)
 		p->m_since = st == ST_ESTABLISHED ? (uint64_t)p->since : 0;
 	}
 	if (path && metrics_write(path, "bgp-announce", all_metrics,
-			nall_metrics) == -1)
+				  nall_metrics) == -1)
 		log_warn_sys("unable to write %s", path);
 }
 
@@ -295,11 +299,12 @@ drain(struct bgpa *g, int sigfd)
 		g->now = clock_mono_ms();
 		if (g->now >= end) {
 			log_warn("exit: peers did not take all output in %d s",
-			    DRAIN_MS / 1000);
+				 DRAIN_MS / 1000);
 			return;
 		}
 		t = session_timers(g);
-		n = session_pollfds(g, pfd, 2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN);
+		n = session_pollfds(g, pfd,
+				    2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN);
 		pfd[n].fd = sigfd;
 		pfd[n++].events = POLLIN;
 		if (t < 0 || t > end - g->now)
@@ -358,7 +363,7 @@ options(int argc, char **argv, struct opts *o)
 int
 main(int argc, char **argv)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0 };
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
 	struct pollfd pfd[2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN + CTL_MAX + 3];
 	struct opts o;
 	char err[256];
@@ -412,7 +417,8 @@ main(int argc, char **argv)
 		cbase = n;
 		n += ctl_pollfds(&G, pfd + n, CTL_MAX + 1);
 		base = n;
-		n += session_pollfds(&G, pfd + n, 2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN);
+		n += session_pollfds(&G, pfd + n,
+				     2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN);
 		if (poll(pfd, (nfds_t)n, t > 600000 ? 600000 : (int)t) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -436,8 +442,9 @@ main(int argc, char **argv)
 			input(&G, &in, pfd[1].revents != 0, &more);
 		if (in.eof && !more) {
 			log_info("end of input: %s",
-			    o.withdraw ? "withdrawing everything" :
-					 "leaving routes to graceful restart");
+				 o.withdraw
+				     ? "withdrawing everything"
+				     : "leaving routes to graceful restart");
 			stop = 1;
 		}
 		session_output(&G);

@@ -88,13 +88,13 @@ struct bgp_open {
 int bgp_frame(const uint8_t *b, size_t n, struct bgp_err *e);
 /* Body parsers (after the 19-byte header). 0, or -1 with e filled. */
 int bgp_parse_open(const uint8_t *p, size_t n, struct bgp_open *o,
-    struct bgp_err *e);
+		   struct bgp_err *e);
 /*
  * Validates an UPDATE's structure; counts its announced and withdrawn
  * prefixes and sets *eor for an End-of-RIB marker.
  */
 int bgp_parse_update(const uint8_t *p, size_t n, unsigned *nannounce,
-    unsigned *nwithdraw, int *eor, struct bgp_err *e);
+		     unsigned *nwithdraw, int *eor, struct bgp_err *e);
 int bgp_parse_refresh(const uint8_t *p, size_t n, int *fam, struct bgp_err *e);
 /* A NOTIFICATION's code and subcode as text ("hold timer expired"). */
 const char *bgp_err_name(uint8_t code, uint8_t subcode);
@@ -130,15 +130,16 @@ struct peer_conf {
 	uint16_t hold;
 	char password[81];
 	int passive;
-	int ttl_security; /* GTSM: hops allowed, 0 off */
-	uint16_t gr_time; /* graceful restart time, 0: no capability */
+	int ttl_security;      /* GTSM: hops allowed, 0 off */
+	uint16_t gr_time;      /* graceful restart time, 0: no capability */
 	uint16_t open_timeout; /* bound on OpenSent and OpenConfirm, s */
 };
 
 struct config {
 	struct peer_conf peers[BGPA_MAX_PEERS];
 	size_t npeers;
-	struct tag_conf tags[BGPA_MAX_TAGS]; /* [0]: defaults, "-" and unknown */
+	struct tag_conf
+	    tags[BGPA_MAX_TAGS]; /* [0]: defaults, "-" and unknown */
 	size_t ntags;
 	struct addr listen[BGPA_MAX_LISTEN];
 	uint16_t listen_port[BGPA_MAX_LISTEN];
@@ -158,14 +159,14 @@ const char *addr_str(const struct addr *a, char *buf, size_t cap);
 
 struct rib_entry {
 	uint8_t a[16];
-	uint8_t fam;  /* FAM4, FAM6 */
+	uint8_t fam; /* FAM4, FAM6 */
 	uint8_t plen;
 	uint8_t present; /* to be announced */
 	uint8_t used;	 /* slot in use */
 	uint16_t tag;
-	uint32_t gen;	/* replay generation of the last announce */
-	char *label;	/* "TAG NAME" of the last announce, for people */
-	uint64_t sent;	/* per peer: announced to it and not withdrawn */
+	uint32_t gen;	 /* replay generation of the last announce */
+	char *label;	 /* "TAG NAME" of the last announce, for people */
+	uint64_t sent;	 /* per peer: announced to it and not withdrawn */
 	uint64_t queued; /* per peer: on its queue */
 };
 
@@ -191,7 +192,7 @@ uint32_t rib_get(struct rib *r, int fam, const uint8_t *a, uint8_t plen);
 void rib_maybe_free(struct rib *r, uint32_t i);
 /* Sets the entry's "TAG NAME" label (tag "" is "-"). -1: out of memory. */
 int rib_label(struct rib *r, uint32_t i, const char *tag, size_t taglen,
-    const char *name, size_t namelen);
+	      const char *name, size_t namelen);
 
 /* ---- session.c / update.c ---- */
 
@@ -211,9 +212,9 @@ struct conn {
 	struct buf in, out;
 	struct bgp_open open; /* the peer's, once received */
 	/* timers: monotonic ms, 0 when not running */
-	int64_t t_connect;   /* Connect: the TCP handshake's bound */
-	int64_t t_open;	     /* OpenSent, OpenConfirm: whatever the hold time */
-	int64_t t_hold;	     /* OpenConfirm, Established: negotiated hold */
+	int64_t t_connect; /* Connect: the TCP handshake's bound */
+	int64_t t_open;	   /* OpenSent, OpenConfirm: whatever the hold time */
+	int64_t t_hold;	   /* OpenConfirm, Established: negotiated hold */
 	int64_t t_keepalive;
 	uint16_t hold;	   /* negotiated, seconds */
 	struct addr local; /* our address on this connection */
@@ -221,7 +222,7 @@ struct conn {
 
 struct peer {
 	struct peer_conf *pc;
-	int idx; /* bit in rib_entry.sent/queued */
+	int idx;	  /* bit in rib_entry.sent/queued */
 	struct conn c;	  /* the session (or the outgoing attempt) */
 	struct conn in;	  /* an incoming connection racing c (collision) */
 	int64_t retry_at; /* next connect attempt */
@@ -233,13 +234,14 @@ struct peer {
 	size_t qhead, qlen, qcap;
 	uint32_t cursor; /* full-table walk position, UINT32_MAX when done */
 	int eor_sent;
-	/* ROUTE-REFRESH: one resend per family per RR_MIN_MS, the rest merged */
+	/* ROUTE-REFRESH: one resend per family per RR_MIN_MS, the rest merged
+	 */
 	int64_t rr_next[NFAM];
 	int rr_pending[NFAM];
 	uint8_t *attr[BGPA_MAX_TAGS][NFAM]; /* path attributes per tag */
 	uint16_t attrlen[BGPA_MAX_TAGS][NFAM];
 	uint64_t nsent[NFAM]; /* prefixes announced to it now */
-	int64_t since;	      /* wall s: established, or the last session's end */
+	int64_t since; /* wall s: established, or the last session's end */
 	uint64_t m_state, m_since; /* for the metrics file */
 	/* counters */
 	uint64_t msgs_in, msgs_out, updates_out, pfx_announced, pfx_withdrawn;
@@ -269,10 +271,10 @@ struct bgpa {
 	struct peer peers[BGPA_MAX_PEERS];
 	size_t npeers;
 	int listen_fd[BGPA_MAX_LISTEN];
-	int eor_seen;	/* the input has completed a full-state replay */
-	int replaying;	/* between replay and eor */
-	int shutting;	/* withdraw-all shutdown: no reconnects */
-	int64_t now;	/* ms, monotonic */
+	int eor_seen;	 /* the input has completed a full-state replay */
+	int replaying;	 /* between replay and eor */
+	int shutting;	 /* withdraw-all shutdown: no reconnects */
+	int64_t now;	 /* ms, monotonic */
 	int64_t started; /* wall s */
 	int ctl_fd;	 /* control socket, -1 without -S */
 	const char *ctl_path;
@@ -334,6 +336,6 @@ int update_pending(const struct bgpa *g, const struct peer *p);
 void update_refresh(struct bgpa *g, struct peer *p, int fam);
 /* The next hops p's routes of tag t carry. */
 void update_next_hops(const struct peer *p, const struct tag_conf *t,
-    uint8_t nh4[4], uint8_t nh6[16]);
+		      uint8_t nh4[4], uint8_t nh6[16]);
 
 #endif

@@ -79,7 +79,7 @@ lookup(const char *prefix, const char *key)
 
 static int
 get_num(const char *prefix, const char *key, long long min, long long max,
-    long long def, long long *out, char *err, size_t errlen)
+	long long def, long long *out, char *err, size_t errlen)
 {
 	const char *v = lookup(prefix, key), *e = NULL;
 
@@ -94,7 +94,7 @@ get_num(const char *prefix, const char *key, long long min, long long max,
 
 static int
 get_addr(const char *prefix, const char *key, int family, struct addr *a,
-    char *err, size_t errlen)
+	 char *err, size_t errlen)
 {
 	const char *v = lookup(prefix, key);
 
@@ -103,7 +103,9 @@ get_addr(const char *prefix, const char *key, int family, struct addr *a,
 		return 0;
 	if (addr_parse(a, v) == -1 || (family && a->family != family))
 		return cerr(err, errlen, "%s: %s: bad %saddress", used, v,
-		    family == AF_INET ? "IPv4 " : family ? "IPv6 " : "");
+			    family == AF_INET ? "IPv4 "
+			    : family	      ? "IPv6 "
+					      : "");
 	return 0;
 }
 
@@ -129,7 +131,7 @@ parse_u32(const char *s, size_t n, uint32_t max, uint32_t *out)
 /* "A:B A:B" (16-bit halves) or well-known names; "A:B:C" when large. */
 static int
 get_comms(const char *prefix, const char *key, struct tag_conf *t, int large,
-    char *err, size_t errlen)
+	  char *err, size_t errlen)
 {
 	const char *v = lookup(prefix, key), *p, *end;
 	const char *q[3];
@@ -154,8 +156,8 @@ get_comms(const char *prefix, const char *key, struct tag_conf *t, int large,
 		else {
 			q[0] = p;
 			for (k = 0; k < 3; k++) {
-				const char *c = memchr(q[k], ':',
-				    (size_t)(end - q[k]));
+				const char *c =
+				    memchr(q[k], ':', (size_t)(end - q[k]));
 				ql[k] = (size_t)((c ? c : end) - q[k]);
 				if (!c)
 					break;
@@ -166,7 +168,8 @@ get_comms(const char *prefix, const char *key, struct tag_conf *t, int large,
 				goto bad;
 			for (k = 0; k <= (large ? 2u : 1u); k++)
 				if (parse_u32(q[k], ql[k],
-					large ? UINT32_MAX : 65535, &x[k]))
+					      large ? UINT32_MAX : 65535,
+					      &x[k]))
 					goto bad;
 			if (!large)
 				x[0] = x[0] << 16 | x[1];
@@ -174,12 +177,12 @@ get_comms(const char *prefix, const char *key, struct tag_conf *t, int large,
 		if (large) {
 			if (t->nlcomm == BGPA_MAX_LCOMMS)
 				return cerr(err, errlen, "%s: more than %d",
-				    used, BGPA_MAX_LCOMMS);
+					    used, BGPA_MAX_LCOMMS);
 			memcpy(t->lcomm[t->nlcomm++], x, sizeof x);
 		} else {
 			if (t->ncomm == BGPA_MAX_COMMS)
 				return cerr(err, errlen, "%s: more than %d",
-				    used, BGPA_MAX_COMMS);
+					    used, BGPA_MAX_COMMS);
 			t->comm[t->ncomm++] = x[0];
 		}
 		p = end;
@@ -187,8 +190,7 @@ get_comms(const char *prefix, const char *key, struct tag_conf *t, int large,
 	return 0;
 bad:
 	return cerr(err, errlen, "%s: %.*s: bad %scommunity", used,
-	    (int)(end - p), p,
-	    large ? "large " : "");
+		    (int)(end - p), p, large ? "large " : "");
 }
 
 static int
@@ -200,16 +202,15 @@ load_tag(struct tag_conf *t, const char *prefix, char *err, size_t errlen)
 	 * A tag's next hop is only its own: the plain NEXT_HOP is every
 	 * peer's default, which a tag's setting overrides.
 	 */
-	if ((prefix && (get_addr(prefix, "NEXT_HOP", AF_INET, &t->nh4, err,
-			    errlen) ||
-		get_addr(prefix, "NEXT_HOP6", AF_INET6, &t->nh6, err,
-		    errlen))) ||
+	if ((prefix &&
+	     (get_addr(prefix, "NEXT_HOP", AF_INET, &t->nh4, err, errlen) ||
+	      get_addr(prefix, "NEXT_HOP6", AF_INET6, &t->nh6, err, errlen))) ||
 	    get_comms(prefix, "COMMUNITIES", t, 0, err, errlen) ||
 	    get_comms(prefix, "LARGE_COMMUNITIES", t, 1, err, errlen))
 		return -1;
 	if (lookup(prefix, "LOCAL_PREF")) {
 		if (get_num(prefix, "LOCAL_PREF", 0, UINT32_MAX, 0, &v, err,
-			errlen))
+			    errlen))
 			return -1;
 		t->has_lp = 1;
 		t->lp = (uint32_t)v;
@@ -260,7 +261,7 @@ load_peer(struct peer_conf *pc, const char *name, char *err, size_t errlen)
 		return -1;
 	if (pc->source.family && pc->source.family != pc->addr.family)
 		return cerr(err, errlen, "%sSOURCE: not of the peer's family",
-		    prefix);
+			    prefix);
 	if (!rid.family && pc->source.family == AF_INET)
 		rid = pc->source;
 	if (!rid.family)
@@ -269,16 +270,17 @@ load_peer(struct peer_conf *pc, const char *name, char *err, size_t errlen)
 	pc->router_id = ntohl(pc->router_id);
 	if (pc->router_id == 0)
 		return cerr(err, errlen, "%sROUTER_ID: must not be 0.0.0.0",
-		    prefix);
+			    prefix);
 	if (get_num(prefix, "HOLD_TIME", 0, 65535, 90, &n, err, errlen))
 		return -1;
 	if (n == 1 || n == 2)
-		return cerr(err, errlen, "%sHOLD_TIME: 0 or at least 3", prefix);
+		return cerr(err, errlen, "%sHOLD_TIME: 0 or at least 3",
+			    prefix);
 	pc->hold = (uint16_t)n;
 	if ((v = lookup(prefix, "PASSWORD"))) {
 		if (strlen(v) > 80)
 			return cerr(err, errlen, "%sPASSWORD: longer than 80",
-			    prefix);
+				    prefix);
 		snprintf(pc->password, sizeof pc->password, "%s", v);
 	}
 	if (get_num(prefix, "PASSIVE", 0, 1, 0, &n, err, errlen))
@@ -340,16 +342,16 @@ load_listen(struct config *c, const char *v, char *err, size_t errlen)
 		goto bad;
 	c->listen_port[c->nlisten] = BGP_PORT;
 	if (port) {
-		c->listen_port[c->nlisten] = (uint16_t)strtonum(port, 1, 65535,
-		    &e);
+		c->listen_port[c->nlisten] =
+		    (uint16_t)strtonum(port, 1, 65535, &e);
 		if (e)
 			goto bad;
 	}
 	c->nlisten++;
 	return 0;
 bad:
-	return cerr(err, errlen, "LISTEN: %s: want ADDR, ADDR:PORT or [ADDR]:PORT",
-	    v);
+	return cerr(err, errlen,
+		    "LISTEN: %s: want ADDR, ADDR:PORT or [ADDR]:PORT", v);
 }
 
 int
@@ -371,12 +373,12 @@ config_load(struct config *c, char *err, size_t errlen)
 				break;
 			if (rec_tag_check(p, n) != 0 || (n == 1 && *p == '-'))
 				return cerr(err, errlen, "TAGS: %.*s: bad tag",
-				    (int)n, p);
+					    (int)n, p);
 			if (c->ntags == BGPA_MAX_TAGS)
 				return cerr(err, errlen, "TAGS: more than %d",
-				    BGPA_MAX_TAGS - 1);
+					    BGPA_MAX_TAGS - 1);
 			snprintf(c->tags[c->ntags].name, REC_TAG_MAX + 1,
-			    "%.*s", (int)n, p);
+				 "%.*s", (int)n, p);
 			snprintf(name, sizeof name, "%.*s", (int)n, p);
 			for (j = 0; name[j]; j++)
 				if (name[j] == '-')
@@ -384,12 +386,13 @@ config_load(struct config *c, char *err, size_t errlen)
 			for (i = 1; i < c->ntags; i++) {
 				char other[64];
 				snprintf(other, sizeof other, "%s",
-				    c->tags[i].name);
+					 c->tags[i].name);
 				for (j = 0; other[j]; j++)
 					if (other[j] == '-')
 						other[j] = '_';
 				if (!strcmp(other, name))
-					return cerr(err, errlen,
+					return cerr(
+					    err, errlen,
 					    "TAGS: %s: listed twice (or "
 					    "clashes with %s)",
 					    c->tags[c->ntags].name,
@@ -410,16 +413,18 @@ config_load(struct config *c, char *err, size_t errlen)
 		if (!n)
 			break;
 		if (!valid_name(p, n))
-			return cerr(err, errlen, "PEERS: %.*s: bad name "
-			    "(letters, digits, _)", (int)n, p);
+			return cerr(err, errlen,
+				    "PEERS: %.*s: bad name "
+				    "(letters, digits, _)",
+				    (int)n, p);
 		if (c->npeers == BGPA_MAX_PEERS)
 			return cerr(err, errlen, "PEERS: more than %d",
-			    BGPA_MAX_PEERS);
+				    BGPA_MAX_PEERS);
 		snprintf(name, sizeof name, "%.*s", (int)n, p);
 		for (i = 0; i < c->npeers; i++)
 			if (!strcmp(c->peers[i].name, name))
 				return cerr(err, errlen,
-				    "PEERS: %s listed twice", name);
+					    "PEERS: %s listed twice", name);
 		if (load_peer(&c->peers[c->npeers], name, err, errlen))
 			return -1;
 		c->npeers++;
@@ -436,7 +441,7 @@ config_load(struct config *c, char *err, size_t errlen)
 				break;
 			if (c->nlisten == BGPA_MAX_LISTEN)
 				return cerr(err, errlen, "LISTEN: more than %d",
-				    BGPA_MAX_LISTEN);
+					    BGPA_MAX_LISTEN);
 			snprintf(one, sizeof one, "%.*s", (int)n, p);
 			if (load_listen(c, one, err, errlen))
 				return -1;
@@ -444,8 +449,9 @@ config_load(struct config *c, char *err, size_t errlen)
 		}
 	for (i = 0; i < c->npeers; i++)
 		if (c->peers[i].passive && !c->nlisten)
-			return cerr(err, errlen, "PEER_%s_PASSIVE: needs LISTEN",
-			    c->peers[i].name);
+			return cerr(err, errlen,
+				    "PEER_%s_PASSIVE: needs LISTEN",
+				    c->peers[i].name);
 	return 0;
 }
 
@@ -469,14 +475,14 @@ print_comms(const char *prefix, const struct tag_conf *t)
 		printf("%sCOMMUNITIES=", prefix);
 		for (i = 0; i < t->ncomm; i++)
 			printf("%s%u:%u", i ? " " : "", t->comm[i] >> 16,
-			    t->comm[i] & 0xffff);
+			       t->comm[i] & 0xffff);
 		printf("\n");
 	}
 	if (t->nlcomm) {
 		printf("%sLARGE_COMMUNITIES=", prefix);
 		for (i = 0; i < t->nlcomm; i++)
 			printf("%s%u:%u:%u", i ? " " : "", t->lcomm[i][0],
-			    t->lcomm[i][1], t->lcomm[i][2]);
+			       t->lcomm[i][1], t->lcomm[i][2]);
 		printf("\n");
 	}
 }
@@ -487,10 +493,11 @@ print_tag(const char *prefix, const struct tag_conf *t)
 	char b[64];
 
 	if (t->nh4.family)
-		printf("%sNEXT_HOP=%s\n", prefix, addr_str(&t->nh4, b, sizeof b));
+		printf("%sNEXT_HOP=%s\n", prefix,
+		       addr_str(&t->nh4, b, sizeof b));
 	if (t->nh6.family)
 		printf("%sNEXT_HOP6=%s\n", prefix,
-		    addr_str(&t->nh6, b, sizeof b));
+		       addr_str(&t->nh6, b, sizeof b));
 	print_comms(prefix, t);
 	if (t->has_lp)
 		printf("%sLOCAL_PREF=%u\n", prefix, t->lp);
@@ -509,10 +516,11 @@ config_print(const struct config *c)
 	if (c->nlisten) {
 		printf("LISTEN=");
 		for (i = 0; i < c->nlisten; i++)
-			printf(c->listen[i].family == AF_INET6 ? "%s[%s]:%u" :
-								 "%s%s:%u",
-			    i ? " " : "", addr_str(&c->listen[i], b, sizeof b),
-			    c->listen_port[i]);
+			printf(c->listen[i].family == AF_INET6 ? "%s[%s]:%u"
+							       : "%s%s:%u",
+			       i ? " " : "",
+			       addr_str(&c->listen[i], b, sizeof b),
+			       c->listen_port[i]);
 		printf("\n");
 	}
 	printf("PEERS=");
@@ -523,25 +531,26 @@ config_print(const struct config *c)
 		pc = &c->peers[i];
 		snprintf(prefix, sizeof prefix, "PEER_%s_", pc->name);
 		printf("%sADDRESS=%s\n", prefix,
-		    addr_str(&pc->addr, b, sizeof b));
+		       addr_str(&pc->addr, b, sizeof b));
 		printf("%sPORT=%u\n", prefix, pc->port);
 		printf("%sREMOTE_AS=%u\n", prefix, pc->peer_as);
 		printf("%sLOCAL_AS=%u\n", prefix, pc->local_as);
 		printf("%sTYPE=%s\n", prefix,
-		    pc->peer_as == pc->local_as ? "ibgp" : "ebgp");
+		       pc->peer_as == pc->local_as ? "ibgp" : "ebgp");
 		rid.s_addr = htonl(pc->router_id);
 		printf("%sROUTER_ID=%s\n", prefix, inet_ntoa(rid));
 		if (pc->source.family)
 			printf("%sSOURCE=%s\n", prefix,
-			    addr_str(&pc->source, b, sizeof b));
+			       addr_str(&pc->source, b, sizeof b));
 		if (pc->nh4.family)
 			printf("%sNEXT_HOP=%s\n", prefix,
-			    addr_str(&pc->nh4, b, sizeof b));
+			       addr_str(&pc->nh4, b, sizeof b));
 		if (pc->nh6.family)
 			printf("%sNEXT_HOP6=%s\n", prefix,
-			    addr_str(&pc->nh6, b, sizeof b));
+			       addr_str(&pc->nh6, b, sizeof b));
 		printf("%sHOLD_TIME=%u\n", prefix, pc->hold);
-		printf("%sPASSWORD=%s\n", prefix, pc->password[0] ? "(set)" : "");
+		printf("%sPASSWORD=%s\n", prefix,
+		       pc->password[0] ? "(set)" : "");
 		printf("%sPASSIVE=%d\n", prefix, pc->passive);
 		printf("%sTTL_SECURITY=%d\n", prefix, pc->ttl_security);
 		printf("%sGRACEFUL_RESTART=%u\n", prefix, pc->gr_time);

@@ -78,8 +78,6 @@ buf_free(struct buf *b)
 	memset(b, 0, sizeof *b);
 }
 
-
-
 static int
 fail(struct bgp_err *e, uint8_t code, uint8_t sub, const char *why)
 {
@@ -108,8 +106,9 @@ bgp_prefix_bytes(uint8_t plen)
 int
 bgp_frame(const uint8_t *b, size_t n, struct bgp_err *e)
 {
-	static const uint8_t ones[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t ones[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					 0xff, 0xff, 0xff, 0xff};
 	uint16_t len;
 	uint8_t type;
 	size_t min, max;
@@ -174,7 +173,8 @@ parse_caps(const uint8_t *p, size_t n, struct bgp_open *o, struct bgp_err *e)
 		switch (code) {
 		case 1: /* multiprotocol */
 			if (len != 4)
-				return fail(e, 2, 0, "bad multiprotocol capability");
+				return fail(e, 2, 0,
+					    "bad multiprotocol capability");
 			o->has_mp = 1;
 			afi = wire_get16(p);
 			if (p[3] == 1 && afi == 1)
@@ -191,7 +191,8 @@ parse_caps(const uint8_t *p, size_t n, struct bgp_open *o, struct bgp_err *e)
 			break;
 		case 65:
 			if (len != 4)
-				return fail(e, 2, 0, "bad 4-octet AS capability");
+				return fail(e, 2, 0,
+					    "bad 4-octet AS capability");
 			o->has_as4 = 1;
 			o->as4 = wire_get32(p);
 			break;
@@ -205,7 +206,7 @@ parse_caps(const uint8_t *p, size_t n, struct bgp_open *o, struct bgp_err *e)
 
 int
 bgp_parse_open(const uint8_t *p, size_t n, struct bgp_open *o,
-    struct bgp_err *e)
+	       struct bgp_err *e)
 {
 	size_t optlen;
 	uint8_t type, len;
@@ -239,7 +240,8 @@ bgp_parse_open(const uint8_t *p, size_t n, struct bgp_open *o,
 		len = p[1];
 		p += 2, n -= 2;
 		if (len > n)
-			return fail(e, 2, 0, "optional parameter overruns OPEN");
+			return fail(e, 2, 0,
+				    "optional parameter overruns OPEN");
 		if (type != 2)
 			return fail(e, 2, 4, "unsupported optional parameter");
 		if (parse_caps(p, len, o, e) == -1)
@@ -288,12 +290,12 @@ check_attr(const uint8_t *a, size_t hl, size_t len, struct bgp_err *e)
 		uint8_t flags; /* optional, transitive, partial */
 		int16_t len;   /* -1: any */
 	} known[] = {
-		[1] = { 0x40, 1 },  /* ORIGIN */
-		[2] = { 0x40, -1 }, /* AS_PATH */
-		[3] = { 0x40, 4 },  /* NEXT_HOP */
-		[4] = { 0x80, 4 },  /* MULTI_EXIT_DISC */
-		[5] = { 0x40, 4 },  /* LOCAL_PREF */
-		[6] = { 0x40, 0 },  /* ATOMIC_AGGREGATE */
+	    [1] = {0x40, 1},  /* ORIGIN */
+	    [2] = {0x40, -1}, /* AS_PATH */
+	    [3] = {0x40, 4},  /* NEXT_HOP */
+	    [4] = {0x80, 4},  /* MULTI_EXIT_DISC */
+	    [5] = {0x40, 4},  /* LOCAL_PREF */
+	    [6] = {0x40, 0},  /* ATOMIC_AGGREGATE */
 	};
 	uint8_t flags = a[0], type = a[1];
 	size_t n;
@@ -310,8 +312,7 @@ check_attr(const uint8_t *a, size_t hl, size_t len, struct bgp_err *e)
 	} else if (type >= 1 && type <= 6) {
 		if ((flags & 0xe0) != known[type].flags)
 			sub = 4, why = "attribute flags error";
-		else if (known[type].len >= 0 &&
-		    len != (size_t)known[type].len)
+		else if (known[type].len >= 0 && len != (size_t)known[type].len)
 			sub = 5, why = "attribute length error";
 		else if (type == 1 && a[hl] > 2)
 			sub = 6, why = "invalid ORIGIN attribute";
@@ -327,12 +328,12 @@ check_attr(const uint8_t *a, size_t hl, size_t len, struct bgp_err *e)
 
 int
 bgp_parse_update(const uint8_t *p, size_t n, unsigned *nannounce,
-    unsigned *nwithdraw, int *eor, struct bgp_err *e)
+		 unsigned *nwithdraw, int *eor, struct bgp_err *e)
 {
 	size_t wlen, alen, l, hl, nhl;
 	uint8_t flags, type;
 	const uint8_t *a, *v;
-	uint32_t seen[8] = { 0 };
+	uint32_t seen[8] = {0};
 	int mp_unreach_empty = 0, nattr = 0, k;
 
 	*nannounce = *nwithdraw = 0;
@@ -373,15 +374,17 @@ bgp_parse_update(const uint8_t *p, size_t n, unsigned *nannounce,
 			if (nhl < 5 || (size_t)v[3] + 5 > nhl)
 				return fail(e, 3, 9, "bad MP_REACH_NLRI");
 			if (count_prefixes(v + 5 + v[3], nhl - 5 - v[3],
-				mp_maxlen(v), nannounce) == -1)
-				return fail(e, 3, 9, "bad MP_REACH_NLRI prefix");
+					   mp_maxlen(v), nannounce) == -1)
+				return fail(e, 3, 9,
+					    "bad MP_REACH_NLRI prefix");
 		}
 		if (type == 15) { /* MP_UNREACH_NLRI: AFI SAFI NLRI */
 			if (nhl < 3)
 				return fail(e, 3, 9, "bad MP_UNREACH_NLRI");
 			if (count_prefixes(v + 3, nhl - 3, mp_maxlen(v),
-				nwithdraw) == -1)
-				return fail(e, 3, 9, "bad MP_UNREACH_NLRI prefix");
+					   nwithdraw) == -1)
+				return fail(e, 3, 9,
+					    "bad MP_UNREACH_NLRI prefix");
 			if (nhl == 3)
 				mp_unreach_empty = 1;
 		}
@@ -424,24 +427,39 @@ bgp_parse_refresh(const uint8_t *p, size_t n, int *fam, struct bgp_err *e)
 const char *
 bgp_err_name(uint8_t code, uint8_t sub)
 {
-	static const char *hdr[] = { "message header error",
-		"connection not synchronized", "bad message length",
-		"bad message type" };
-	static const char *open[] = { "OPEN message error",
-		"unsupported version number", "bad peer AS",
-		"bad BGP identifier", "unsupported optional parameter", "?",
-		"unacceptable hold time", "unsupported capability" };
-	static const char *upd[] = { "UPDATE message error",
-		"malformed attribute list", "unrecognized well-known attribute",
-		"missing well-known attribute", "attribute flags error",
-		"attribute length error", "invalid ORIGIN attribute", "?",
-		"invalid NEXT_HOP attribute", "optional attribute error",
-		"invalid network field", "malformed AS_PATH" };
-	static const char *cease[] = { "cease", "maximum prefixes reached",
-		"administrative shutdown", "peer de-configured",
-		"administrative reset", "connection rejected",
-		"other configuration change", "connection collision resolution",
-		"out of resources", "hard reset" };
+	static const char *hdr[] = {"message header error",
+				    "connection not synchronized",
+				    "bad message length", "bad message type"};
+	static const char *open[] = {"OPEN message error",
+				     "unsupported version number",
+				     "bad peer AS",
+				     "bad BGP identifier",
+				     "unsupported optional parameter",
+				     "?",
+				     "unacceptable hold time",
+				     "unsupported capability"};
+	static const char *upd[] = {"UPDATE message error",
+				    "malformed attribute list",
+				    "unrecognized well-known attribute",
+				    "missing well-known attribute",
+				    "attribute flags error",
+				    "attribute length error",
+				    "invalid ORIGIN attribute",
+				    "?",
+				    "invalid NEXT_HOP attribute",
+				    "optional attribute error",
+				    "invalid network field",
+				    "malformed AS_PATH"};
+	static const char *cease[] = {"cease",
+				      "maximum prefixes reached",
+				      "administrative shutdown",
+				      "peer de-configured",
+				      "administrative reset",
+				      "connection rejected",
+				      "other configuration change",
+				      "connection collision resolution",
+				      "out of resources",
+				      "hard reset"};
 
 	switch (code) {
 	case 1:

@@ -50,7 +50,7 @@ static int
 same(const struct rib_entry *e, int fam, const uint8_t *a, uint8_t plen)
 {
 	return e->fam == fam && e->plen == plen &&
-	    !memcmp(e->a, a, fam == FAM4 ? 4 : 16);
+	       !memcmp(e->a, a, fam == FAM4 ? 4 : 16);
 }
 
 uint32_t
@@ -147,13 +147,15 @@ rib_maybe_free(struct rib *r, uint32_t i)
 	for (s = hash(e->fam, e->a, e->plen) & m; r->slot[s] != i + 1;
 	     s = (s + 1) & m)
 		;
-	/* Backward-shift deletion keeps probe chains intact without tombstones. */
+	/* Backward-shift deletion keeps probe chains intact without tombstones.
+	 */
 	r->slot[s] = 0;
 	for (j = (s + 1) & m; r->slot[j]; j = (j + 1) & m) {
 		k = r->slot[j] - 1;
 		h = hash(r->e[k].fam, r->e[k].a, r->e[k].plen) & m;
 		/* Move it back when its home is not within (s, j]. */
-		if ((j > s && (h <= s || h > j)) || (j < s && h <= s && h > j)) {
+		if ((j > s && (h <= s || h > j)) ||
+		    (j < s && h <= s && h > j)) {
 			r->slot[s] = r->slot[j];
 			r->slot[j] = 0;
 			s = j;
@@ -168,7 +170,7 @@ rib_maybe_free(struct rib *r, uint32_t i)
 
 int
 rib_label(struct rib *r, uint32_t i, const char *tag, size_t taglen,
-    const char *name, size_t namelen)
+	  const char *name, size_t namelen)
 {
 	struct rib_entry *e = &r->e[i];
 	size_t n;
@@ -178,8 +180,9 @@ rib_label(struct rib *r, uint32_t i, const char *tag, size_t taglen,
 		tag = "-", taglen = 1;
 	n = taglen + 1 + namelen;
 	/* The same name again (the usual case): nothing to do. */
-	if (e->label && strlen(e->label) == n && !memcmp(e->label, tag, taglen) &&
-	    e->label[taglen] == ' ' && !memcmp(e->label + taglen + 1, name, namelen))
+	if (e->label && strlen(e->label) == n &&
+	    !memcmp(e->label, tag, taglen) && e->label[taglen] == ' ' &&
+	    !memcmp(e->label + taglen + 1, name, namelen))
 		return 0;
 	if (!(l = malloc(n + 1)))
 		return -1;

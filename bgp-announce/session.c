@@ -34,7 +34,6 @@
  */
 #define RR_MIN_MS (5 * 1000)
 
-
 enum peer_state
 peer_state(const struct bgpa *g, const struct peer *p)
 {
@@ -48,8 +47,8 @@ peer_state(const struct bgpa *g, const struct peer *p)
 const char *
 state_name(enum peer_state s)
 {
-	static const char *n[] = { "idle", "connect", "active", "opensent",
-		"openconfirm", "established" };
+	static const char *n[] = {"idle",     "connect",     "active",
+				  "opensent", "openconfirm", "established"};
 	return n[s];
 }
 
@@ -115,10 +114,10 @@ set_gtsm(int fd, const struct peer_conf *pc)
 		return 0;
 	if (pc->addr.family == AF_INET)
 		return setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl) ||
-		    setsockopt(fd, IPPROTO_IP, IP_MINTTL, &min, sizeof min);
+		       setsockopt(fd, IPPROTO_IP, IP_MINTTL, &min, sizeof min);
 	return setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl,
-		   sizeof ttl) ||
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &min, sizeof min);
+			  sizeof ttl) ||
+	       setsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &min, sizeof min);
 }
 
 static void
@@ -141,8 +140,8 @@ send_keepalive(struct bgpa *g, struct peer *p, struct conn *c)
 }
 
 static void
-send_notification(struct bgpa *g, struct peer *p, struct conn *c,
-    uint8_t code, uint8_t sub, const uint8_t *data, size_t n)
+send_notification(struct bgpa *g, struct peer *p, struct conn *c, uint8_t code,
+		  uint8_t sub, const uint8_t *data, size_t n)
 {
 	uint8_t m[BGP_HDR_LEN + 2 + sizeof((struct bgp_err *)0)->data];
 
@@ -253,7 +252,7 @@ schedule_retry(struct bgpa *g, struct peer *p)
  */
 static int
 conn_close(struct bgpa *g, struct peer *p, struct conn *c, uint8_t code,
-    uint8_t sub, const uint8_t *data, size_t n, const char *why)
+	   uint8_t sub, const uint8_t *data, size_t n, const char *why)
 {
 	int was_up = c->state == ST_ESTABLISHED;
 
@@ -267,7 +266,7 @@ conn_close(struct bgpa *g, struct peer *p, struct conn *c, uint8_t code,
 	if ((c == &p->c || was_up) && strcmp(p->last_error, why) != 0) {
 		snprintf(p->last_error, sizeof p->last_error, "%s", why);
 		log_info("peer %s: %s -> idle: %s", p->pc->name,
-		    state_name(c->state), why);
+			 state_name(c->state), why);
 	}
 	close(c->fd);
 	if (was_up) {
@@ -294,7 +293,7 @@ peer_connect(struct bgpa *g, struct peer *p)
 
 	p->retry_at = INT64_MAX;
 	fd = socket(pc->addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+		    0);
 	if (fd == -1) {
 		log_warn_sys("peer %s: unable to create socket", pc->name);
 		schedule_retry(g, p);
@@ -308,7 +307,7 @@ peer_connect(struct bgpa *g, struct peer *p)
 		len = sockaddr_of(&pc->source, 0, &ss);
 		if (bind(fd, (struct sockaddr *)&ss, len) == -1) {
 			log_warn_sys("peer %s: unable to bind to source",
-			    pc->name);
+				     pc->name);
 			close(fd);
 			schedule_retry(g, p);
 			return;
@@ -323,7 +322,7 @@ peer_connect(struct bgpa *g, struct peer *p)
 	    errno != EINPROGRESS) {
 		char why[96];
 		snprintf(why, sizeof why, "unable to connect: %s",
-		    strerror(errno));
+			 strerror(errno));
 		conn_close(g, p, &p->c, 0, 0, NULL, 0, why);
 	}
 }
@@ -336,7 +335,7 @@ refresh(struct bgpa *g, struct peer *p, int fam)
 	p->rr_pending[fam] = 0;
 	p->rr_next[fam] = g->now + RR_MIN_MS;
 	log_info("peer %s: route refresh for %s", p->pc->name,
-	    fam == FAM4 ? "ipv4" : "ipv6");
+		 fam == FAM4 ? "ipv4" : "ipv6");
 }
 
 static void
@@ -345,8 +344,8 @@ log_peer_notification(struct peer *p, const uint8_t *m, size_t len)
 	uint8_t code = m[BGP_HDR_LEN], sub = m[BGP_HDR_LEN + 1];
 
 	log_warn("peer %s: received NOTIFICATION %u/%u (%s)%s", p->pc->name,
-	    code, sub, bgp_err_name(code, sub),
-	    len > BGP_HDR_LEN + 2 ? " with data" : "");
+		 code, sub, bgp_err_name(code, sub),
+		 len > BGP_HDR_LEN + 2 ? " with data" : "");
 }
 
 /* ---- the state machine ---- */
@@ -358,19 +357,19 @@ log_peer_notification(struct peer *p, const uint8_t *m, size_t len)
  * written down in one place.
  */
 enum event {
-	EV_CONNECTED,	  /* TCP is up: our connect completed, or accepted */
-	EV_CONNECT_FAIL,  /* our connect failed (d->why), or took too long */
-	EV_CLOSED,	  /* the peer closed, a read or write failed (d->why) */
-	EV_OPEN_TIMER,	  /* OpenSent or OpenConfirm lasted too long */
-	EV_HOLD_TIMER,	  /* nothing from the peer for the hold time */
+	EV_CONNECTED,	 /* TCP is up: our connect completed, or accepted */
+	EV_CONNECT_FAIL, /* our connect failed (d->why), or took too long */
+	EV_CLOSED,	 /* the peer closed, a read or write failed (d->why) */
+	EV_OPEN_TIMER,	 /* OpenSent or OpenConfirm lasted too long */
+	EV_HOLD_TIMER,	 /* nothing from the peer for the hold time */
 	EV_KEEPALIVE_TIMER,
-	EV_OPEN,	  /* a message arrived (d->m, d->len) */
+	EV_OPEN, /* a message arrived (d->m, d->len) */
 	EV_KEEPALIVE,
 	EV_UPDATE,
 	EV_NOTIFICATION,
 	EV_REFRESH,
-	EV_BAD_MESSAGE,	  /* a header that does not frame (d->e) */
-	EV_STOP,	  /* exit: d->cease asks for a Cease */
+	EV_BAD_MESSAGE, /* a header that does not frame (d->e) */
+	EV_STOP,	/* exit: d->cease asks for a Cease */
 };
 
 struct ev_data {
@@ -384,17 +383,17 @@ struct ev_data {
 /* The NOTIFICATION that e describes, a warning, and the end of c. */
 static int
 bad_message(struct bgpa *g, struct peer *p, struct conn *c,
-    const struct bgp_err *e)
+	    const struct bgp_err *e)
 {
 	char why[160];
 
 	snprintf(why, sizeof why, "bad message from peer: %s (sent %u/%u)",
-	    e->why ? e->why : bgp_err_name(e->code, e->subcode), e->code,
-	    e->subcode);
+		 e->why ? e->why : bgp_err_name(e->code, e->subcode), e->code,
+		 e->subcode);
 	log_warn("peer %s: %s", p->pc->name, why);
 	g->n.errors++;
 	return conn_close(g, p, c, e->code, e->subcode, e->data, e->datalen,
-	    why);
+			  why);
 }
 
 /* The TCP connection is up: send OPEN (RFC 4271 8.2.2, Connect/Active). */
@@ -412,7 +411,7 @@ conn_up(struct bgpa *g, struct peer *p, struct conn *c)
 	c->t_open = g->now + p->pc->open_timeout * 1000;
 	if (c == &p->c)
 		log_info("peer %s: connected (%s)", p->pc->name,
-		    c->inbound ? "incoming" : "outgoing");
+			 c->inbound ? "incoming" : "outgoing");
 	if (conn_flush(c) == -1)
 		return conn_close(g, p, c, 0, 0, NULL, 0, "write failed");
 	return 0;
@@ -432,7 +431,7 @@ established(struct bgpa *g, struct peer *p, struct conn **cp)
 	if (c == &p->in) {
 		if (p->c.fd >= 0)
 			conn_close(g, p, &p->c, 6, 7, NULL, 0,
-			    "connection collision: the other one is up");
+				   "connection collision: the other one is up");
 		p->c = p->in;
 		memset(&p->in, 0, sizeof p->in);
 		p->in.fd = -1;
@@ -456,9 +455,10 @@ established(struct bgpa *g, struct peer *p, struct conn **cp)
 	if (update_start(g, p) == -1)
 		return conn_close(g, p, c, 6, 8, NULL, 0, "out of memory");
 	log_info("peer %s: established: hold %u s,%s%s%s%s%s", p->pc->name,
-	    c->hold, p->fam[FAM4] ? " ipv4" : "", p->fam[FAM6] ? " ipv6" : "",
-	    p->as4 ? ", 4-octet AS" : "", p->rr ? ", route refresh" : "",
-	    o->gr ? ", graceful restart" : "");
+		 c->hold, p->fam[FAM4] ? " ipv4" : "",
+		 p->fam[FAM6] ? " ipv6" : "", p->as4 ? ", 4-octet AS" : "",
+		 p->rr ? ", route refresh" : "",
+		 o->gr ? ", graceful restart" : "");
 	return 0;
 }
 
@@ -481,24 +481,25 @@ collision(struct bgpa *g, struct peer *p, struct conn *c)
 		return 0;
 	if (other->state == ST_ESTABLISHED)
 		return conn_close(g, p, c, 6, 7, NULL, 0,
-		    "collision with session");
+				  "collision with session");
 	if (other->state == ST_CONNECT) {
 		/* An outgoing attempt still connecting: this one won. */
 		conn_close(g, p, other, 0, 0, NULL, 0,
-		    "incoming connection won");
+			   "incoming connection won");
 		return 0;
 	}
 	if (other->state != ST_OPENCONFIRM)
 		return 0;
-	peer_dominant = pc->router_id < c->open.id ||
+	peer_dominant =
+	    pc->router_id < c->open.id ||
 	    (pc->router_id == c->open.id && pc->local_as < pc->peer_as);
 	/* keep the connection the dominant side opened */
 	keep_c = peer_dominant == c->inbound;
 	log_info("peer %s: connection collision: keeping the %s connection",
-	    pc->name, keep_c == c->inbound ? "incoming" : "outgoing");
+		 pc->name, keep_c == c->inbound ? "incoming" : "outgoing");
 	if (!keep_c)
 		return conn_close(g, p, c, 6, 7, NULL, 0,
-		    "connection collision");
+				  "connection collision");
 	conn_close(g, p, other, 6, 7, NULL, 0, "connection collision");
 	return 0;
 }
@@ -506,10 +507,10 @@ collision(struct bgpa *g, struct peer *p, struct conn *c)
 /* OpenSent: the peer's OPEN arrived. */
 static int
 rcvd_open(struct bgpa *g, struct peer *p, struct conn *c,
-    const struct ev_data *d)
+	  const struct ev_data *d)
 {
 	const uint8_t *body = d->m + BGP_HDR_LEN;
-	struct bgp_err e = { 0 };
+	struct bgp_err e = {0};
 
 	if (bgp_parse_open(body, d->len - BGP_HDR_LEN, &c->open, &e) == -1)
 		return bad_message(g, p, c, &e);
@@ -536,21 +537,21 @@ rcvd_open(struct bgpa *g, struct peer *p, struct conn *c,
 	 * router. The OPEN bound keeps running instead.
 	 */
 	c->t_hold = c->hold ? g->now + c->hold * 1000 : 0;
-	return conn_flush(c) == -1 ?
-	    conn_close(g, p, c, 0, 0, NULL, 0, "write failed") :
-	    0;
+	return conn_flush(c) == -1
+		   ? conn_close(g, p, c, 0, 0, NULL, 0, "write failed")
+		   : 0;
 }
 
 /* Established: a ROUTE-REFRESH (RFC 2918), served or merged. */
 static int
 rcvd_refresh(struct bgpa *g, struct peer *p, struct conn *c,
-    const struct ev_data *d)
+	     const struct ev_data *d)
 {
-	struct bgp_err e = { 0 };
+	struct bgp_err e = {0};
 	int fam;
 
 	if (bgp_parse_refresh(d->m + BGP_HDR_LEN, d->len - BGP_HDR_LEN, &fam,
-		&e) == -1)
+			      &e) == -1)
 		return bad_message(g, p, c, &e);
 	if (fam < 0 || !p->fam[fam])
 		return 0;
@@ -558,7 +559,8 @@ rcvd_refresh(struct bgpa *g, struct peer *p, struct conn *c,
 		refresh(g, p, fam);
 	else if (!p->rr_pending[fam]) {
 		p->rr_pending[fam] = 1;
-		log_info("peer %s: route refresh for %s deferred (one per %d s)",
+		log_info(
+		    "peer %s: route refresh for %s deferred (one per %d s)",
 		    p->pc->name, fam == FAM4 ? "ipv4" : "ipv6",
 		    RR_MIN_MS / 1000);
 	}
@@ -568,14 +570,14 @@ rcvd_refresh(struct bgpa *g, struct peer *p, struct conn *c,
 /* Established: an UPDATE, read for its structure and dropped. */
 static int
 rcvd_update(struct bgpa *g, struct peer *p, struct conn *c,
-    const struct ev_data *d)
+	    const struct ev_data *d)
 {
-	struct bgp_err e = { 0 };
+	struct bgp_err e = {0};
 	unsigned na, nw;
 	int eor;
 
 	if (bgp_parse_update(d->m + BGP_HDR_LEN, d->len - BGP_HDR_LEN, &na, &nw,
-		&eor, &e) == -1)
+			     &eor, &e) == -1)
 		return bad_message(g, p, c, &e);
 	if (eor)
 		log_info("peer %s: End-of-RIB received", p->pc->name);
@@ -595,16 +597,17 @@ keepalive_due(struct bgpa *g, struct peer *p, struct conn *c)
 static int
 unexpected(struct bgpa *g, struct peer *p, struct conn *c, enum event ev)
 {
-	static const char *name[] = { [EV_OPEN] = "OPEN",
-		[EV_KEEPALIVE] = "KEEPALIVE", [EV_UPDATE] = "UPDATE",
-		[EV_REFRESH] = "ROUTE-REFRESH" };
+	static const char *name[] = {[EV_OPEN] = "OPEN",
+				     [EV_KEEPALIVE] = "KEEPALIVE",
+				     [EV_UPDATE] = "UPDATE",
+				     [EV_REFRESH] = "ROUTE-REFRESH"};
 	char why[96];
-	uint8_t sub = c->state == ST_OPENSENT ? 1 :
-	    c->state == ST_OPENCONFIRM	      ? 2 :
-						3;
+	uint8_t sub = c->state == ST_OPENSENT	   ? 1
+		      : c->state == ST_OPENCONFIRM ? 2
+						   : 3;
 
 	snprintf(why, sizeof why, "FSM error: unexpected %s in %s",
-	    name[ev] ? name[ev] : "event", state_name(c->state));
+		 name[ev] ? name[ev] : "event", state_name(c->state));
 	return conn_close(g, p, c, 5, sub, NULL, 0, why);
 }
 
@@ -625,7 +628,7 @@ fsm(struct bgpa *g, struct peer *p, struct conn **cp, enum event ev,
 	case EV_STOP:
 		if (d->cease && c->state >= ST_OPENSENT)
 			return conn_close(g, p, c, 6, 2, NULL, 0,
-			    "administrative shutdown");
+					  "administrative shutdown");
 		return conn_close(g, p, c, 0, 0, NULL, 0, "exiting");
 	case EV_CONNECT_FAIL:
 	case EV_CLOSED:
@@ -636,7 +639,8 @@ fsm(struct bgpa *g, struct peer *p, struct conn **cp, enum event ev,
 		p->notif_in++;
 		g->n.notif_in++;
 		log_peer_notification(p, d->m, d->len);
-		snprintf(why, sizeof why, "NOTIFICATION from peer: %s",
+		snprintf(
+		    why, sizeof why, "NOTIFICATION from peer: %s",
 		    bgp_err_name(d->m[BGP_HDR_LEN], d->m[BGP_HDR_LEN + 1]));
 		return conn_close(g, p, c, 0, 0, NULL, 0, why);
 	case EV_OPEN_TIMER:
@@ -684,13 +688,14 @@ fsm(struct bgpa *g, struct peer *p, struct conn **cp, enum event ev,
 /* One framed message on c: its event. -1 when c was closed. */
 static int
 message(struct bgpa *g, struct peer *p, struct conn **cp, const uint8_t *m,
-    size_t len)
+	size_t len)
 {
-	static const enum event ev[] = { [BGP_OPEN] = EV_OPEN,
-		[BGP_UPDATE] = EV_UPDATE, [BGP_NOTIFICATION] = EV_NOTIFICATION,
-		[BGP_KEEPALIVE] = EV_KEEPALIVE,
-		[BGP_ROUTE_REFRESH] = EV_REFRESH };
-	struct ev_data d = { .m = m, .len = len };
+	static const enum event ev[] = {[BGP_OPEN] = EV_OPEN,
+					[BGP_UPDATE] = EV_UPDATE,
+					[BGP_NOTIFICATION] = EV_NOTIFICATION,
+					[BGP_KEEPALIVE] = EV_KEEPALIVE,
+					[BGP_ROUTE_REFRESH] = EV_REFRESH};
+	struct ev_data d = {.m = m, .len = len};
 	struct conn *c = *cp;
 
 	p->msgs_in++;
@@ -706,8 +711,8 @@ message(struct bgpa *g, struct peer *p, struct conn **cp, const uint8_t *m,
 static void
 conn_read(struct bgpa *g, struct peer *p, struct conn *c)
 {
-	struct bgp_err e = { 0 };
-	struct ev_data d = { 0 };
+	struct bgp_err e = {0};
+	struct ev_data d = {0};
 	size_t got = 0;
 	ssize_t k;
 	int len;
@@ -725,7 +730,7 @@ conn_read(struct bgpa *g, struct peer *p, struct conn *c)
 			break;
 		if (k <= 0) {
 			snprintf(why, sizeof why, "connection %s",
-			    k == 0 ? "closed by peer" : strerror(errno));
+				 k == 0 ? "closed by peer" : strerror(errno));
 			d.why = why;
 			fsm(g, p, &c, EV_CLOSED, &d);
 			return;
@@ -733,7 +738,7 @@ conn_read(struct bgpa *g, struct peer *p, struct conn *c)
 		c->in.len += (size_t)k;
 		got += (size_t)k;
 		while ((len = bgp_frame(c->in.p + c->in.off,
-			    buf_pending(&c->in), &e)) > 0) {
+					buf_pending(&c->in), &e)) > 0) {
 			const uint8_t *m = c->in.p + c->in.off;
 			buf_consume(&c->in, (size_t)len);
 			if (message(g, p, &c, m, (size_t)len) == -1)
@@ -757,7 +762,7 @@ listen_open(struct bgpa *g, size_t k)
 	int fd, one = 1;
 
 	fd = socket(cfg->listen[k].family,
-	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -765,7 +770,7 @@ listen_open(struct bgpa *g, size_t k)
 		if (cfg->peers[i].addr.family == cfg->listen[k].family &&
 		    set_md5(fd, &cfg->peers[i]) == -1)
 			log_warn_sys("peer %s: unable to set TCP MD5 key",
-			    cfg->peers[i].name);
+				     cfg->peers[i].name);
 	len = sockaddr_of(&cfg->listen[k], cfg->listen_port[k], &ss);
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    listen(fd, 16) == -1) {
@@ -780,16 +785,16 @@ accept_one(struct bgpa *g, int lfd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
-	struct addr a, local = { 0 };
+	struct addr a, local = {0};
 	struct peer *p = NULL;
 	struct conn *c;
-	struct ev_data d = { 0 };
+	struct ev_data d = {0};
 	size_t i, alen;
 	int fd, pass;
 	char b[64];
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &len,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1)
 		return;
 	addr_of(&a, &ss);
@@ -812,7 +817,7 @@ accept_one(struct bgpa *g, int lfd)
 				continue;
 			if (pass == 0 && q->pc->source.family &&
 			    (local.family != a.family ||
-				memcmp(q->pc->source.a, local.a, alen)))
+			     memcmp(q->pc->source.a, local.a, alen)))
 				continue;
 			if (!p)
 				p = q;
@@ -824,7 +829,7 @@ accept_one(struct bgpa *g, int lfd)
 		}
 	if (!p || g->shutting) {
 		log_warn("connection from %s: not a peer, closed",
-		    addr_str(&a, b, sizeof b));
+			 addr_str(&a, b, sizeof b));
 		close(fd);
 		return;
 	}
@@ -832,7 +837,7 @@ accept_one(struct bgpa *g, int lfd)
 	if (p->c.fd < 0 || p->c.state == ST_CONNECT) {
 		if (p->c.fd >= 0)
 			conn_close(g, p, &p->c, 0, 0, NULL, 0,
-			    "incoming connection replaces attempt");
+				   "incoming connection replaces attempt");
 		c = &p->c;
 		p->retry_at = INT64_MAX;
 	} else if (p->in.fd < 0 && p->c.state != ST_ESTABLISHED) {
@@ -847,7 +852,7 @@ accept_one(struct bgpa *g, int lfd)
 		}
 		close(fd);
 		log_info("peer %s: incoming connection rejected (%s)",
-		    p->pc->name, state_name(p->c.state));
+			 p->pc->name, state_name(p->c.state));
 		return;
 	}
 	conn_reset(c);
@@ -881,9 +886,10 @@ session_init(struct bgpa *g)
 	for (i = 0; i < g->cfg->nlisten; i++)
 		if ((g->listen_fd[i] = listen_open(g, i)) == -1) {
 			char b[64];
-			log_fatal_sys(EXIT_TEMP, "unable to listen on %s port %u",
-			    addr_str(&g->cfg->listen[i], b, sizeof b),
-			    g->cfg->listen_port[i]);
+			log_fatal_sys(EXIT_TEMP,
+				      "unable to listen on %s port %u",
+				      addr_str(&g->cfg->listen[i], b, sizeof b),
+				      g->cfg->listen_port[i]);
 		}
 }
 
@@ -906,9 +912,12 @@ session_pollfds(struct bgpa *g, struct pollfd *pfd, size_t max)
 			if (cs[k]->fd < 0)
 				continue;
 			pfd[n].fd = cs[k]->fd;
-			pfd[n].events = (short)(cs[k]->state == ST_CONNECT ?
-				POLLOUT :
-				POLLIN | (buf_pending(&cs[k]->out) ? POLLOUT : 0));
+			pfd[n].events =
+			    (short)(cs[k]->state == ST_CONNECT
+					? POLLOUT
+					: POLLIN | (buf_pending(&cs[k]->out)
+							? POLLOUT
+							: 0));
 			pfd[n++].revents = 0;
 		}
 	}
@@ -944,7 +953,7 @@ conn_of_fd(struct bgpa *g, int fd, struct peer **pp)
 void
 session_events(struct bgpa *g, struct pollfd *pfd, size_t n)
 {
-	struct ev_data d = { 0 };
+	struct ev_data d = {0};
 	struct peer *p;
 	struct conn *c;
 	socklen_t len;
@@ -967,7 +976,7 @@ session_events(struct bgpa *g, struct pollfd *pfd, size_t n)
 			len = sizeof err;
 			getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 			snprintf(why, sizeof why, "unable to connect: %s",
-			    strerror(err));
+				 strerror(err));
 			d.why = why;
 			fsm(g, p, &c, err ? EV_CONNECT_FAIL : EV_CONNECTED, &d);
 			continue;
@@ -977,7 +986,7 @@ session_events(struct bgpa *g, struct pollfd *pfd, size_t n)
 		if (c->fd >= 0 && (pfd[i].revents & POLLOUT) &&
 		    conn_flush(c) == -1) {
 			snprintf(why, sizeof why, "write failed: %s",
-			    strerror(errno));
+				 strerror(errno));
 			d.why = why;
 			fsm(g, p, &c, EV_CLOSED, &d);
 		}
@@ -988,11 +997,11 @@ session_events(struct bgpa *g, struct pollfd *pfd, size_t n)
 static int64_t
 conn_timers(struct bgpa *g, struct peer *p, struct conn *c)
 {
-	struct ev_data d = { .why = "connect timeout" };
-	int64_t next = INT64_MAX, *t[] = { &c->t_connect, &c->t_open,
-		&c->t_hold, &c->t_keepalive };
-	static const enum event ev[] = { EV_CONNECT_FAIL, EV_OPEN_TIMER,
-		EV_HOLD_TIMER, EV_KEEPALIVE_TIMER };
+	struct ev_data d = {.why = "connect timeout"};
+	int64_t next = INT64_MAX,
+		*t[] = {&c->t_connect, &c->t_open, &c->t_hold, &c->t_keepalive};
+	static const enum event ev[] = {EV_CONNECT_FAIL, EV_OPEN_TIMER,
+					EV_HOLD_TIMER, EV_KEEPALIVE_TIMER};
 	size_t k;
 
 	for (k = 0; k < 4 && c->fd >= 0; k++) {
@@ -1070,7 +1079,7 @@ session_output(struct bgpa *g)
 			if (conn_flush(&p->c) == -1) {
 				char why[128];
 				snprintf(why, sizeof why, "write failed: %s",
-				    strerror(errno));
+					 strerror(errno));
 				conn_close(g, p, &p->c, 0, 0, NULL, 0, why);
 				break;
 			}
@@ -1112,7 +1121,7 @@ session_unsent(const struct bgpa *g)
 void
 session_close_all(struct bgpa *g, int cease)
 {
-	struct ev_data d = { .cease = cease };
+	struct ev_data d = {.cease = cease};
 	struct conn *c;
 	struct peer *p;
 	size_t i;
@@ -1148,16 +1157,17 @@ session_stats(const struct bgpa *g)
 		log_info("peer %s: %s uptime %llds prefixes %llu announced "
 			 "%llu withdrawn msgs in %llu out %llu "
 			 "notifications in %llu out %llu%s%s",
-		    p->pc->name, state_name(p->c.state),
-		    p->c.state == ST_ESTABLISHED ?
-			(long long)((g->now - p->up_since) / 1000) :
-			0LL,
-		    (unsigned long long)p->pfx_announced,
-		    (unsigned long long)p->pfx_withdrawn,
-		    (unsigned long long)p->msgs_in,
-		    (unsigned long long)p->msgs_out,
-		    (unsigned long long)p->notif_in,
-		    (unsigned long long)p->notif_out,
-		    p->last_error[0] ? " last error: " : "", p->last_error);
+			 p->pc->name, state_name(p->c.state),
+			 p->c.state == ST_ESTABLISHED
+			     ? (long long)((g->now - p->up_since) / 1000)
+			     : 0LL,
+			 (unsigned long long)p->pfx_announced,
+			 (unsigned long long)p->pfx_withdrawn,
+			 (unsigned long long)p->msgs_in,
+			 (unsigned long long)p->msgs_out,
+			 (unsigned long long)p->notif_in,
+			 (unsigned long long)p->notif_out,
+			 p->last_error[0] ? " last error: " : "",
+			 p->last_error);
 	}
 }

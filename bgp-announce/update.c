@@ -57,7 +57,7 @@ q_push(struct peer *p, uint32_t i)
 	if (p->qlen == p->qcap) {
 		if (p->qhead > p->qcap / 2) {
 			memmove(p->q, p->q + p->qhead,
-			    (p->qlen - p->qhead) * sizeof *p->q);
+				(p->qlen - p->qhead) * sizeof *p->q);
 			p->qlen -= p->qhead;
 			p->qhead = 0;
 		} else {
@@ -111,15 +111,14 @@ put_attr(uint8_t *o, uint8_t flags, uint8_t type, const void *v, size_t n)
 	return (int)n + 3;
 }
 
-
 /*
  * Next hops: the tag's, the peer's, the source address, then for IPv4 the
  * router id as the Go daemon does (operators point routes at it, often a
  * loopback address), for IPv6 the session's own address if IPv6.
  */
 void
-update_next_hops(const struct peer *p, const struct tag_conf *t,
-    uint8_t nh4[4], uint8_t nh6[16])
+update_next_hops(const struct peer *p, const struct tag_conf *t, uint8_t nh4[4],
+		 uint8_t nh6[16])
 {
 	const struct peer_conf *pc = p->pc;
 
@@ -171,8 +170,8 @@ build_attrs(struct bgpa *g, struct peer *p, size_t tag, int fam)
 		wire_put32(v + 2, pc->local_as);
 		n += put_attr(a + n, 0x40, 2, v, 6);
 	} else {
-		uint16_t as2 = pc->local_as > 65535 ? AS_TRANS :
-						       (uint16_t)pc->local_as;
+		uint16_t as2 =
+		    pc->local_as > 65535 ? AS_TRANS : (uint16_t)pc->local_as;
 		v[0] = 2, v[1] = 1, v[2] = (uint8_t)(as2 >> 8),
 		v[3] = (uint8_t)as2;
 		n += put_attr(a + n, 0x40, 2, v, 4);
@@ -391,7 +390,7 @@ emit(struct bgpa *g, struct peer *p, size_t from, size_t to)
 static void
 send_eor(struct bgpa *g, struct peer *p)
 {
-	static const uint8_t eor6[] = { 0, 0, 0, 6, 0x80, 15, 3, 0, 2, 1 };
+	static const uint8_t eor6[] = {0, 0, 0, 6, 0x80, 15, 3, 0, 2, 1};
 	uint8_t m[BGP_HDR_LEN + sizeof eor6];
 
 	if (p->fam[FAM4]) {
@@ -418,7 +417,7 @@ update_drain(struct bgpa *g, struct peer *p)
 	struct rib_entry *e;
 
 	while (p->c.state == ST_ESTABLISHED &&
-	    buf_pending(&p->c.out) < OUT_HIGH) {
+	       buf_pending(&p->c.out) < OUT_HIGH) {
 		n = 0;
 		while (n < BATCH && p->qhead < p->qlen) {
 			idx = p->q[p->qhead++];
@@ -431,8 +430,8 @@ update_drain(struct bgpa *g, struct peer *p)
 			if (e->present) {
 				set_sent(p, e, 1);
 				batch[n].idx = idx;
-				batch[n++].key = 1u << 24 |
-				    (uint32_t)e->fam << 16 | e->tag;
+				batch[n++].key =
+				    1u << 24 | (uint32_t)e->fam << 16 | e->tag;
 			} else if (e->sent & b) {
 				set_sent(p, e, 0);
 				batch[n].idx = idx;
@@ -449,8 +448,8 @@ update_drain(struct bgpa *g, struct peer *p)
 				continue;
 			set_sent(p, e, 1);
 			batch[n].idx = idx;
-			batch[n++].key = 1u << 24 | (uint32_t)e->fam << 16 |
-			    e->tag;
+			batch[n++].key =
+			    1u << 24 | (uint32_t)e->fam << 16 | e->tag;
 		}
 		if (n == 0) {
 			if (p->cursor >= g->rib.n)

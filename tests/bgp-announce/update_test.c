@@ -82,12 +82,12 @@ drain(struct peer *p, struct counts *c)
 	do {
 		update_drain(&g, p);
 		while ((len = bgp_frame(p->c.out.p + p->c.out.off,
-			    buf_pending(&p->c.out), &e)) > 0) {
+					buf_pending(&p->c.out), &e)) > 0) {
 			const uint8_t *m = p->c.out.p + p->c.out.off;
 			c->msgs++;
 			if (m[18] != BGP_UPDATE ||
 			    bgp_parse_update(m + 19, (size_t)len - 19, &na, &nw,
-				&eor, &e) == -1)
+					     &eor, &e) == -1)
 				c->bad++;
 			else {
 				c->announce += na;
@@ -151,7 +151,7 @@ test_update(void)
 		set(i, 1, (uint16_t)(i % 2));
 	drain(p, &c);
 	T_CHECK(c.bad == 0 && c.too_long == 0, "update: %u messages parse",
-	    c.msgs);
+		c.msgs);
 	T_CHECK(c.announce == n, "update: %u of %u announced", c.announce, n);
 	T_CHECK(c.eor == 0, "update: no End-of-RIB before the input's eor");
 	T_CHECK(c.msgs < n / 100, "update: packed (%u messages)", c.msgs);
@@ -172,9 +172,9 @@ test_update(void)
 	drain(p, &c);
 	T_CHECK(c.bad == 0, "update: withdrawals parse");
 	T_CHECK(c.withdraw == n / 3, "update: %u withdrawn, want %u",
-	    c.withdraw, n / 3);
+		c.withdraw, n / 3);
 	T_CHECK(c.announce == 334, "update: changed tags re-announced (%u)",
-	    c.announce);
+		c.announce);
 
 	/*
 	 * Session down and up again while the input replays its full state
@@ -186,8 +186,8 @@ test_update(void)
 	T_CHECK(update_start(&g, p) == 0, "update: restart");
 	drain(p, &c);
 	T_CHECK(c.announce == n - n / 3 && c.eor == 0,
-	    "update: full table again (%u), no End-of-RIB mid-replay",
-	    c.announce);
+		"update: full table again (%u), no End-of-RIB mid-replay",
+		c.announce);
 	T_CHECK(!update_pending(&g, p), "update: nothing pending mid-replay");
 	g.replaying = 0;
 	T_CHECK(update_pending(&g, p), "update: End-of-RIB due after eor");
