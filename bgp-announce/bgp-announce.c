@@ -66,6 +66,9 @@ static const struct metric metrics[] = {
     {"errors_total", NULL, METRIC_COUNTER,
      "Malformed messages received from peers", &G.n.errors},
     {"table_prefixes", NULL, METRIC_GAUGE, "Prefixes in the table", &G.n.table},
+    {"connections_refused_total", NULL, METRIC_COUNTER,
+     "Incoming connections closed: not from a peer, or no place for them",
+     &G.n.refused},
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 

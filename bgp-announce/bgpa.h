@@ -282,7 +282,7 @@ struct bgpa {
 	struct bgp_counters {
 		uint64_t peers_up, updates, announced, withdrawn, notif_out,
 		    notif_in, errors, records, bad_records, msgs_in, msgs_out,
-		    bytes_out, sessions, table;
+		    bytes_out, sessions, table, refused;
 	} n;
 };
 

@@ -34,6 +34,9 @@
  */
 #define RR_MIN_MS (5 * 1000)
 
+/* Connections refused: anyone can make them, so a few lines then one a minute. */
+static struct ratelimit refused_rl = {0, 5, 5, 60, 0};
+
 enum peer_state
 peer_state(const struct bgpa *g, const struct peer *p)
 {
@@ -828,8 +831,13 @@ accept_one(struct bgpa *g, int lfd)
 			}
 		}
 	if (!p || g->shutting) {
-		log_warn("connection from %s: not a peer, closed",
-			 addr_str(&a, b, sizeof b));
+		g->n.refused++;
+		log_warn_limited(&refused_rl,
+				 "connection from %s: %s, closed (%llu refused "
+				 "so far)",
+				 addr_str(&a, b, sizeof b),
+				 p ? "exiting" : "not a peer",
+				 (unsigned long long)g->n.refused);
 		close(fd);
 		return;
 	}
@@ -851,8 +859,12 @@ accept_one(struct bgpa *g, int lfd)
 			/* nothing to do: we close anyway */
 		}
 		close(fd);
-		log_info("peer %s: incoming connection rejected (%s)",
-			 p->pc->name, state_name(p->c.state));
+		g->n.refused++;
+		log_warn_limited(&refused_rl,
+				 "peer %s: incoming connection rejected (%s; "
+				 "%llu refused so far)",
+				 p->pc->name, state_name(p->c.state),
+				 (unsigned long long)g->n.refused);
 		return;
 	}
 	conn_reset(c);
