@@ -69,6 +69,12 @@ static const struct metric metrics[] = {
     {"connections_refused_total", NULL, METRIC_COUNTER,
      "Incoming connections closed: not from a peer, or no place for them",
      &G.n.refused},
+    {"updates_treated_as_withdraw_total", NULL, METRIC_COUNTER,
+     "Malformed UPDATEs from peers that RFC 7606 treats as withdraw",
+     &G.n.upd_withdrawn},
+    {"attributes_discarded_total", NULL, METRIC_COUNTER,
+     "Malformed or repeated attributes from peers that RFC 7606 discards",
+     &G.n.attr_discarded},
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 

@@ -89,12 +89,26 @@ int bgp_frame(const uint8_t *b, size_t n, struct bgp_err *e);
 /* Body parsers (after the 19-byte header). 0, or -1 with e filled. */
 int bgp_parse_open(const uint8_t *p, size_t n, struct bgp_open *o,
 		   struct bgp_err *e);
+/* RFC 7606's handlings of an UPDATE error short of a session reset. */
+enum upd_action { UPD_OK = 0, UPD_DISCARD = 1, UPD_WITHDRAW = 2 };
+
+struct bgp_update {
+	unsigned nannounce, nwithdraw; /* prefixes */
+	int eor;		       /* an End-of-RIB marker */
+	enum upd_action action;	       /* the strongest an error asked for */
+	struct bgp_err err;	       /* that error (code 3), for the log */
+	unsigned ndiscard;	       /* attributes discarded */
+};
+
 /*
- * Validates an UPDATE's structure; counts its announced and withdrawn
- * prefixes and sets *eor for an End-of-RIB marker.
+ * Checks an UPDATE (as4: 4-octet AS numbers negotiated) and counts its
+ * prefixes. -1 when it calls for a session reset (e filled: the lengths
+ * that locate its fields, its NLRI, a multiprotocol attribute, an unknown
+ * well-known attribute); otherwise 0, and u->action says whether RFC 7606
+ * would withdraw its routes or drop attributes.
  */
-int bgp_parse_update(const uint8_t *p, size_t n, unsigned *nannounce,
-		     unsigned *nwithdraw, int *eor, struct bgp_err *e);
+int bgp_parse_update(const uint8_t *p, size_t n, int as4, struct bgp_update *u,
+		     struct bgp_err *e);
 int bgp_parse_refresh(const uint8_t *p, size_t n, int *fam, struct bgp_err *e);
 /* A NOTIFICATION's code and subcode as text ("hold timer expired"). */
 const char *bgp_err_name(uint8_t code, uint8_t subcode);
@@ -282,7 +296,8 @@ struct bgpa {
 	struct bgp_counters {
 		uint64_t peers_up, updates, announced, withdrawn, notif_out,
 		    notif_in, errors, records, bad_records, msgs_in, msgs_out,
-		    bytes_out, sessions, table, refused;
+		    bytes_out, sessions, table, refused, upd_withdrawn,
+		    attr_discarded;
 	} n;
 };
 

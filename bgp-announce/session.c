@@ -34,8 +34,11 @@
  */
 #define RR_MIN_MS (5 * 1000)
 
-/* Connections refused: anyone can make them, so a few lines then one a minute. */
+/* Connections refused: anyone can make them, so a few lines then one a minute.
+ */
 static struct ratelimit refused_rl = {0, 5, 5, 60, 0};
+/* Malformed UPDATEs that cost no reset: a few lines, then one a minute. */
+static struct ratelimit update_rl = {0, 5, 5, 60, 0};
 
 enum peer_state
 peer_state(const struct bgpa *g, const struct peer *p)
@@ -570,19 +573,37 @@ rcvd_refresh(struct bgpa *g, struct peer *p, struct conn *c,
 	return 0;
 }
 
-/* Established: an UPDATE, read for its structure and dropped. */
+/*
+ * Established: an UPDATE, read for its structure and dropped. Nothing is
+ * installed from it, so the errors RFC 7606 handles short of a reset
+ * (treat-as-withdraw, attribute discard) are only reported and counted.
+ */
 static int
 rcvd_update(struct bgpa *g, struct peer *p, struct conn *c,
 	    const struct ev_data *d)
 {
 	struct bgp_err e = {0};
-	unsigned na, nw;
-	int eor;
+	struct bgp_update u;
 
-	if (bgp_parse_update(d->m + BGP_HDR_LEN, d->len - BGP_HDR_LEN, &na, &nw,
-			     &eor, &e) == -1)
+	if (bgp_parse_update(d->m + BGP_HDR_LEN, d->len - BGP_HDR_LEN, p->as4,
+			     &u, &e) == -1)
 		return bad_message(g, p, c, &e);
-	if (eor)
+	g->n.attr_discarded += u.ndiscard;
+	if (u.action == UPD_WITHDRAW)
+		g->n.upd_withdrawn++;
+	if (u.action != UPD_OK)
+		log_warn_limited(
+		    &update_rl,
+		    "peer %s: UPDATE with %s (%u/%u, attribute "
+		    "type %u): %s (RFC 7606; routes from peers "
+		    "are not used)",
+		    p->pc->name, u.err.why, u.err.code, u.err.subcode,
+		    u.err.datalen > 1 ? u.err.data[1]
+		    : u.err.datalen   ? u.err.data[0]
+				      : 0,
+		    u.action == UPD_WITHDRAW ? "treated as withdraw"
+					     : "attribute discarded");
+	if (u.eor)
 		log_info("peer %s: End-of-RIB received", p->pc->name);
 	return 0;
 }
@@ -1169,7 +1190,7 @@ session_stats(const struct bgpa *g)
 		log_info("peer %s: %s uptime %llds prefixes %llu announced "
 			 "%llu withdrawn msgs in %llu out %llu "
 			 "notifications in %llu out %llu%s%s",
-			 p->pc->name, state_name(p->c.state),
+			 p->pc->name, state_name(peer_state(g, p)),
 			 p->c.state == ST_ESTABLISHED
 			     ? (long long)((g->now - p->up_since) / 1000)
 			     : 0LL,

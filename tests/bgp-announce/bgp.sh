@@ -92,3 +92,16 @@ PY
 
 # ctl_has SOCKET REQUEST LINE: the answer has LINE.
 ctl_has() { ctl "$1" "$2" | grep -qxF -- "$3"; }
+
+# listening ADDR PORT: something listens on ADDR:PORT (TCP).
+listening() { ss -Htln "sport = :$2" | grep -qF " $1:$2 "; }
+
+# peers_listening ADDR FIRST LAST: waits until ports FIRST..LAST listen on
+# ADDR (scripted peers start slowly on a loaded machine).
+peers_listening() {
+	_p=$2
+	while [ "$_p" -le "$3" ]; do
+		wait_until 30 listening "$1" "$_p" || return 1
+		_p=$((_p + 1))
+	done
+}

@@ -202,6 +202,11 @@ def serve(s):
         attrs = bytes([0x40, 1, 1, 0, 0x40, 2, 0]) + nh
         s.sendall(msg(2, struct.pack(">HH", 0, len(attrs)) + attrs +
                       bytes([32, 172, 16, 0, 1])))
+        # RFC 7606: no NOTIFICATION comes; the session stays
+        while read_msgs(s, buf, (3,), timeout=8) not in (None, 3):
+            pass
+        log.write("still up\n")
+        return
     elif MODE == "refresh":
         # waits for the table and End-of-RIB, then asks for the IPv4 one
         # 50 times and the IPv6 one once
@@ -215,6 +220,44 @@ def serve(s):
         while read_msgs(s, buf, (3,), timeout=60) not in (None, 3):
             pass
         return
+    elif MODE == "malformed":
+        # RFC 7606: UPDATEs whose errors cost no reset, each then a
+        # KEEPALIVE; bgp-announce must keep the session through all
+        s.sendall(open_msg() + msg(4, b""))
+        if read_msgs(s, buf, (4,)) != 4:
+            return
+        log.write("established\n")
+        origin, aspath = bytes([0x40, 1, 1, 0]), bytes([0x40, 2, 0])
+        nh = bytes([0x40, 3, 4, 127, 0, 0, 1])
+        nlri = bytes([32, 172, 16, 0, 1])
+        bad = [
+            bytes([0xc0, 1, 1, 0]) + aspath + nh,              # ORIGIN optional
+            origin + aspath + bytes([0x40, 3, 3, 127, 0, 0]),  # NEXT_HOP length
+            bytes([0x40, 1, 1, 7]) + aspath + nh,              # ORIGIN value
+            origin + nh,                                       # no AS_PATH
+            origin + bytes([0x40, 2, 2, 2, 0]) + nh,           # empty segment
+            origin + aspath + nh + bytes([0xc0, 8, 3, 1, 2, 3]),  # COMMUNITIES
+            origin + aspath + nh + bytes([0x40, 6, 1, 0]),     # ATOMIC_AGGREGATE
+            origin + origin + aspath + nh,                     # ORIGIN twice
+            origin + aspath + nh + bytes([0x40, 1]),           # list cut short
+        ]
+        for a in bad:
+            s.sendall(msg(2, struct.pack(">HH", 0, len(a)) + a + nlri))
+        s.sendall(msg(4, b""))
+        log.write("sent %d\n" % len(bad))
+        while read_msgs(s, buf, (3,), timeout=8) not in (None, 3):
+            pass
+        log.write("still up\n")
+        return
+    elif MODE == "mptwice":
+        # MP_REACH_NLRI twice: the routes are ambiguous, a reset still
+        s.sendall(open_msg() + msg(4, b""))
+        if read_msgs(s, buf, (4,)) != 4:
+            return
+        log.write("established\n")
+        mp = bytes([0x80, 14, 5, 0, 2, 1, 0, 0])
+        a = bytes([0x40, 1, 1, 0, 0x40, 2, 0]) + mp + mp
+        s.sendall(msg(2, struct.pack(">HH", 0, len(a)) + a))
     elif MODE == "hold0":
         # OPEN with hold time 0, then never the KEEPALIVE: OpenConfirm
         # with no hold timer at all

@@ -75,8 +75,8 @@ static void
 drain(struct peer *p, struct counts *c)
 {
 	struct bgp_err e;
-	unsigned na, nw;
-	int len, eor;
+	struct bgp_update u;
+	int len;
 
 	memset(c, 0, sizeof *c);
 	do {
@@ -86,13 +86,14 @@ drain(struct peer *p, struct counts *c)
 			const uint8_t *m = p->c.out.p + p->c.out.off;
 			c->msgs++;
 			if (m[18] != BGP_UPDATE ||
-			    bgp_parse_update(m + 19, (size_t)len - 19, &na, &nw,
-					     &eor, &e) == -1)
+			    bgp_parse_update(m + 19, (size_t)len - 19, p->as4,
+					     &u, &e) == -1 ||
+			    u.action != UPD_OK)
 				c->bad++;
 			else {
-				c->announce += na;
-				c->withdraw += nw;
-				c->eor += (unsigned)eor;
+				c->announce += u.nannounce;
+				c->withdraw += u.nwithdraw;
+				c->eor += (unsigned)u.eor;
 			}
 			buf_consume(&p->c.out, (size_t)len);
 		}
