@@ -38,6 +38,7 @@
 static struct bgpa G;
 static struct config CFG;
 static struct ratelimit bad_rl = RATELIMIT_INIT;
+static struct ratelimit refused_rl = RATELIMIT_INIT;
 
 static const struct metric metrics[] = {
     {"peers_up", NULL, METRIC_GAUGE, "Peers in state Established",
@@ -69,6 +70,8 @@ static const struct metric metrics[] = {
     {"connections_refused_total", NULL, METRIC_COUNTER,
      "Incoming connections closed: not from a peer, or no place for them",
      &G.n.refused},
+    {"refused_records_total", NULL, METRIC_COUNTER,
+     "Records refused: a prefix shorter than -L allows", &G.n.refused_records},
     {"updates_treated_as_withdraw_total", NULL, METRIC_COUNTER,
      "Malformed UPDATEs from peers that RFC 7606 treats as withdraw",
      &G.n.upd_withdrawn},
@@ -83,16 +86,19 @@ static struct metric *all_metrics;
 static size_t nall_metrics;
 
 static const char usage[] =
-    "usage: bgp-announce [-nw] [-M metrics-file] [-S control-socket]\n"
+    "usage: bgp-announce [-hnVw] [-L len4,len6] [-M metrics-file] "
+    "[-S control-socket]\n"
     "  -n    check the configuration (the environment), print it "
     "normalized\n"
     "  -w    at exit withdraw every route and send Cease\n"
+    "  -L    shortest prefixes to announce (32,128: host routes only)\n"
     "  -M    write metrics to this file (default $METRICS_FILE)\n"
     "  -S    answer status and routes requests on this UNIX socket\n";
 
 struct opts {
 	int check, withdraw;
 	const char *metrics, *ctl;
+	uint8_t minlen[NFAM];
 };
 
 static void
@@ -121,7 +127,7 @@ record(struct bgpa *g, char *line, size_t len)
 
 	g->n.records++;
 	if ((err = rec_parse(&r, line, len)) != REC_OK ||
-	    r.type == REC_ANSWER || r.type == REC_PEER) {
+	    r.type == REC_ANSWER || r.type == REC_PEER || r.type == REC_ACK) {
 		g->n.bad_records++;
 		log_warn_limited(&bad_rl, "stdin: record %llu: %s",
 				 (unsigned long long)g->n.records,
@@ -129,9 +135,22 @@ record(struct bgpa *g, char *line, size_t len)
 					       : "unexpected type");
 		return;
 	}
+	fam = r.addr.family == 6 ? FAM6 : FAM4;
+	if ((r.type == REC_ANNOUNCE || r.type == REC_WITHDRAW) &&
+	    r.addr.plen < g->minlen[fam]) {
+		char pfx[64];
+
+		g->n.refused_records++;
+		rec_addr_format(pfx, sizeof pfx, &r.addr, 1);
+		log_warn_limited(&refused_rl,
+				 "stdin: record %llu: %s is shorter than /%u "
+				 "(see -L), refused",
+				 (unsigned long long)g->n.records, pfx,
+				 g->minlen[fam]);
+		return;
+	}
 	switch (r.type) {
 	case REC_ANNOUNCE:
-		fam = r.addr.family == 4 ? FAM4 : FAM6;
 		tag = config_tag(g->cfg, r.tag);
 		if ((i = rib_get(&g->rib, fam, r.addr.a, r.addr.plen)) ==
 		    UINT32_MAX)
@@ -154,7 +173,6 @@ record(struct bgpa *g, char *line, size_t len)
 		update_changed(g, i);
 		return;
 	case REC_WITHDRAW:
-		fam = r.addr.family == 4 ? FAM4 : FAM6;
 		if ((i = rib_find(&g->rib, fam, r.addr.a, r.addr.plen)) !=
 		    UINT32_MAX)
 			set_absent(g, i);
@@ -330,6 +348,20 @@ drain(struct bgpa *g, int sigfd)
 	}
 }
 
+/* -L LEN4,LEN6: the shortest prefixes to announce. */
+static void
+prefix_lengths(char *s, uint8_t minlen[NFAM])
+{
+	char *comma = strchr(s, ',');
+
+	if (!comma)
+		opt_usage("-L %s: want LEN4,LEN6 (32,128: host routes only)",
+			  s);
+	*comma = '\0';
+	minlen[FAM4] = (uint8_t)opt_number(s, 0, 32, "-L IPv4 length");
+	minlen[FAM6] = (uint8_t)opt_number(comma + 1, 0, 128, "-L IPv6 length");
+}
+
 static void
 options(int argc, char **argv, struct opts *o)
 {
@@ -339,7 +371,9 @@ options(int argc, char **argv, struct opts *o)
 	opterr = 0;
 	memset(o, 0, sizeof *o);
 	o->metrics = getenv("METRICS_FILE");
-	while ((c = getopt(argc, argv, ":hnwVM:S:")) != -1) {
+	o->minlen[FAM4] = 32;
+	o->minlen[FAM6] = 128;
+	while ((c = getopt(argc, argv, ":hnwVL:M:S:")) != -1) {
 		switch (c) {
 		case 'h':
 			opt_help();
@@ -356,6 +390,9 @@ options(int argc, char **argv, struct opts *o)
 			break;
 		case 'S':
 			o->ctl = optarg;
+			break;
+		case 'L':
+			prefix_lengths(optarg, o->minlen);
 			break;
 		default:
 			opt_bad(c);
@@ -397,6 +434,8 @@ main(int argc, char **argv)
 	if (lr_init(&in, 0, REC_LINE_MAX * 16) == -1 || rib_init(&G.rib) == -1)
 		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
 	G.cfg = &CFG;
+	G.minlen[FAM4] = o.minlen[FAM4];
+	G.minlen[FAM6] = o.minlen[FAM6];
 	G.started = clock_wall_us() / 1000000;
 	ctl_init(&G);
 	if (o.ctl)

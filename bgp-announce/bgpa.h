@@ -290,6 +290,7 @@ struct bgpa {
 	int shutting;	 /* withdraw-all shutdown: no reconnects */
 	int64_t now;	 /* ms, monotonic */
 	int64_t started; /* wall s */
+	uint8_t minlen[NFAM]; /* shortest prefix announced (-L) */
 	int ctl_fd;	 /* control socket, -1 without -S */
 	const char *ctl_path;
 	struct ctl_client ctl[CTL_MAX];
@@ -297,7 +298,7 @@ struct bgpa {
 		uint64_t peers_up, updates, announced, withdrawn, notif_out,
 		    notif_in, errors, records, bad_records, msgs_in, msgs_out,
 		    bytes_out, sessions, table, refused, upd_withdrawn,
-		    attr_discarded;
+		    attr_discarded, refused_records;
 	} n;
 };
 
