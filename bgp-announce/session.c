@@ -798,7 +798,10 @@ listen_open(struct bgpa *g, size_t k)
 	len = sockaddr_of(&cfg->listen[k], cfg->listen_port[k], &ss);
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    listen(fd, 16) == -1) {
+		int e = errno;
+
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	return fd;
@@ -919,6 +922,16 @@ session_init(struct bgpa *g)
 	for (i = 0; i < g->cfg->nlisten; i++)
 		if ((g->listen_fd[i] = listen_open(g, i)) == -1) {
 			char b[64];
+
+			if (errno == EACCES && g->cfg->listen_port[i] < 1024)
+				log_fatal(
+				    EXIT_TEMP,
+				    "unable to listen on %s port %u: %s "
+				    "(a port below 1024 needs "
+				    "CAP_NET_BIND_SERVICE: see "
+				    "bgp-announce(8), PRIVILEGES)",
+				    addr_str(&g->cfg->listen[i], b, sizeof b),
+				    g->cfg->listen_port[i], strerror(errno));
 			log_fatal_sys(EXIT_TEMP,
 				      "unable to listen on %s port %u",
 				      addr_str(&g->cfg->listen[i], b, sizeof b),
