@@ -72,6 +72,11 @@ static const struct metric metrics[] = {
      &G.n.refused},
     {"refused_records_total", NULL, METRIC_COUNTER,
      "Records refused: a prefix shorter than -L allows", &G.n.refused_records},
+    {"marks_total", NULL, METRIC_COUNTER, "Marks read", &G.n.marks},
+    {"acks_total", NULL, METRIC_COUNTER,
+     "Acknowledgements written on the -A channel", &G.n.acks},
+    {"acks_dropped_total", NULL, METRIC_COUNTER,
+     "Acknowledgements dropped: the -A channel was full", &G.n.acks_dropped},
     {"updates_treated_as_withdraw_total", NULL, METRIC_COUNTER,
      "Malformed UPDATEs from peers that RFC 7606 treats as withdraw",
      &G.n.upd_withdrawn},
@@ -86,18 +91,24 @@ static struct metric *all_metrics;
 static size_t nall_metrics;
 
 static const char usage[] =
-    "usage: bgp-announce [-hnVw] [-L len4,len6] [-M metrics-file] "
-    "[-S control-socket]\n"
+    "usage: bgp-announce [-hnVw] [-A ack-fifo [-D settle-us]] "
+    "[-L len4,len6]\n"
+    "                    [-M metrics-file] [-S control-socket]\n"
     "  -n    check the configuration (the environment), print it "
     "normalized\n"
     "  -w    at exit withdraw every route and send Cease\n"
+    "  -A    answer each mark with an ack on this FIFO once the peers' "
+    "TCP has it\n"
+    "  -D    then wait this many microseconds more (the router's own "
+    "time)\n"
     "  -L    shortest prefixes to announce (32,128: host routes only)\n"
     "  -M    write metrics to this file (default $METRICS_FILE)\n"
     "  -S    answer status and routes requests on this UNIX socket\n";
 
 struct opts {
 	int check, withdraw;
-	const char *metrics, *ctl;
+	const char *metrics, *ctl, *ack;
+	int64_t settle_us;
 	uint8_t minlen[NFAM];
 };
 
@@ -176,6 +187,9 @@ record(struct bgpa *g, char *line, size_t len)
 		if ((i = rib_find(&g->rib, fam, r.addr.a, r.addr.plen)) !=
 		    UINT32_MAX)
 			set_absent(g, i);
+		return;
+	case REC_MARK:
+		barrier_mark(g, r.mark);
 		return;
 	case REC_REPLAY:
 		/* Everything not announced again before eor goes. */
@@ -373,7 +387,7 @@ options(int argc, char **argv, struct opts *o)
 	o->metrics = getenv("METRICS_FILE");
 	o->minlen[FAM4] = 32;
 	o->minlen[FAM6] = 128;
-	while ((c = getopt(argc, argv, ":hnwVL:M:S:")) != -1) {
+	while ((c = getopt(argc, argv, ":hnwVA:D:L:M:S:")) != -1) {
 		switch (c) {
 		case 'h':
 			opt_help();
@@ -394,6 +408,13 @@ options(int argc, char **argv, struct opts *o)
 		case 'L':
 			prefix_lengths(optarg, o->minlen);
 			break;
+		case 'A':
+			o->ack = optarg;
+			break;
+		case 'D':
+			o->settle_us = opt_number(optarg, 0, 1000000,
+						  "-D settle time (us)");
+			break;
 		default:
 			opt_bad(c);
 		}
@@ -404,113 +425,183 @@ options(int argc, char **argv, struct opts *o)
 		o->metrics = NULL;
 	if (o->ctl && !*o->ctl)
 		opt_usage("-S needs a path");
+	if (o->ack && !*o->ack)
+		opt_usage("-A needs a path");
+}
+
+/* The one loop's state. */
+struct loop {
+	struct opts o;
+	struct lr in;
+	int sigfd, more, stop;
+	const char *why; /* why it stops */
+	int64_t next_metrics, barrier_ms;
+};
+
+/* ms until something is due (-1: nothing), capped for poll. */
+static int
+timeout(struct loop *l)
+{
+	int64_t t = session_timers(&G), x;
+
+	if (G.now >= l->next_metrics) {
+		write_metrics(&G, l->o.metrics);
+		l->next_metrics = G.now + METRICS_EVERY_MS;
+	}
+	if (l->o.metrics && (t < 0 || t > l->next_metrics - G.now))
+		t = l->next_metrics - G.now;
+	if ((x = ctl_timers(&G)) >= 0 && (t < 0 || t > x))
+		t = x;
+	if ((x = l->barrier_ms) >= 0 && (t < 0 || t > x))
+		t = x;
+	if (l->more || session_busy(&G))
+		t = 0;
+	return t > 600000 ? 600000 : (int)t;
+}
+
+static void
+signals(struct loop *l)
+{
+	int s;
+
+	while ((s = sig_next(l->sigfd)) > 0) {
+		if (s == SIGUSR1) {
+			G.n.table = G.rib.present;
+			metrics_log(metrics, NMETRICS);
+			session_stats(&G);
+		} else if (s == SIGHUP)
+			log_info("SIGHUP: configuration is read at start; "
+				 "restart to change it");
+		else {
+			l->stop = 1;
+			l->why = s == SIGTERM ? "SIGTERM" : "SIGINT";
+		}
+	}
+}
+
+/* One turn of the loop: wait, then serve what is ready. */
+static void
+turn(struct loop *l)
+{
+	struct pollfd pfd[2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN + CTL_MAX + 3];
+	size_t n = 0, base, cbase;
+	int t = timeout(l);
+
+	pfd[n].fd = l->sigfd;
+	pfd[n++].events = POLLIN;
+	pfd[n].fd = l->in.eof ? -1 : 0;
+	pfd[n++].events = POLLIN;
+	cbase = n;
+	n += ctl_pollfds(&G, pfd + n, CTL_MAX + 1);
+	base = n;
+	n += session_pollfds(&G, pfd + n, 2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN);
+	if (poll(pfd, (nfds_t)n, t) == -1) {
+		if (errno == EINTR)
+			return;
+		log_fatal_sys(EXIT_TEMP, "unable to poll");
+	}
+	if (pfd[0].revents)
+		signals(l);
+	session_events(&G, pfd + base, n - base);
+	if (pfd[1].revents || l->more)
+		input(&G, &l->in, pfd[1].revents != 0, &l->more);
+	if (l->in.eof && !l->more && !l->stop) {
+		l->stop = 1;
+		l->why = "end of input";
+	}
+	session_output(&G);
+	ctl_events(&G, pfd + cbase, base - cbase);
+	l->barrier_ms = barrier_check(&G);
+}
+
+static void
+log_start(const struct loop *l)
+{
+	char peers[BGPA_MAX_PEERS * 50], lis[BGPA_MAX_LISTEN * 64], b[64];
+	size_t i, o = 0, k = 0;
+
+	peers[0] = lis[0] = '\0';
+	for (i = 0; i < CFG.npeers && o < sizeof peers; i++)
+		o += (size_t)snprintf(peers + o, sizeof peers - o, "%s%s",
+				      i ? " " : "", CFG.peers[i].name);
+	for (i = 0; i < CFG.nlisten && k < sizeof lis; i++)
+		k += (size_t)snprintf(
+		    lis + k, sizeof lis - k, "%s%s port %u", i ? ", " : "",
+		    addr_str(&CFG.listen[i], b, sizeof b), CFG.listen_port[i]);
+	log_info(
+	    "start: %zu peers (%s), %s%s, reading records on stdin%s%s%s%s",
+	    CFG.npeers, peers, CFG.nlisten ? "listening on " : "not listening",
+	    lis, l->o.ctl ? ", control socket " : "", l->o.ctl ? l->o.ctl : "",
+	    l->o.ack ? ", acks to " : "", l->o.ack ? l->o.ack : "");
 }
 
 int
 main(int argc, char **argv)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
-	struct pollfd pfd[2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN + CTL_MAX + 3];
-	struct opts o;
+	static struct loop l;
 	char err[256];
-	int sigfd, more = 0, stop = 0, s;
-	int64_t t, next_metrics;
-	size_t n, base, cbase;
-	struct lr in;
 	uint32_t i;
 
-	options(argc, argv, &o);
+	options(argc, argv, &l.o);
 	if (config_load(&CFG, err, sizeof err) == -1)
 		log_fatal(EXIT_PERM, "bad configuration: %s", err);
-	if (o.check) {
+	if (l.o.check) {
 		config_print(&CFG);
 		if (fflush(stdout) == EOF)
 			log_fatal_sys(EXIT_TEMP, "unable to write stdout");
 		return 0;
 	}
 
-	if ((sigfd = sig_open(sigs)) == -1)
+	if ((l.sigfd = sig_open(sigs)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
-	if (lr_init(&in, 0, REC_LINE_MAX * 16) == -1 || rib_init(&G.rib) == -1)
+	if (lr_init(&l.in, 0, REC_LINE_MAX * 16) == -1 ||
+	    rib_init(&G.rib) == -1)
 		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
 	G.cfg = &CFG;
-	G.minlen[FAM4] = o.minlen[FAM4];
-	G.minlen[FAM6] = o.minlen[FAM6];
+	G.minlen[FAM4] = l.o.minlen[FAM4];
+	G.minlen[FAM6] = l.o.minlen[FAM6];
 	G.started = clock_wall_us() / 1000000;
+	G.ack_fd = -1;
 	ctl_init(&G);
-	if (o.ctl)
-		ctl_open(&G, o.ctl);
+	if (l.o.ack)
+		barrier_open(&G, l.o.ack, l.o.settle_us);
+	if (l.o.ctl)
+		ctl_open(&G, l.o.ctl);
 	session_init(&G);
 	metrics_init(&G);
-	next_metrics = clock_mono_ms();
+	l.next_metrics = clock_mono_ms();
+	l.barrier_ms = -1;
+	log_start(&l);
 
-	while (!stop) {
-		t = session_timers(&G);
-		if (G.now >= next_metrics) {
-			write_metrics(&G, o.metrics);
-			next_metrics = G.now + METRICS_EVERY_MS;
-		}
-		if (o.metrics && (t < 0 || t > next_metrics - G.now))
-			t = next_metrics - G.now;
-		s = (int)ctl_timers(&G);
-		if (s >= 0 && (t < 0 || t > s))
-			t = s;
-		if (more || session_busy(&G))
-			t = 0;
-		n = 0;
-		pfd[n].fd = sigfd;
-		pfd[n++].events = POLLIN;
-		pfd[n].fd = in.eof ? -1 : 0;
-		pfd[n++].events = POLLIN;
-		cbase = n;
-		n += ctl_pollfds(&G, pfd + n, CTL_MAX + 1);
-		base = n;
-		n += session_pollfds(&G, pfd + n,
-				     2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN);
-		if (poll(pfd, (nfds_t)n, t > 600000 ? 600000 : (int)t) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_fatal_sys(EXIT_TEMP, "unable to poll");
-		}
-		if (pfd[0].revents)
-			while ((s = sig_next(sigfd)) > 0) {
-				if (s == SIGUSR1) {
-					G.n.table = G.rib.present;
-					metrics_log(metrics, NMETRICS);
-					session_stats(&G);
-				} else if (s == SIGHUP)
-					log_info("SIGHUP: configuration is "
-						 "read at start; restart to "
-						 "change it");
-				else
-					stop = 1;
-			}
-		session_events(&G, pfd + base, n - base);
-		if (pfd[1].revents || more)
-			input(&G, &in, pfd[1].revents != 0, &more);
-		if (in.eof && !more) {
-			log_info("end of input: %s",
-				 o.withdraw
-				     ? "withdrawing everything"
-				     : "leaving routes to graceful restart");
-			stop = 1;
-		}
-		session_output(&G);
-		ctl_events(&G, pfd + cbase, base - cbase);
-	}
+	while (!l.stop)
+		turn(&l);
 
+	log_info("exit: %s: %s", l.why,
+		 l.o.withdraw ? "withdrawing everything"
+			      : "leaving routes to graceful restart");
 	G.shutting = 1;
-	if (o.withdraw)
+	if (l.o.withdraw)
 		for (i = 0; i < G.rib.n; i++)
 			if (G.rib.e[i].used)
 				set_absent(&G, i);
-	drain(&G, sigfd);
-	session_close_all(&G, o.withdraw);
+	drain(&G, l.sigfd);
+	session_close_all(&G, l.o.withdraw);
 	ctl_close(&G);
-	write_metrics(&G, o.metrics);
+	barrier_close(&G);
+	write_metrics(&G, l.o.metrics);
+	log_info("exit: %llu records, %llu bad, %llu refused, %llu UPDATEs "
+		 "sent, %llu sessions, %llu marks, %llu acks (%llu dropped)",
+		 (unsigned long long)G.n.records,
+		 (unsigned long long)G.n.bad_records,
+		 (unsigned long long)G.n.refused_records,
+		 (unsigned long long)G.n.updates,
+		 (unsigned long long)G.n.sessions,
+		 (unsigned long long)G.n.marks, (unsigned long long)G.n.acks,
+		 (unsigned long long)G.n.acks_dropped);
 	metrics_destroy();
 	rib_destroy(&G.rib);
-	lr_destroy(&in);
-	close(sigfd);
+	lr_destroy(&l.in);
+	close(l.sigfd);
 	return 0;
 }

@@ -9,6 +9,7 @@
  *   update.c   turns a peer's queued prefixes into packed UPDATE messages
  *   session.c  per-peer TCP connection and RFC 4271 state machine
  *   ctl.c      the control socket: status and routes for people
+ *   barrier.c  marks in, acks out once the peers' TCP has taken the UPDATEs
  *   bgp-announce.c  main: options, the poll loop, stdin records, signals
  */
 #ifndef BGPA_H
@@ -48,12 +49,15 @@ enum { FAM4 = 0, FAM6 = 1, NFAM = 2 };
 
 struct buf {
 	uint8_t *p;
-	size_t off, len, cap; /* unsent bytes are p[off..len) */
+	size_t off, len, cap;  /* unsent bytes are p[off..len) */
+	uint64_t added, taken; /* bytes ever added and consumed */
 };
 
 int buf_reserve(struct buf *b, size_t n);
 /* Appends; -1 only when memory runs out. */
 int buf_add(struct buf *b, const void *data, size_t n);
+/* Counts n bytes written in place after buf_reserve() as added. */
+void buf_commit(struct buf *b, size_t n);
 void buf_consume(struct buf *b, size_t n);
 size_t buf_pending(const struct buf *b);
 void buf_free(struct buf *b);
@@ -246,6 +250,16 @@ struct peer {
 	/* sync state, valid in ESTABLISHED */
 	uint32_t *q;
 	size_t qhead, qlen, qcap;
+	uint64_t q_pushed, q_popped; /* entries ever queued, ever taken */
+	uint64_t walks;		     /* full-table walks finished */
+	/* barrier.c: what each pending mark waits for from this peer */
+	struct ckpt {
+		uint64_t seq;	/* the mark's */
+		uint64_t qpos;	/* q_popped must reach this */
+		uint64_t walk;	/* walks must reach this */
+		uint64_t bytes; /* then the peer's TCP must ack c.out to here */
+	} * ck;
+	size_t ckhead, cklen, ckcap; /* a ring */
 	uint32_t cursor; /* full-table walk position, UINT32_MAX when done */
 	int eor_sent;
 	/* ROUTE-REFRESH: one resend per family per RR_MIN_MS, the rest merged
@@ -285,20 +299,31 @@ struct bgpa {
 	struct peer peers[BGPA_MAX_PEERS];
 	size_t npeers;
 	int listen_fd[BGPA_MAX_LISTEN];
-	int eor_seen;	 /* the input has completed a full-state replay */
-	int replaying;	 /* between replay and eor */
-	int shutting;	 /* withdraw-all shutdown: no reconnects */
-	int64_t now;	 /* ms, monotonic */
-	int64_t started; /* wall s */
+	int eor_seen;	      /* the input has completed a full-state replay */
+	int replaying;	      /* between replay and eor */
+	int shutting;	      /* withdraw-all shutdown: no reconnects */
+	int64_t now;	      /* ms, monotonic */
+	int64_t started;      /* wall s */
 	uint8_t minlen[NFAM]; /* shortest prefix announced (-L) */
-	int ctl_fd;	 /* control socket, -1 without -S */
+	/* barrier.c */
+	int ack_fd;	   /* -A, or -1 */
+	int64_t settle_us; /* -D: wait this long after the TCP ack */
+	uint64_t mark_seq; /* marks read */
+	struct mark {
+		uint64_t seq, n;
+		int had_peers; /* some peer was Established at the mark */
+		int64_t ready; /* mono us: ackable from then (settle), 0 */
+	} * marks;
+	size_t mhead, mlen, mcap; /* a ring */
+	uint64_t last_mark, last_ack;
+	int ctl_fd; /* control socket, -1 without -S */
 	const char *ctl_path;
 	struct ctl_client ctl[CTL_MAX];
 	struct bgp_counters {
 		uint64_t peers_up, updates, announced, withdrawn, notif_out,
 		    notif_in, errors, records, bad_records, msgs_in, msgs_out,
 		    bytes_out, sessions, table, refused, upd_withdrawn,
-		    attr_discarded, refused_records;
+		    attr_discarded, refused_records, marks, acks, acks_dropped;
 	} n;
 };
 
@@ -336,6 +361,19 @@ void ctl_close(struct bgpa *g);
 void ctl_request(struct bgpa *g, struct ctl_client *c);
 /* Adds route lines to c->out up to its bound, then "end". */
 void ctl_fill(struct bgpa *g, struct ctl_client *c);
+
+/* barrier.c */
+/* Opens the acknowledgement channel (a FIFO, created when missing). */
+void barrier_open(struct bgpa *g, const char *path, int64_t settle_us);
+/* A mark N read from stdin, after every record before it was applied. */
+void barrier_mark(struct bgpa *g, uint64_t n);
+/* p's queue or table walk moved on: marks learn their byte positions. */
+void barrier_progress(struct bgpa *g, struct peer *p);
+/* p's session ended: it holds no mark back any more. */
+void barrier_peer_down(struct bgpa *g, struct peer *p);
+/* Writes the acks that are due; ms until it must look again, -1 none. */
+int64_t barrier_check(struct bgpa *g);
+void barrier_close(struct bgpa *g);
 
 /* update.c */
 /* A prefix changed: queue it for every established peer. */

@@ -97,6 +97,11 @@ status(struct bgpa *g, struct buf *b)
 				: 0],
 	    (unsigned long long)g->n.records, g->rib.npresent[FAM4],
 	    g->rib.npresent[FAM6]);
+	if (g->ack_fd >= 0)
+		put(b, "ack %llu %llu %zu %llu\n",
+		    (unsigned long long)g->last_mark,
+		    (unsigned long long)g->last_ack, g->mlen,
+		    (unsigned long long)g->n.acks_dropped);
 	for (i = 0; i < g->npeers; i++) {
 		const struct peer *p = &g->peers[i];
 		const struct peer_conf *pc = p->pc;

@@ -54,14 +54,22 @@ buf_add(struct buf *b, const void *data, size_t n)
 	if (buf_reserve(b, n) == -1)
 		return -1;
 	memcpy(b->p + b->len, data, n);
-	b->len += n;
+	buf_commit(b, n);
 	return 0;
+}
+
+void
+buf_commit(struct buf *b, size_t n)
+{
+	b->len += n;
+	b->added += n;
 }
 
 void
 buf_consume(struct buf *b, size_t n)
 {
 	b->off += n;
+	b->taken += n;
 	if (b->off >= b->len)
 		b->off = b->len = 0;
 }

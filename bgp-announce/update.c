@@ -70,6 +70,7 @@ q_push(struct peer *p, uint32_t i)
 		}
 	}
 	p->q[p->qlen++] = i;
+	p->q_pushed++;
 	return 0;
 }
 
@@ -260,6 +261,7 @@ update_stop(struct bgpa *g, struct peer *p)
 	p->q = NULL;
 	p->qhead = p->qlen = p->qcap = 0;
 	p->cursor = UINT32_MAX;
+	barrier_peer_down(g, p);
 	p->nsent[FAM4] = p->nsent[FAM6] = 0;
 }
 
@@ -381,7 +383,7 @@ emit(struct bgpa *g, struct peer *p, size_t from, size_t to)
 			g->n.withdrawn += k;
 		}
 		bgp_put_header(m, n, BGP_UPDATE);
-		p->c.out.len += n;
+		buf_commit(&p->c.out, n);
 		sent_msg(g, p, n);
 	}
 	return 0;
@@ -421,6 +423,7 @@ update_drain(struct bgpa *g, struct peer *p)
 		n = 0;
 		while (n < BATCH && p->qhead < p->qlen) {
 			idx = p->q[p->qhead++];
+			p->q_popped++;
 			e = &g->rib.e[idx];
 			e->queued &= ~b;
 			if (!p->fam[e->fam]) {
@@ -452,8 +455,11 @@ update_drain(struct bgpa *g, struct peer *p)
 			    1u << 24 | (uint32_t)e->fam << 16 | e->tag;
 		}
 		if (n == 0) {
-			if (p->cursor >= g->rib.n)
+			if (p->cursor != UINT32_MAX && p->cursor >= g->rib.n) {
 				p->cursor = UINT32_MAX;
+				p->walks++;
+				barrier_progress(g, p);
+			}
 			if (!p->eor_sent && g->eor_seen && !g->replaying)
 				send_eor(g, p);
 			return;
@@ -466,5 +472,7 @@ update_drain(struct bgpa *g, struct peer *p)
 			if (emit(g, p, i, j) == -1)
 				return;
 		}
+		if (p->cklen)
+			barrier_progress(g, p);
 	}
 }

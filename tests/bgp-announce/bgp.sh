@@ -105,3 +105,30 @@ peers_listening() {
 		_p=$((_p + 1))
 	done
 }
+
+# ack_wait FIFO N SECS: reads the acknowledgement FIFO until "ack M" with
+# M >= N, at most SECS seconds; every line read is appended to $T/acks.log.
+ack_wait() {
+	python3 - "$@" >> "$T/acks.log" <<'PY'
+import os, select, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NONBLOCK)
+want, end = int(sys.argv[2]), time.monotonic() + float(sys.argv[3])
+buf = b""
+while time.monotonic() < end:
+    select.select([fd], [], [], max(0, end - time.monotonic()))
+    try:
+        buf += os.read(fd, 4096)
+    except BlockingIOError:
+        continue
+    found = False
+    while b"\n" in buf:
+        line, buf = buf.split(b"\n", 1)
+        print(line.decode(), flush=True)
+        f = line.split()
+        if len(f) == 2 and f[0] == b"ack" and int(f[1]) >= want:
+            found = True
+    if found:
+        sys.exit(0)
+sys.exit(1)
+PY
+}

@@ -60,6 +60,21 @@ def log_paths(body):
 
 
 TOTAL = [0, 0]
+CLOSED = [False]
+
+
+def hold(s, buf):
+    """Keeps an established session: reads (and logs) what comes, says
+    "still up" once nothing came for 8 s, ends at a NOTIFICATION or when
+    bgp-announce closes."""
+    up = False
+    while True:
+        t = read_msgs(s, buf, (3,), timeout=8)
+        if t == 3 or CLOSED[0]:
+            return
+        if t is None and not up:
+            log.write("still up\n")
+            up = True
 
 
 def count_prefixes(nlri, fam):
@@ -114,6 +129,7 @@ def read_msgs(s, buf, want=None, timeout=5.0):
             return None
         if not d:
             log.write("closed\n")
+            CLOSED[0] = True
             return None
         buf += d
 
@@ -203,9 +219,7 @@ def serve(s):
         s.sendall(msg(2, struct.pack(">HH", 0, len(attrs)) + attrs +
                       bytes([32, 172, 16, 0, 1])))
         # RFC 7606: no NOTIFICATION comes; the session stays
-        while read_msgs(s, buf, (3,), timeout=8) not in (None, 3):
-            pass
-        log.write("still up\n")
+        hold(s, buf)
         return
     elif MODE == "refresh":
         # waits for the table and End-of-RIB, then asks for the IPv4 one
@@ -245,9 +259,7 @@ def serve(s):
             s.sendall(msg(2, struct.pack(">HH", 0, len(a)) + a + nlri))
         s.sendall(msg(4, b""))
         log.write("sent %d\n" % len(bad))
-        while read_msgs(s, buf, (3,), timeout=8) not in (None, 3):
-            pass
-        log.write("still up\n")
+        hold(s, buf)
         return
     elif MODE == "mptwice":
         # MP_REACH_NLRI twice: the routes are ambiguous, a reset still
@@ -258,6 +270,34 @@ def serve(s):
         mp = bytes([0x80, 14, 5, 0, 2, 1, 0, 0])
         a = bytes([0x40, 1, 1, 0, 0x40, 2, 0]) + mp + mp
         s.sendall(msg(2, struct.pack(">HH", 0, len(a)) + a))
+    elif MODE == "pause":
+        # reads until the file $BROKEN_PEER_STOP exists, then stops
+        # reading (KEEPALIVEs still go out) until $BROKEN_PEER_RESUME does
+        s.sendall(open_msg() + msg(4, b""))
+        if read_msgs(s, buf, (4,)) != 4:
+            return
+        log.write("established\n")
+        stop, resume = os.environ["BROKEN_PEER_STOP"], os.environ["BROKEN_PEER_RESUME"]
+        paused = False
+        while True:
+            if os.path.exists(stop) and not os.path.exists(resume):
+                if not paused:
+                    log.write("paused\n")
+                    paused = True
+                time.sleep(0.5)
+            else:
+                if paused:
+                    log.write("resumed\n")
+                    paused = False
+                s.settimeout(0.5)
+                try:
+                    d = s.recv(65536)
+                except socket.timeout:
+                    d = b"-"
+                if not d:
+                    log.write("closed\n")
+                    return
+            s.sendall(msg(4, b""))
     elif MODE == "hold0":
         # OPEN with hold time 0, then never the KEEPALIVE: OpenConfirm
         # with no hold timer at all
@@ -281,7 +321,7 @@ def serve(s):
 
 ls = socket.socket()
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-if MODE == "noread":  # a small window, inherited by the connection
+if MODE in ("noread", "pause"):  # a small window, inherited by the connection
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 ls.bind((ADDR, PORT))
 ls.listen(4)
@@ -292,6 +332,7 @@ while True:
     log.write("conn %d\n" % n)
     log.write("at %d %.3f\n" % (n, time.monotonic()))
     try:
+        CLOSED[0] = False
         serve(c)
     except OSError as e:
         log.write("error %s\n" % e)

@@ -1,0 +1,306 @@
+/*
+ * barrier.c: the marks of docs/records.md. "mark N" on stdin is answered
+ * with "ack N" on the acknowledgement channel (-A, a FIFO that dns-hold
+ * reads) once every UPDATE that the records before the mark caused has
+ * been handed to each peer that was Established at the mark, and that
+ * peer's TCP has acknowledged it; at once when no peer was Established.
+ *
+ * Per peer a mark becomes a checkpoint: first the peer's queue must have
+ * been taken past the entries queued before the mark (and a table walk
+ * then in progress finished); at that moment the byte count written into
+ * the peer's output so far is the mark's position in its stream. Then the
+ * socket's send queue (SIOCOUTQ) tells when the peer's TCP has acked past
+ * it. While a position waits for its ack the loop looks again every
+ * millisecond (every ten after 100 ms), never in a busy loop; a peer that
+ * stops reading holds its marks back, never the input or the other peers.
+ *
+ * Acks are cumulative, so both rings are bounded: past their size the
+ * newest mark is merged into the last one, which then waits for both.
+ * The channel is opened O_RDWR|O_NONBLOCK and never waited on: an ack that
+ * does not fit is dropped and counted (the next one covers it).
+ */
+#include "bgpa.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+
+#define CK_MAX 1024   /* checkpoints per peer */
+#define MARK_MAX 4096 /* marks waiting */
+#define UNKNOWN UINT64_MAX
+#define FAST_MS 100 /* poll every ms this long, then every 10 ms */
+
+static int64_t waiting_since; /* mono us: some ack is awaited from a TCP */
+static struct ratelimit ack_rl = RATELIMIT_INIT;
+
+void
+barrier_open(struct bgpa *g, const char *path, int64_t settle_us)
+{
+	struct stat st;
+	int fd;
+
+	g->settle_us = settle_us;
+	/* O_RDWR: the open never waits for a reader, a write never EPIPEs */
+	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT) {
+		if (mkfifo(path, 0600) == -1 && errno != EEXIST)
+			log_fatal_sys(EXIT_TEMP, "unable to create %s", path);
+		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	}
+	if (fd == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to open %s", path);
+	if (fstat(fd, &st) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to stat %s", path);
+	if (!S_ISFIFO(st.st_mode))
+		log_fatal(EXIT_PERM, "%s: not a FIFO", path);
+	g->ack_fd = fd;
+}
+
+void
+barrier_close(struct bgpa *g)
+{
+	if (g->ack_fd >= 0)
+		close(g->ack_fd);
+	g->ack_fd = -1;
+	free(g->marks);
+	g->marks = NULL;
+	g->mhead = g->mlen = g->mcap = 0;
+}
+
+static struct ckpt *
+ck_at(struct peer *p, size_t i)
+{
+	return &p->ck[(p->ckhead + i) % p->ckcap];
+}
+
+/* Adds p's checkpoint for mark seq; 0, or -1 out of memory. */
+static int
+ck_push(struct peer *p, uint64_t seq, uint64_t qpos, uint64_t walk)
+{
+	struct ckpt *c;
+
+	if (p->cklen == CK_MAX) {
+		/* the last one waits for this mark's entries as well */
+		c = ck_at(p, p->cklen - 1);
+		c->qpos = qpos;
+		c->walk = walk;
+		c->bytes = UNKNOWN;
+		return 0;
+	}
+	if (p->cklen == p->ckcap) {
+		size_t cap = p->ckcap ? p->ckcap * 2 : 16, i;
+		struct ckpt *n = malloc(cap * sizeof *n);
+
+		if (!n)
+			return -1;
+		for (i = 0; i < p->cklen; i++)
+			n[i] = *ck_at(p, i);
+		free(p->ck);
+		p->ck = n;
+		p->ckcap = cap;
+		p->ckhead = 0;
+	}
+	c = ck_at(p, p->cklen++);
+	c->seq = seq;
+	c->qpos = qpos;
+	c->walk = walk;
+	c->bytes = UNKNOWN;
+	return 0;
+}
+
+static struct mark *
+mark_at(struct bgpa *g, size_t i)
+{
+	return &g->marks[(g->mhead + i) % g->mcap];
+}
+
+static int
+mark_push(struct bgpa *g, uint64_t seq, uint64_t n, int had_peers)
+{
+	struct mark *m;
+
+	if (g->mlen == MARK_MAX) {
+		/* acked when the last one is: acks are cumulative */
+		m = mark_at(g, g->mlen - 1);
+		m->seq = seq;
+		m->n = n;
+		m->had_peers |= had_peers;
+		return 0;
+	}
+	if (g->mlen == g->mcap) {
+		size_t cap = g->mcap ? g->mcap * 2 : 64, i;
+		struct mark *a = malloc(cap * sizeof *a);
+
+		if (!a)
+			return -1;
+		for (i = 0; i < g->mlen; i++)
+			a[i] = *mark_at(g, i);
+		free(g->marks);
+		g->marks = a;
+		g->mcap = cap;
+		g->mhead = 0;
+	}
+	m = mark_at(g, g->mlen++);
+	m->seq = seq;
+	m->n = n;
+	m->had_peers = had_peers;
+	m->ready = 0;
+	return 0;
+}
+
+void
+barrier_progress(struct bgpa *g, struct peer *p)
+{
+	size_t i;
+
+	(void)g;
+	for (i = 0; i < p->cklen; i++) {
+		struct ckpt *c = ck_at(p, i);
+
+		if (c->bytes != UNKNOWN)
+			continue;
+		if (p->q_popped < c->qpos || p->walks < c->walk)
+			break;
+		c->bytes = p->c.out.added;
+	}
+}
+
+void
+barrier_peer_down(struct bgpa *g, struct peer *p)
+{
+	(void)g;
+	free(p->ck);
+	p->ck = NULL;
+	p->ckhead = p->cklen = p->ckcap = 0;
+}
+
+void
+barrier_mark(struct bgpa *g, uint64_t n)
+{
+	uint64_t seq = ++g->mark_seq;
+	int had = 0;
+	size_t i;
+
+	g->n.marks++;
+	g->last_mark = n;
+	if (g->ack_fd < 0)
+		return;
+	for (i = 0; i < g->npeers; i++) {
+		struct peer *p = &g->peers[i];
+
+		if (p->c.state != ST_ESTABLISHED)
+			continue;
+		had = 1;
+		if (ck_push(p, seq, p->q_pushed,
+			    p->walks + (p->cursor != UINT32_MAX)) == -1)
+			log_fatal(EXIT_TEMP,
+				  "unable to allocate: out of memory");
+		barrier_progress(g, p);
+	}
+	if (mark_push(g, seq, n, had) == -1)
+		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
+}
+
+/* Bytes of p's stream its TCP has acknowledged. */
+static uint64_t
+acked(const struct peer *p)
+{
+	int outq = 0;
+
+	if (ioctl(p->c.fd, SIOCOUTQ, &outq) == -1 || outq < 0 ||
+	    (uint64_t)outq > p->c.out.taken)
+		return 0;
+	return p->c.out.taken - (uint64_t)outq;
+}
+
+static void
+write_ack(struct bgpa *g, uint64_t n)
+{
+	struct rec r;
+	char b[64];
+	size_t len;
+	ssize_t k;
+
+	memset(&r, 0, sizeof r);
+	r.type = REC_ACK;
+	r.mark = n;
+	len = rec_format(b, sizeof b, &r);
+	do
+		k = write(g->ack_fd, b, len); /* <= PIPE_BUF: all or nothing */
+	while (k == -1 && errno == EINTR);
+	if (k == (ssize_t)len) {
+		g->n.acks++;
+		g->last_ack = n;
+		return;
+	}
+	g->n.acks_dropped++;
+	if (k == -1 && errno != EAGAIN)
+		log_warn_limited(&ack_rl, "unable to write an ack: %s",
+				 strerror(errno));
+}
+
+int64_t
+barrier_check(struct bgpa *g)
+{
+	uint64_t min = UINT64_MAX, last = 0;
+	int64_t now = clock_mono_us(), next = -1;
+	int waiting = 0, any = 0;
+	size_t i;
+
+	if (g->ack_fd < 0)
+		return -1;
+	for (i = 0; i < g->npeers; i++) {
+		struct peer *p = &g->peers[i];
+		uint64_t a = UNKNOWN;
+
+		while (p->cklen && ck_at(p, 0)->bytes != UNKNOWN) {
+			if (a == UNKNOWN)
+				a = acked(p);
+			if (a < ck_at(p, 0)->bytes)
+				break;
+			p->ckhead = (p->ckhead + 1) % p->ckcap;
+			p->cklen--;
+		}
+		if (!p->cklen)
+			continue;
+		if (ck_at(p, 0)->seq < min)
+			min = ck_at(p, 0)->seq;
+		if (ck_at(p, 0)->bytes != UNKNOWN)
+			waiting = 1;
+	}
+	while (g->mlen && mark_at(g, 0)->seq < min) {
+		struct mark *m = mark_at(g, 0);
+
+		/* the router's own time to take in what its TCP acked */
+		if (g->settle_us && m->had_peers) {
+			if (!m->ready)
+				m->ready = now + g->settle_us;
+			if (now < m->ready) {
+				next = (m->ready - now + 999) / 1000;
+				break;
+			}
+		}
+		last = m->n;
+		any = 1;
+		g->mhead = (g->mhead + 1) % g->mcap;
+		g->mlen--;
+	}
+	if (any)
+		write_ack(g, last);
+	if (!waiting) {
+		waiting_since = 0;
+		return next;
+	}
+	if (!waiting_since)
+		waiting_since = now;
+	i = now - waiting_since < FAST_MS * 1000 ? 1 : 10;
+	return next < 0 || (int64_t)i < next ? (int64_t)i : next;
+}
