@@ -10,9 +10,10 @@
  * then in progress finished); at that moment the byte count written into
  * the peer's output so far is the mark's position in its stream. Then the
  * socket's send queue (SIOCOUTQ) tells when the peer's TCP has acked past
- * it. While a position waits for its ack the loop looks again every
- * millisecond (every ten after 100 ms), never in a busy loop; a peer that
- * stops reading holds its marks back, never the input or the other peers.
+ * it. While a position waits for its ack the loop looks again on a short
+ * timer that lengthens as the wait does (step_us), never in a busy loop; a
+ * peer that stops reading holds its marks back, never the input or the
+ * other peers.
  *
  * Acks are cumulative, so both rings are bounded: past their size the
  * newest mark is merged into the last one, which then waits for both.
@@ -36,7 +37,16 @@
 #define CK_MAX 1024   /* checkpoints per peer */
 #define MARK_MAX 4096 /* marks waiting */
 #define UNKNOWN UINT64_MAX
-#define FAST_MS 100 /* poll every ms this long, then every 10 ms */
+/*
+ * While an ack is awaited from a TCP: look every 100 us for the first 10 ms
+ * (a router on the LAN acks within that), every ms up to 100 ms, then every
+ * 10 ms (a router's delayed ACK, or one that stopped reading).
+ */
+static int64_t
+step_us(int64_t waited)
+{
+	return waited < 10000 ? 100 : waited < 100000 ? 1000 : 10000;
+}
 
 static int64_t waiting_since; /* mono us: some ack is awaited from a TCP */
 static struct ratelimit ack_rl = RATELIMIT_INIT;
@@ -284,7 +294,7 @@ barrier_check(struct bgpa *g)
 			if (!m->ready)
 				m->ready = now + g->settle_us;
 			if (now < m->ready) {
-				next = (m->ready - now + 999) / 1000;
+				next = m->ready - now;
 				break;
 			}
 		}
@@ -301,6 +311,7 @@ barrier_check(struct bgpa *g)
 	}
 	if (!waiting_since)
 		waiting_since = now;
-	i = now - waiting_since < FAST_MS * 1000 ? 1 : 10;
-	return next < 0 || (int64_t)i < next ? (int64_t)i : next;
+	if (next < 0 || step_us(now - waiting_since) < next)
+		next = step_us(now - waiting_since);
+	return next;
 }

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bgpa.h"
@@ -33,6 +34,11 @@
 
 #define RECORD_BUDGET 20000 /* records per loop turn before output */
 #define METRICS_EVERY_MS 10000
+/*
+ * After a peer's TCP acked the UPDATEs before a mark, BIRD needed up to
+ * 0.14 ms more to import them (bench/bgp-announce-ack, BENCHMARKS.md).
+ */
+#define SETTLE_US 250
 #define DRAIN_MS 10000 /* how long exit waits for peers to take output */
 
 static struct bgpa G;
@@ -99,8 +105,8 @@ static const char usage[] =
     "  -w    at exit withdraw every route and send Cease\n"
     "  -A    answer each mark with an ack on this FIFO once the peers' "
     "TCP has it\n"
-    "  -D    then wait this many microseconds more (the router's own "
-    "time)\n"
+    "  -D    then wait this many microseconds more, the router's own "
+    "time (250)\n"
     "  -L    shortest prefixes to announce (32,128: host routes only)\n"
     "  -M    write metrics to this file (default $METRICS_FILE)\n"
     "  -S    answer status and routes requests on this UNIX socket\n";
@@ -385,6 +391,7 @@ options(int argc, char **argv, struct opts *o)
 	opterr = 0;
 	memset(o, 0, sizeof *o);
 	o->metrics = getenv("METRICS_FILE");
+	o->settle_us = SETTLE_US;
 	o->minlen[FAM4] = 32;
 	o->minlen[FAM6] = 128;
 	while ((c = getopt(argc, argv, ":hnwVA:D:L:M:S:")) != -1) {
@@ -435,14 +442,14 @@ struct loop {
 	struct lr in;
 	int sigfd, more, stop;
 	const char *why; /* why it stops */
-	int64_t next_metrics, barrier_ms;
+	int64_t next_metrics, barrier_us;
 };
 
-/* ms until something is due (-1: nothing), capped for poll. */
-static int
-timeout(struct loop *l)
+/* How long poll may wait: NULL for ever. */
+static struct timespec *
+timeout(struct loop *l, struct timespec *ts)
 {
-	int64_t t = session_timers(&G), x;
+	int64_t t = session_timers(&G), x, us;
 
 	if (G.now >= l->next_metrics) {
 		write_metrics(&G, l->o.metrics);
@@ -452,11 +459,17 @@ timeout(struct loop *l)
 		t = l->next_metrics - G.now;
 	if ((x = ctl_timers(&G)) >= 0 && (t < 0 || t > x))
 		t = x;
-	if ((x = l->barrier_ms) >= 0 && (t < 0 || t > x))
-		t = x;
 	if (l->more || session_busy(&G))
 		t = 0;
-	return t > 600000 ? 600000 : (int)t;
+	us = t < 0 ? -1 : t * 1000;
+	/* the barrier's timer is finer than a millisecond */
+	if ((x = l->barrier_us) >= 0 && (us < 0 || us > x))
+		us = x;
+	if (us < 0)
+		return NULL;
+	ts->tv_sec = us / 1000000;
+	ts->tv_nsec = us % 1000000 * 1000;
+	return ts;
 }
 
 static void
@@ -485,7 +498,7 @@ turn(struct loop *l)
 {
 	struct pollfd pfd[2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN + CTL_MAX + 3];
 	size_t n = 0, base, cbase;
-	int t = timeout(l);
+	struct timespec ts, *t = timeout(l, &ts);
 
 	pfd[n].fd = l->sigfd;
 	pfd[n++].events = POLLIN;
@@ -495,7 +508,7 @@ turn(struct loop *l)
 	n += ctl_pollfds(&G, pfd + n, CTL_MAX + 1);
 	base = n;
 	n += session_pollfds(&G, pfd + n, 2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN);
-	if (poll(pfd, (nfds_t)n, t) == -1) {
+	if (ppoll(pfd, (nfds_t)n, t, NULL) == -1) {
 		if (errno == EINTR)
 			return;
 		log_fatal_sys(EXIT_TEMP, "unable to poll");
@@ -511,7 +524,7 @@ turn(struct loop *l)
 	}
 	session_output(&G);
 	ctl_events(&G, pfd + cbase, base - cbase);
-	l->barrier_ms = barrier_check(&G);
+	l->barrier_us = barrier_check(&G);
 }
 
 static void
@@ -571,7 +584,7 @@ main(int argc, char **argv)
 	session_init(&G);
 	metrics_init(&G);
 	l.next_metrics = clock_mono_ms();
-	l.barrier_ms = -1;
+	l.barrier_us = -1;
 	log_start(&l);
 
 	while (!l.stop)

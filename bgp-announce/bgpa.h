@@ -371,7 +371,7 @@ void barrier_mark(struct bgpa *g, uint64_t n);
 void barrier_progress(struct bgpa *g, struct peer *p);
 /* p's session ended: it holds no mark back any more. */
 void barrier_peer_down(struct bgpa *g, struct peer *p);
-/* Writes the acks that are due; ms until it must look again, -1 none. */
+/* Writes the acks that are due; us until it must look again, -1 none. */
 int64_t barrier_check(struct bgpa *g);
 void barrier_close(struct bgpa *g);
 

@@ -10,7 +10,7 @@ FUZZERS += bgp-ctl
 fuzz-bgp-ctl_SRCS := tests/fuzz/bgp-ctl.c bgp-announce/ctl.c \
 	bgp-announce/config.c bgp-announce/update.c bgp-announce/session.c \
 	bgp-announce/rib.c bgp-announce/msg.c bgp-announce/barrier.c
-BENCHES += bench/bgp-announce
+BENCHES += bench/bgp-announce bench/bgp-announce-ack
 UNITS += bgp-announce-update
 unit-bgp-announce-update_SRCS := tests/bgp-announce/update_test.c \
 	bgp-announce/update.c bgp-announce/rib.c bgp-announce/msg.c \
