@@ -99,7 +99,8 @@ static size_t nall_metrics;
 static const char usage[] =
     "usage: bgp-announce [-hnVw] [-A ack-fifo [-D settle-us]] "
     "[-L len4,len6]\n"
-    "                    [-M metrics-file] [-S control-socket]\n"
+    "                    [-M metrics-file] [-R restart-file] "
+    "[-S control-socket]\n"
     "  -n    check the configuration (the environment), print it "
     "normalized\n"
     "  -w    at exit withdraw every route and send Cease\n"
@@ -109,11 +110,13 @@ static const char usage[] =
     "time (250)\n"
     "  -L    shortest prefixes to announce (32,128: host routes only)\n"
     "  -M    write metrics to this file (default $METRICS_FILE)\n"
+    "  -R    restart state file: set the Restart State bit to peers that "
+    "may\n        still hold our routes after a restart\n"
     "  -S    answer status and routes requests on this UNIX socket\n";
 
 struct opts {
 	int check, withdraw;
-	const char *metrics, *ctl, *ack;
+	const char *metrics, *ctl, *ack, *restart;
 	int64_t settle_us;
 	uint8_t minlen[NFAM];
 };
@@ -394,7 +397,7 @@ options(int argc, char **argv, struct opts *o)
 	o->settle_us = SETTLE_US;
 	o->minlen[FAM4] = 32;
 	o->minlen[FAM6] = 128;
-	while ((c = getopt(argc, argv, ":hnwVA:D:L:M:S:")) != -1) {
+	while ((c = getopt(argc, argv, ":hnwVA:D:L:M:R:S:")) != -1) {
 		switch (c) {
 		case 'h':
 			opt_help();
@@ -418,6 +421,9 @@ options(int argc, char **argv, struct opts *o)
 		case 'A':
 			o->ack = optarg;
 			break;
+		case 'R':
+			o->restart = optarg;
+			break;
 		case 'D':
 			o->settle_us = opt_number(optarg, 0, 1000000,
 						  "-D settle time (us)");
@@ -434,6 +440,8 @@ options(int argc, char **argv, struct opts *o)
 		opt_usage("-S needs a path");
 	if (o->ack && !*o->ack)
 		opt_usage("-A needs a path");
+	if (o->restart && !*o->restart)
+		opt_usage("-R needs a path");
 }
 
 /* The one loop's state. */
@@ -458,6 +466,8 @@ timeout(struct loop *l, struct timespec *ts)
 	if (l->o.metrics && (t < 0 || t > l->next_metrics - G.now))
 		t = l->next_metrics - G.now;
 	if ((x = ctl_timers(&G)) >= 0 && (t < 0 || t > x))
+		t = x;
+	if ((x = restart_timer(&G)) >= 0 && (t < 0 || t > x))
 		t = x;
 	if (l->more || session_busy(&G))
 		t = 0;
@@ -582,6 +592,8 @@ main(int argc, char **argv)
 	if (l.o.ctl)
 		ctl_open(&G, l.o.ctl);
 	session_init(&G);
+	if (l.o.restart)
+		restart_open(&G, l.o.restart);
 	metrics_init(&G);
 	l.next_metrics = clock_mono_ms();
 	l.barrier_us = -1;
@@ -599,6 +611,7 @@ main(int argc, char **argv)
 			if (G.rib.e[i].used)
 				set_absent(&G, i);
 	drain(&G, l.sigfd);
+	restart_exit(&G, l.o.withdraw);
 	session_close_all(&G, l.o.withdraw);
 	ctl_close(&G);
 	barrier_close(&G);

@@ -10,6 +10,7 @@
  *   session.c  per-peer TCP connection and RFC 4271 state machine
  *   ctl.c      the control socket: status and routes for people
  *   barrier.c  marks in, acks out once the peers' TCP has taken the UPDATEs
+ *   restart.c  which peers may hold our routes across a restart (R bit)
  *   bgp-announce.c  main: options, the poll loop, stdin records, signals
  */
 #ifndef BGPA_H
@@ -269,6 +270,8 @@ struct peer {
 	uint8_t *attr[BGPA_MAX_TAGS][NFAM]; /* path attributes per tag */
 	uint16_t attrlen[BGPA_MAX_TAGS][NFAM];
 	uint64_t nsent[NFAM]; /* prefixes announced to it now */
+	int restart_bit; /* RFC 4724 R bit in our OPEN: we restarted */
+	int gr_held;	 /* it may hold our routes (graceful restart) */
 	int64_t since; /* wall s: established, or the last session's end */
 	uint64_t m_state, m_since; /* for the metrics file */
 	/* counters */
@@ -374,6 +377,16 @@ void barrier_peer_down(struct bgpa *g, struct peer *p);
 /* Writes the acks that are due; us until it must look again, -1 none. */
 int64_t barrier_check(struct bgpa *g);
 void barrier_close(struct bgpa *g);
+
+/* restart.c */
+/* Reads the restart state file: which peers get the R bit. */
+void restart_open(struct bgpa *g, const char *path);
+/* p is Established; peer_gr: it advertised graceful restart. */
+void restart_established(struct bgpa *g, struct peer *p, int peer_gr);
+/* Keeps the file's "alive" time current; ms until next, -1 none. */
+int64_t restart_timer(struct bgpa *g);
+/* At exit (before the sessions close): withdrawn with -w or not. */
+void restart_exit(struct bgpa *g, int withdrawn);
 
 /* update.c */
 /* A prefix changed: queue it for every established peer. */

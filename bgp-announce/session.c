@@ -194,7 +194,8 @@ send_open(struct bgpa *g, struct peer *p, struct conn *c)
 		 * End-of-RIB.
 		 */
 		cap[n++] = 64, cap[n++] = 10;
-		cap[n++] = (uint8_t)(pc->gr_time >> 8 & 0x0f);
+		cap[n++] = (uint8_t)((p->restart_bit ? 0x80 : 0) |
+				     (pc->gr_time >> 8 & 0x0f));
 		cap[n++] = (uint8_t)pc->gr_time;
 		memcpy(cap + n, "\x00\x01\x01\x80\x00\x02\x01\x80", 8), n += 8;
 	}
@@ -458,6 +459,7 @@ established(struct bgpa *g, struct peer *p, struct conn **cp)
 	g->n.peers_up++;
 	g->n.sessions++;
 	p->last_error[0] = '\0';
+	restart_established(g, p, o->gr);
 	if (update_start(g, p) == -1)
 		return conn_close(g, p, c, 6, 8, NULL, 0, "out of memory");
 	log_info("peer %s: established: hold %u s,%s%s%s%s%s", p->pc->name,
