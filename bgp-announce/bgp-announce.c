@@ -444,6 +444,30 @@ options(int argc, char **argv, struct opts *o)
 		opt_usage("-R needs a path");
 }
 
+/*
+ * The configuration from the environment, or exit 100: one line per
+ * problem, the last one fatal. A variable that configures nothing is a
+ * problem too (a misspelt PASSWORD must not leave a session unsigned).
+ */
+static void
+config(const struct opts *o)
+{
+	static char msg[64][CONFIG_MSG];
+	char err[256];
+	size_t n, i;
+	int bad;
+
+	(void)o;
+	bad = config_load(&CFG, err, sizeof err) == -1;
+	n = bad ? 0 : config_unknown(&CFG, msg, 64);
+	for (i = 0; i + 1 < n; i++)
+		log_warn("bad configuration: %s", msg[i]);
+	if (n)
+		log_fatal(EXIT_PERM, "bad configuration: %s", msg[n - 1]);
+	if (bad)
+		log_fatal(EXIT_PERM, "bad configuration: %s", err);
+}
+
 /* The one loop's state. */
 struct loop {
 	struct opts o;
@@ -563,12 +587,10 @@ main(int argc, char **argv)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
 	static struct loop l;
-	char err[256];
 	uint32_t i;
 
 	options(argc, argv, &l.o);
-	if (config_load(&CFG, err, sizeof err) == -1)
-		log_fatal(EXIT_PERM, "bad configuration: %s", err);
+	config(&l.o);
 	if (l.o.check) {
 		config_print(&CFG);
 		if (fflush(stdout) == EOF)

@@ -169,6 +169,14 @@ struct config {
 int config_load(struct config *c, char *err, size_t errlen);
 /* The configuration normalized, as the environment that reproduces it. */
 void config_print(const struct config *c);
+/*
+ * Variables in the environment that configure nothing: PEER_x_KEY and
+ * TAG_x_KEY of no such peer or tag or key, near misses of the known names
+ * (GRACEFULL_RESTART). One message each into msg; returns how many.
+ */
+#define CONFIG_MSG 200
+size_t config_unknown(const struct config *c, char (*msg)[CONFIG_MSG],
+		      size_t max);
 /* The tag index for a record's tag (0 when not configured). */
 uint16_t config_tag(const struct config *c, const char *tag);
 int addr_parse(struct addr *a, const char *s);

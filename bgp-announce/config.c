@@ -571,3 +571,210 @@ config_print(const struct config *c)
 		print_tag(prefix, &c->tags[i]);
 	}
 }
+
+/* ---- variables that are not settings: misspelt, or of no peer or tag ---- */
+
+static const char *const peer_keys[] = {"ADDRESS",
+					"PORT",
+					"REMOTE_AS",
+					"LOCAL_AS",
+					"SOURCE",
+					"NEXT_HOP",
+					"NEXT_HOP6",
+					"ROUTER_ID",
+					"HOLD_TIME",
+					"PASSWORD",
+					"PASSIVE",
+					"TTL_SECURITY",
+					"GRACEFUL_RESTART",
+					"OPEN_TIMEOUT",
+					"TYPE" /* what -n prints: ignored */,
+					NULL};
+static const char *const tag_keys[] = {
+    "NEXT_HOP",	  "NEXT_HOP6", "COMMUNITIES", "LARGE_COMMUNITIES",
+    "LOCAL_PREF", "MED",       NULL};
+static const char *const globals[] = {"PEERS", "TAGS", "LISTEN", "METRICS_FILE",
+				      NULL};
+
+/* Optimal string alignment distance of a and b, capped at 9. */
+static unsigned
+distance(const char *a, const char *b)
+{
+	unsigned d[33][33], i, j, la = (unsigned)strlen(a),
+				  lb = (unsigned)strlen(b), c;
+
+	if (la > 32 || lb > 32)
+		return 9;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < c)
+				c = d[i - 2][j - 2] + 1;
+			d[i][j] = c;
+		}
+	return d[la][lb] > 9 ? 9 : d[la][lb];
+}
+
+/* The known name s is a near miss of: "" when none. */
+static const char *
+near(const char *s, const char *const *known)
+{
+	unsigned best = 9, d;
+	const char *b = "";
+	size_t n = strlen(s);
+
+	/* short names must match closer: PWD is not MED */
+	unsigned max = n >= 8 ? 2 : n >= 4 ? 1 : 0;
+
+	for (; *known; known++)
+		if ((d = distance(s, *known)) <= max && d < best)
+			best = d, b = *known;
+	return b;
+}
+
+static int
+in(const char *s, size_t n, const char *const *list)
+{
+	for (; *list; list++)
+		if (strlen(*list) == n && !memcmp(*list, s, n))
+			return 1;
+	return 0;
+}
+
+/* Does var end with "_KEY" for a key of list? */
+static int
+ends_with_key(const char *var, const char *const *list)
+{
+	size_t n = strlen(var), k;
+
+	for (; *list; list++) {
+		k = strlen(*list);
+		if (n > k + 1 && var[n - k - 1] == '_' &&
+		    !strcmp(var + n - k, *list))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * PREFIX<name>_<KEY> (PEER_, TAG_): names are those given (their '-' as
+ * '_'), the longest that fits first. Fills msg and returns 1 for a problem.
+ */
+static int
+check_prefixed(const char *var, const char *prefix, const char *what,
+	       const char *list_var, const char *const *names, size_t nnames,
+	       const char *const *keys, char *msg, size_t cap)
+{
+	size_t pl = strlen(prefix), i, best = 0, nl, j;
+	const char *key = NULL, *sugg;
+	char n[64];
+
+	for (i = 0; i < nnames; i++) {
+		snprintf(n, sizeof n, "%s", names[i]);
+		for (j = 0; n[j]; j++)
+			if (n[j] == '-')
+				n[j] = '_';
+		nl = strlen(n);
+		if (nl > best && !strncmp(var + pl, n, nl) &&
+		    var[pl + nl] == '_') {
+			best = nl;
+			key = var + pl + nl + 1;
+		}
+	}
+	if (key && in(key, strlen(key), keys))
+		return 0;
+	if (ends_with_key(var, keys) || !key) {
+		const char *e = strchr(var + pl, '_');
+
+		/* PEER_r2_ADDRESS without r2 in PEERS */
+		snprintf(msg, cap, "%s: %s %.*s is not in %s", var, what,
+			 e ? (int)(e - var - (int)pl) : (int)strlen(var + pl),
+			 var + pl, list_var);
+		if (ends_with_key(var, keys)) {
+			size_t k = strlen(var);
+
+			for (; *keys; keys++) {
+				size_t kl = strlen(*keys);
+
+				if (k > kl + 1 && var[k - kl - 1] == '_' &&
+				    !strcmp(var + k - kl, *keys)) {
+					snprintf(msg, cap,
+						 "%s: %s %.*s is not in %s",
+						 var, what,
+						 (int)(k - kl - 1 - pl),
+						 var + pl, list_var);
+					break;
+				}
+			}
+		}
+		return 1;
+	}
+	sugg = near(key, keys);
+	snprintf(msg, cap, "%s: unknown setting%s%.*s%s%s", var,
+		 *sugg ? " (did you mean " : "", *sugg ? (int)(key - var) : 0,
+		 var, sugg, *sugg ? "?)" : "");
+	return 1;
+}
+
+size_t
+config_unknown(const struct config *c, char (*msg)[CONFIG_MSG], size_t max)
+{
+	extern char **environ;
+	const char *names[BGPA_MAX_TAGS], *sugg;
+	char var[256], *eq;
+	size_t i, n = 0, k;
+	const char *const *lists[] = {globals, peer_keys, tag_keys};
+
+	for (i = 0; environ[i] && n < max; i++) {
+		if (!(eq = strchr(environ[i], '=')) ||
+		    (size_t)(eq - environ[i]) >= sizeof var)
+			continue;
+		memcpy(var, environ[i], (size_t)(eq - environ[i]));
+		var[eq - environ[i]] = '\0';
+		if (!strncmp(var, "PEER_", 5)) {
+			for (k = 0; k < c->npeers; k++)
+				names[k] = c->peers[k].name;
+			n += (size_t)check_prefixed(
+			    var, "PEER_", "peer", "PEERS", names, c->npeers,
+			    peer_keys, msg[n], CONFIG_MSG);
+			continue;
+		}
+		if (!strncmp(var, "TAG_", 4)) {
+			for (k = 1; k < c->ntags; k++)
+				names[k - 1] = c->tags[k].name;
+			n += (size_t)check_prefixed(
+			    var, "TAG_", "tag", "TAGS", names, c->ntags - 1,
+			    tag_keys, msg[n], CONFIG_MSG);
+			continue;
+		}
+		if (!strcmp(var, "ADDRESS")) {
+			snprintf(msg[n++], CONFIG_MSG,
+				 "ADDRESS: a peer's own (PEER_name_ADDRESS)");
+			continue;
+		}
+		for (k = 0; k < 3; k++)
+			if (in(var, strlen(var), lists[k]))
+				break;
+		if (k < 3)
+			continue;
+		for (k = 0; k < 3; k++)
+			if (*(sugg = near(var, lists[k]))) {
+				snprintf(
+				    msg[n++], CONFIG_MSG,
+				    "%.64s: unknown variable (did you mean "
+				    "%s?)",
+				    var, sugg);
+				break;
+			}
+	}
+	return n;
+}
