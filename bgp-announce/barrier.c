@@ -85,6 +85,29 @@ barrier_close(struct bgpa *g)
 	g->mhead = g->mlen = g->mcap = 0;
 }
 
+/*
+ * Doubles a ring of len elements of size esz at *ring (head at *head,
+ * capacity *cap), laid out from index 0 again. 0, or -1 out of memory.
+ */
+static int
+ring_grow(void **ring, size_t esz, size_t *head, size_t len, size_t *cap,
+	  size_t first)
+{
+	size_t n = *cap ? *cap * 2 : first, i;
+	char *a = malloc(n * esz);
+	const char *old = *ring;
+
+	if (!a)
+		return -1;
+	for (i = 0; i < len; i++)
+		memcpy(a + i * esz, old + (*head + i) % *cap * esz, esz);
+	free(*ring);
+	*ring = a;
+	*cap = n;
+	*head = 0;
+	return 0;
+}
+
 static struct ckpt *
 ck_at(struct peer *p, size_t i)
 {
@@ -105,19 +128,10 @@ ck_push(struct peer *p, uint64_t seq, uint64_t qpos, uint64_t walk)
 		c->bytes = UNKNOWN;
 		return 0;
 	}
-	if (p->cklen == p->ckcap) {
-		size_t cap = p->ckcap ? p->ckcap * 2 : 16, i;
-		struct ckpt *n = malloc(cap * sizeof *n);
-
-		if (!n)
-			return -1;
-		for (i = 0; i < p->cklen; i++)
-			n[i] = *ck_at(p, i);
-		free(p->ck);
-		p->ck = n;
-		p->ckcap = cap;
-		p->ckhead = 0;
-	}
+	if (p->cklen == p->ckcap &&
+	    ring_grow((void **)&p->ck, sizeof *p->ck, &p->ckhead, p->cklen,
+		      &p->ckcap, 16) == -1)
+		return -1;
 	c = ck_at(p, p->cklen++);
 	c->seq = seq;
 	c->qpos = qpos;
@@ -145,19 +159,10 @@ mark_push(struct bgpa *g, uint64_t seq, uint64_t n, int had_peers)
 		m->had_peers |= had_peers;
 		return 0;
 	}
-	if (g->mlen == g->mcap) {
-		size_t cap = g->mcap ? g->mcap * 2 : 64, i;
-		struct mark *a = malloc(cap * sizeof *a);
-
-		if (!a)
-			return -1;
-		for (i = 0; i < g->mlen; i++)
-			a[i] = *mark_at(g, i);
-		free(g->marks);
-		g->marks = a;
-		g->mcap = cap;
-		g->mhead = 0;
-	}
+	if (g->mlen == g->mcap &&
+	    ring_grow((void **)&g->marks, sizeof *g->marks, &g->mhead, g->mlen,
+		      &g->mcap, 64) == -1)
+		return -1;
 	m = mark_at(g, g->mlen++);
 	m->seq = seq;
 	m->n = n;

@@ -447,25 +447,33 @@ options(int argc, char **argv, struct opts *o)
 /*
  * The configuration from the environment, or exit 100: one line per
  * problem, the last one fatal. A variable that configures nothing is a
- * problem too (a misspelt PASSWORD must not leave a session unsigned).
+ * problem (a misspelt PASSWORD must not leave a session unsigned); at start
+ * the settings of a peer or tag taken out of PEERS or TAGS are only a
+ * warning, since that is how one is set aside.
  */
 static void
 config(const struct opts *o)
 {
-	static char msg[64][CONFIG_MSG];
+	static struct config_problem pb[64];
 	char err[256];
-	size_t n, i;
-	int bad;
+	size_t n, i, last = 0, nbad = 0;
 
-	(void)o;
-	bad = config_load(&CFG, err, sizeof err) == -1;
-	n = bad ? 0 : config_unknown(&CFG, msg, 64);
-	for (i = 0; i + 1 < n; i++)
-		log_warn("bad configuration: %s", msg[i]);
-	if (n)
-		log_fatal(EXIT_PERM, "bad configuration: %s", msg[n - 1]);
-	if (bad)
+	if (config_load(&CFG, err, sizeof err) == -1)
 		log_fatal(EXIT_PERM, "bad configuration: %s", err);
+	n = config_unknown(&CFG, pb, 64);
+	for (i = 0; i < n; i++)
+		if (o->check || !pb[i].unlisted)
+			nbad++, last = i;
+	for (i = 0; i < n; i++) {
+		if (nbad && i == last)
+			continue;
+		if (o->check || !pb[i].unlisted)
+			log_warn("bad configuration: %s", pb[i].msg);
+		else
+			log_warn("configuration: %s: ignored", pb[i].msg);
+	}
+	if (nbad)
+		log_fatal(EXIT_PERM, "bad configuration: %s", pb[last].msg);
 }
 
 /* The one loop's state. */

@@ -172,10 +172,13 @@ void config_print(const struct config *c);
 /*
  * Variables in the environment that configure nothing: PEER_x_KEY and
  * TAG_x_KEY of no such peer or tag or key, near misses of the known names
- * (GRACEFULL_RESTART). One message each into msg; returns how many.
+ * (GRACEFULL_RESTART). One problem each into pb; returns how many.
  */
-#define CONFIG_MSG 200
-size_t config_unknown(const struct config *c, char (*msg)[CONFIG_MSG],
+struct config_problem {
+	char msg[200];
+	int unlisted; /* a known key of a peer or tag not listed */
+};
+size_t config_unknown(const struct config *c, struct config_problem *pb,
 		      size_t max);
 /* The tag index for a record's tag (0 when not configured). */
 uint16_t config_tag(const struct config *c, const char *tag);
@@ -278,8 +281,8 @@ struct peer {
 	uint8_t *attr[BGPA_MAX_TAGS][NFAM]; /* path attributes per tag */
 	uint16_t attrlen[BGPA_MAX_TAGS][NFAM];
 	uint64_t nsent[NFAM]; /* prefixes announced to it now */
-	int restart_bit; /* RFC 4724 R bit in our OPEN: we restarted */
-	int gr_held;	 /* it may hold our routes (graceful restart) */
+	int restart_bit;      /* RFC 4724 R bit in our OPEN: we restarted */
+	int gr_held;	      /* it may hold our routes (graceful restart) */
 	int64_t since; /* wall s: established, or the last session's end */
 	uint64_t m_state, m_since; /* for the metrics file */
 	/* counters */

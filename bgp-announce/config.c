@@ -650,9 +650,9 @@ in(const char *s, size_t n, const char *const *list)
 	return 0;
 }
 
-/* Does var end with "_KEY" for a key of list? */
-static int
-ends_with_key(const char *var, const char *const *list)
+/* The length of the known key var ends with ("_KEY"), 0 when none. */
+static size_t
+key_suffix(const char *var, const char *const *list)
 {
 	size_t n = strlen(var), k;
 
@@ -660,21 +660,23 @@ ends_with_key(const char *var, const char *const *list)
 		k = strlen(*list);
 		if (n > k + 1 && var[n - k - 1] == '_' &&
 		    !strcmp(var + n - k, *list))
-			return 1;
+			return k;
 	}
 	return 0;
 }
 
 /*
  * PREFIX<name>_<KEY> (PEER_, TAG_): names are those given (their '-' as
- * '_'), the longest that fits first. Fills msg and returns 1 for a problem.
+ * '_'), the longest that fits first. 0 when it is a setting; else msg says
+ * why and it returns 2 for a known key of a name not listed (a peer taken
+ * out of PEERS), 1 for anything else.
  */
 static int
 check_prefixed(const char *var, const char *prefix, const char *what,
 	       const char *list_var, const char *const *names, size_t nnames,
 	       const char *const *keys, char *msg, size_t cap)
 {
-	size_t pl = strlen(prefix), i, best = 0, nl, j;
+	size_t pl = strlen(prefix), i, best = 0, nl, j, kl;
 	const char *key = NULL, *sugg;
 	char n[64];
 
@@ -692,30 +694,15 @@ check_prefixed(const char *var, const char *prefix, const char *what,
 	}
 	if (key && in(key, strlen(key), keys))
 		return 0;
-	if (ends_with_key(var, keys) || !key) {
-		const char *e = strchr(var + pl, '_');
-
+	if ((kl = key_suffix(var, keys)) > 0) {
 		/* PEER_r2_ADDRESS without r2 in PEERS */
 		snprintf(msg, cap, "%s: %s %.*s is not in %s", var, what,
-			 e ? (int)(e - var - (int)pl) : (int)strlen(var + pl),
-			 var + pl, list_var);
-		if (ends_with_key(var, keys)) {
-			size_t k = strlen(var);
-
-			for (; *keys; keys++) {
-				size_t kl = strlen(*keys);
-
-				if (k > kl + 1 && var[k - kl - 1] == '_' &&
-				    !strcmp(var + k - kl, *keys)) {
-					snprintf(msg, cap,
-						 "%s: %s %.*s is not in %s",
-						 var, what,
-						 (int)(k - kl - 1 - pl),
-						 var + pl, list_var);
-					break;
-				}
-			}
-		}
+			 (int)(strlen(var) - kl - 1 - pl), var + pl, list_var);
+		return 2;
+	}
+	if (!key) {
+		snprintf(msg, cap, "%s: unknown variable (no %s of %s, no key)",
+			 var, what, list_var);
 		return 1;
 	}
 	sugg = near(key, keys);
@@ -726,7 +713,7 @@ check_prefixed(const char *var, const char *prefix, const char *what,
 }
 
 size_t
-config_unknown(const struct config *c, char (*msg)[CONFIG_MSG], size_t max)
+config_unknown(const struct config *c, struct config_problem *pb, size_t max)
 {
 	extern char **environ;
 	const char *names[BGPA_MAX_TAGS], *sugg;
@@ -743,21 +730,26 @@ config_unknown(const struct config *c, char (*msg)[CONFIG_MSG], size_t max)
 		if (!strncmp(var, "PEER_", 5)) {
 			for (k = 0; k < c->npeers; k++)
 				names[k] = c->peers[k].name;
-			n += (size_t)check_prefixed(
-			    var, "PEER_", "peer", "PEERS", names, c->npeers,
-			    peer_keys, msg[n], CONFIG_MSG);
+			if ((k = (size_t)check_prefixed(
+				 var, "PEER_", "peer", "PEERS", names,
+				 c->npeers, peer_keys, pb[n].msg,
+				 sizeof pb[n].msg)))
+				pb[n++].unlisted = k == 2;
 			continue;
 		}
 		if (!strncmp(var, "TAG_", 4)) {
 			for (k = 1; k < c->ntags; k++)
 				names[k - 1] = c->tags[k].name;
-			n += (size_t)check_prefixed(
-			    var, "TAG_", "tag", "TAGS", names, c->ntags - 1,
-			    tag_keys, msg[n], CONFIG_MSG);
+			if ((k = (size_t)check_prefixed(
+				 var, "TAG_", "tag", "TAGS", names,
+				 c->ntags - 1, tag_keys, pb[n].msg,
+				 sizeof pb[n].msg)))
+				pb[n++].unlisted = k == 2;
 			continue;
 		}
 		if (!strcmp(var, "ADDRESS")) {
-			snprintf(msg[n++], CONFIG_MSG,
+			pb[n].unlisted = 0;
+			snprintf(pb[n++].msg, sizeof pb->msg,
 				 "ADDRESS: a peer's own (PEER_name_ADDRESS)");
 			continue;
 		}
@@ -768,8 +760,9 @@ config_unknown(const struct config *c, char (*msg)[CONFIG_MSG], size_t max)
 			continue;
 		for (k = 0; k < 3; k++)
 			if (*(sugg = near(var, lists[k]))) {
+				pb[n].unlisted = 0;
 				snprintf(
-				    msg[n++], CONFIG_MSG,
+				    pb[n++].msg, sizeof pb->msg,
 				    "%.64s: unknown variable (did you mean "
 				    "%s?)",
 				    var, sugg);

@@ -11,6 +11,11 @@ if ! flock -w 300 9; then
 	exit 1
 fi
 
+# A write into bgp-announce's input after it died must end the script
+# through its EXIT trap (which stops what it started, and with them this
+# lock), not kill it silently.
+trap 'exit 141' PIPE
+
 # bird_start NAME: runs bird on $T/NAME.conf, waits for its control socket.
 bird_start() {
 	spawn "$1" bird -f -c "$T/$1.conf" -s "$T/$1.ctl" -P "$T/$1.birdpid"

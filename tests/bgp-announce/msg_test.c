@@ -42,8 +42,22 @@ open_case(const char *name, uint16_t hold, uint32_t id, const uint8_t *opt,
 			e.code, e.subcode);
 }
 
+/* An UPDATE body: no withdrawals, the attributes, one IPv4 /32 or none. */
+static size_t
+update_body(uint8_t *b, const uint8_t *attrs, size_t alen, int nlri)
+{
+	size_t n = 0;
+
+	b[n++] = 0, b[n++] = 0;
+	b[n++] = (uint8_t)(alen >> 8), b[n++] = (uint8_t)alen;
+	memcpy(b + n, attrs, alen), n += alen;
+	if (nlri)
+		memcpy(b + n, "\x20\x0a\x00\x00\x01", 5), n += 5;
+	return n;
+}
+
 /*
- * An UPDATE body: no withdrawals, the attributes, one IPv4 /32. code and
+ * The body of update_body() parsed. code and
  * sub: the session reset expected (0: none); act: RFC 7606's handling
  * expected, with wsub its error's subcode.
  */
@@ -52,17 +66,10 @@ update_case(const char *name, const uint8_t *attrs, size_t alen, int nlri,
 	    int code, int sub, const uint8_t *data, size_t datalen)
 {
 	uint8_t b[600];
-	size_t n = 0;
+	size_t n = update_body(b, attrs, alen, nlri);
 	struct bgp_err e = {0};
 	struct bgp_update u;
-	int r;
-
-	b[n++] = 0, b[n++] = 0;
-	b[n++] = (uint8_t)(alen >> 8), b[n++] = (uint8_t)alen;
-	memcpy(b + n, attrs, alen), n += alen;
-	if (nlri)
-		memcpy(b + n, "\x20\x0a\x00\x00\x01", 5), n += 5;
-	r = bgp_parse_update(b, n, 0, &u, &e);
+	int r = bgp_parse_update(b, n, 0, &u, &e);
 	if (code == 0) {
 		T_CHECK(r == 0 && u.action == UPD_OK &&
 			    u.nannounce >= (unsigned)nlri,
@@ -86,17 +93,10 @@ soft_case(const char *name, const uint8_t *attrs, size_t alen, int nlri,
 	  enum upd_action act, int sub, unsigned ndiscard)
 {
 	uint8_t b[600];
-	size_t n = 0;
+	size_t n = update_body(b, attrs, alen, nlri);
 	struct bgp_err e = {0};
 	struct bgp_update u;
-	int r;
-
-	b[n++] = 0, b[n++] = 0;
-	b[n++] = (uint8_t)(alen >> 8), b[n++] = (uint8_t)alen;
-	memcpy(b + n, attrs, alen), n += alen;
-	if (nlri)
-		memcpy(b + n, "\x20\x0a\x00\x00\x01", 5), n += 5;
-	r = bgp_parse_update(b, n, 0, &u, &e);
+	int r = bgp_parse_update(b, n, 0, &u, &e);
 	T_CHECK(r == 0 && u.action == act && u.err.code == 3 &&
 		    u.err.subcode == sub && u.ndiscard == ndiscard &&
 		    u.nannounce >= (unsigned)nlri,
