@@ -40,7 +40,7 @@ pipe_resolver
 wait_until 30 established || { fail "no BGP session: $(logs "$D/bird.log")"; exit 1; }
 wait_until 20 q ns.demo.test A || { fail "unbound does not answer: $(logs "$T/unbound.log")"; exit 1; }
 pass "the pipeline is up: DNSTap socket, BGP session, resolver"
-users=$(for st in dnstap-read domain-match ipcache bgp-announce; do
+users=$(for st in dnstap-read domain-match ipcache fan-out bgp-announce; do
 	awk '/^Uid:/ { print $2 }' "/proc/$(pipe_pid "$st")/status"; done | sort -u)
 eq "every stage runs as nobody" "$users" "$(id -u nobody)"
 check "the loggers keep each stage's log" grep -q 'established' "$D/log/bgp-announce/current"
@@ -78,7 +78,7 @@ resent() { tail -n +"$1" "$D/bird.log" | awk '/State changed to up/ { up = 1; de
 	END { for (p in seen) print p }' | sort; }
 prefixes=$(echo "$exp" | cut -d' ' -f1 | sort)
 resent_all() { [ "$(resent "$1")" = "$prefixes" ]; }
-for st in dnstap-read domain-match ipcache bgp-announce; do
+for st in dnstap-read domain-match ipcache fan-out bgp-announce; do
 	old=$(pipe_pid "$st")
 	if [ -z "$old" ]; then
 		fail "$st is not running: $(tail -n 5 "$D/log/$st/current" | tr '\n' '|')"
