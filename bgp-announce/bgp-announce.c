@@ -33,7 +33,6 @@
 #include "sig.h"
 
 #define RECORD_BUDGET 20000 /* records per loop turn before output */
-#define METRICS_EVERY_MS 10000
 /*
  * After a peer's TCP acked the UPDATEs before a mark, BIRD imported 6% of
  * the routes up to 0.2 ms later; none of 900 with this (bench/bgp-announce-
@@ -317,8 +316,11 @@ metrics_destroy(void)
 	free(all_metrics);
 }
 
+static struct metrics_file mfile;
+
+/* The metrics file, every METRICS_EVERY_S seconds or at once with force. */
 static void
-write_metrics(struct bgpa *g, const char *path)
+write_metrics(struct bgpa *g, int force)
 {
 	size_t i;
 
@@ -330,9 +332,10 @@ write_metrics(struct bgpa *g, const char *path)
 		p->m_state = (uint64_t)st + 1;
 		p->m_since = st == ST_ESTABLISHED ? (uint64_t)p->since : 0;
 	}
-	if (path && metrics_write(path, "bgp-announce", all_metrics,
-				  nall_metrics) == -1)
-		log_warn_sys("unable to write %s", path);
+	mfile.m = all_metrics;
+	mfile.n = nall_metrics;
+	if (metrics_file_tick(&mfile, force) == -1)
+		log_warn_sys("unable to write %s", mfile.path);
 }
 
 /* Gives established peers up to DRAIN_MS to take what is queued. */
@@ -493,8 +496,8 @@ timeout(struct loop *l, struct timespec *ts)
 	int64_t t = session_timers(&G), x, us;
 
 	if (G.now >= l->next_metrics) {
-		write_metrics(&G, l->o.metrics);
-		l->next_metrics = G.now + METRICS_EVERY_MS;
+		write_metrics(&G, 0);
+		l->next_metrics = G.now + METRICS_EVERY_S * 1000;
 	}
 	if (l->o.metrics && (t < 0 || t > l->next_metrics - G.now))
 		t = l->next_metrics - G.now;
@@ -627,6 +630,8 @@ main(int argc, char **argv)
 		restart_open(&G, l.o.restart);
 	metrics_init(&G);
 	l.next_metrics = clock_mono_ms();
+	mfile.path = l.o.metrics;
+	mfile.prog = "bgp-announce";
 	l.barrier_us = -1;
 	log_start(&l);
 
@@ -646,7 +651,7 @@ main(int argc, char **argv)
 	session_close_all(&G, l.o.withdraw);
 	ctl_close(&G);
 	barrier_close(&G);
-	write_metrics(&G, l.o.metrics);
+	write_metrics(&G, 1);
 	log_info("exit: %llu records, %llu bad, %llu refused, %llu UPDATEs "
 		 "sent, %llu sessions, %llu marks, %llu acks (%llu dropped)",
 		 (unsigned long long)G.n.records,
