@@ -23,7 +23,6 @@
 #include "bgpa.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/sockios.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ack.h"
 #include "clock.h"
 #include "log.h"
 
@@ -54,23 +54,19 @@ static struct ratelimit ack_rl = RATELIMIT_INIT;
 void
 barrier_open(struct bgpa *g, const char *path, int64_t settle_us)
 {
-	struct stat st;
 	int fd;
 
 	g->settle_us = settle_us;
-	/* O_RDWR: the open never waits for a reader, a write never EPIPEs */
-	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT) {
+	/* read-write: the open never waits for a reader (lib/ack) */
+	if ((fd = ack_open(path)) == -1 && errno == ENOENT) {
 		if (mkfifo(path, 0600) == -1 && errno != EEXIST)
 			log_fatal_sys(EXIT_TEMP, "unable to create %s", path);
-		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		fd = ack_open(path);
 	}
+	if (fd == -1 && errno == ENOTSUP)
+		log_fatal(EXIT_PERM, "%s: not a FIFO", path);
 	if (fd == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to open %s", path);
-	if (fstat(fd, &st) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to stat %s", path);
-	if (!S_ISFIFO(st.st_mode))
-		log_fatal(EXIT_PERM, "%s: not a FIFO", path);
 	g->ack_fd = fd;
 }
 
@@ -239,25 +235,15 @@ acked(const struct peer *p)
 static void
 write_ack(struct bgpa *g, uint64_t n)
 {
-	struct rec r;
-	char b[64];
-	size_t len;
-	ssize_t k;
+	int r = ack_write(g->ack_fd, n);
 
-	memset(&r, 0, sizeof r);
-	r.type = REC_ACK;
-	r.mark = n;
-	len = rec_format(b, sizeof b, &r);
-	do
-		k = write(g->ack_fd, b, len); /* <= PIPE_BUF: all or nothing */
-	while (k == -1 && errno == EINTR);
-	if (k == (ssize_t)len) {
+	if (r == 1) {
 		g->n.acks++;
 		g->last_ack = n;
 		return;
 	}
 	g->n.acks_dropped++;
-	if (k == -1 && errno != EAGAIN)
+	if (r == -1)
 		log_warn_limited(&ack_rl, "unable to write an ack: %s",
 				 strerror(errno));
 }
