@@ -359,19 +359,33 @@ out_check(struct lw *out)
 }
 
 static struct dlist *
-open_list(const char *path, int fatal)
+open_list(const char *path)
 {
 	char err[256];
 	struct dlist *l = dlist_open(path, err, sizeof err);
 
-	if (!l) {
-		if (fatal)
-			log_fatal(errno == ENOENT ? EXIT_TEMP : EXIT_PERM,
-			    "unable to open %s: %s", path, err);
-		log_warn("unable to open %s: %s (keeping the old list)", path,
-		    err);
-	}
+	if (!l)
+		log_fatal(errno == ENOENT ? EXIT_TEMP : EXIT_PERM,
+			  "unable to open %s: %s", path, err);
 	return l;
+}
+
+/*
+ * The domain list, looked at once a second (asked NULL) and reopened on
+ * SIGHUP: lib/dlist's one policy and messages; a new list relists.
+ */
+static void
+reload_list(const char *asked)
+{
+	char msg[1024];
+	enum dlist_event ev;
+
+	if (!dl || (ev = dlist_reload(&dl, list_path, asked, msg,
+				      sizeof msg)) == DLIST_SAME)
+		return;
+	(ev == DLIST_LOADED ? log_info : log_warn)("%s", msg);
+	if (ev == DLIST_LOADED)
+		ic_relist(&ic, dl, 1);
 }
 
 /* Reads what is buffered on one input into the cache. */
@@ -401,7 +415,6 @@ drain(struct lr *r, int peer)
 static void
 handle_signals(struct lw *out, int blocked)
 {
-	struct dlist *ndl;
 	int sig;
 
 	while ((sig = sig_next(sfd)) > 0) {
@@ -418,12 +431,7 @@ handle_signals(struct lw *out, int blocked)
 			break;
 		case SIGHUP:
 			own_addresses();
-			if (list_path && *list_path &&
-			    (ndl = open_list(list_path, 0))) {
-				ic_relist(&ic, ndl, 1);
-				dlist_close(&dl);
-				dl = ndl;
-			}
+			reload_list("SIGHUP");
 			break;
 		case SIGUSR1:
 			metrics_log(metrics, NMETRICS);
@@ -440,7 +448,6 @@ main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, 0 };
 	const char *peer_path, *v, *ttl = NULL;
-	struct dlist *ndl;
 	struct lr in, pin;
 	struct lw out;
 	struct pollfd pfd[3];
@@ -566,7 +573,7 @@ main(int argc, char **argv)
 			    peer_path);
 	}
 	if (list_path && *list_path)
-		dl = open_list(list_path, 1);
+		dl = open_list(list_path);
 	store = open_store(STORE_WRITE);
 	/* With the record clock, time starts at the first record. */
 	ic.now_us = ic.record_clock ? 0 : clock_wall_us();
@@ -591,12 +598,7 @@ main(int argc, char **argv)
 			next_flush = now + FLUSH_MS;
 		}
 		if (now >= next_tick) {
-			if (dl && dlist_changed(dl, list_path) &&
-			    (ndl = open_list(list_path, 0))) {
-				ic_relist(&ic, ndl, 1);
-				dlist_close(&dl);
-				dl = ndl;
-			}
+			reload_list(NULL);
 			if (ic_compact(&ic) == -1)
 				log_warn("unable to compact names: out of memory");
 			/* Writes fault store pages in: keep RSS the cache's. */
