@@ -72,9 +72,22 @@ announce_start() {
 	exec 3> "$T/$_a.in"
 }
 
-# free_port: a TCP port nobody listens on now (the kernel's choice).
+# free_port: a TCP port that no socket uses now, on any address, picked at
+# random below the kernel's ephemeral range (so that no outgoing connection
+# takes it before the daemon binds it) and outside the fixed ports the other
+# tests use (25000-26999).
 free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	python3 -c '
+import random, socket
+while True:
+    p = random.choice([*range(10000, 25000), *range(27000, 32000)])
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", p))
+    except OSError:
+        continue
+    print(p)
+    break'
 }
 
 # ctl SOCKET REQUEST: the control socket's answer to REQUEST, as sent.
