@@ -68,7 +68,7 @@ static char *report;
 static size_t report_len, report_cap;
 static unsigned mapped, unmapped;
 
-static void
+static void __attribute__((format(printf, 1, 2)))
 out(const char *fmt, ...)
 {
 	va_list ap;
@@ -91,7 +91,7 @@ out(const char *fmt, ...)
 }
 
 /* A file of DIR: "env/IPCACHE_OPTS", its one-line value (replaced). */
-static void
+static void __attribute__((format(printf, 2, 3)))
 set(const char *path, const char *fmt, ...)
 {
 	va_list ap;
@@ -151,7 +151,7 @@ show(const char *s)
  * One line of the report about kv (NULL: no key to name): what it became
  * when ok, else why it could not be mapped.
  */
-static void
+static void __attribute__((format(printf, 3, 4)))
 say(const struct toml_kv *kv, int ok, const char *fmt, ...)
 {
 	char what[512];
@@ -172,7 +172,7 @@ say(const struct toml_kv *kv, int ok, const char *fmt, ...)
 		unmapped++;
 }
 
-static void
+static void __attribute__((format(printf, 2, 3), noreturn))
 refuse(const struct toml_kv *kv, const char *fmt, ...)
 {
 	char why[512];

@@ -21,7 +21,7 @@ struct ps {
 	int nomem;
 };
 
-static int
+static int __attribute__((format(printf, 2, 3)))
 fail(struct ps *s, const char *fmt, ...)
 {
 	va_list ap;
