@@ -2,12 +2,16 @@
 
 #include "ack.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DIRTY 4
-#define KNOWN 8	       /* the cache has named it: a delete is its wish */
-#define TAG_SLOTS 8192 /* twice SINK_MAX_TAGS */
+#define KNOWN 8		  /* the cache has named it: a delete is its wish */
+#define TAG_SLOTS 8192	  /* twice SINK_MAX_TAGS */
+#define LINE_BUDGET 50000 /* lines per turn of the event loop */
 
 int
 sink_init(struct sink *s, sink_dest_fn dest_of, void *arg)
@@ -298,6 +302,53 @@ sink_recheck(struct sink *s)
 			(void)touch(s, i);
 }
 
+void
+sink_count(const struct sink *s, uint64_t *ours, uint64_t *foreign)
+{
+	uint32_t i;
+
+	*ours = *foreign = 0;
+	for (i = 0; i < s->dest.n; i++)
+		if (s->dest.e[i].used) {
+			if (sink_have(&s->dest.e[i]) == SINK_OURS)
+				(*ours)++;
+			else if (sink_have(&s->dest.e[i]) == SINK_FOREIGN)
+				(*foreign)++;
+		}
+}
+
+int
+sink_io_open(struct sink_io *io, const char *ack_path, char *msg, size_t msglen)
+{
+	int e;
+
+	io->ackfd = -1;
+	if (ack_path && (io->ackfd = ack_open(ack_path)) == -1) {
+		e = errno;
+		snprintf(msg, msglen, "unable to open the ack channel %s%s: %s",
+			 ack_path, e == ENOTSUP ? " (not a FIFO)" : "",
+			 strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (recin_init(&io->in, 0, REC_LINE_MAX * 4, LINE_BUDGET) == -1) {
+		snprintf(msg, msglen, "out of memory");
+		sink_io_close(io);
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+void
+sink_io_close(struct sink_io *io)
+{
+	if (io->ackfd != -1)
+		close(io->ackfd);
+	io->ackfd = -1;
+	recin_destroy(&io->in);
+}
+
 /* Writes the owed ack. 0, or -1 when the channel failed. */
 static int
 ack_owed(struct sink_io *io)
@@ -326,31 +377,37 @@ sink_settle(struct sink *s, struct sink_io *io)
 	return ack_owed(io);
 }
 
-enum sink_line
-sink_line(struct sink *s, struct sink_io *io, char *line, size_t len,
-	  enum rec_err *err)
+static enum sink_input
+ack_failed(char *msg, size_t msglen)
 {
-	struct rec r;
+	snprintf(msg, msglen, "unable to write to the ack channel: %s",
+		 strerror(errno));
+	return SINK_IN_FATAL;
+}
 
-	io->records++;
-	if ((*err = rec_parse(&r, line, len)) != REC_OK ||
-	    r.type == REC_ANSWER || r.type == REC_PEER || r.type == REC_ACK) {
-		io->bad++;
-		return SINK_LINE_BAD;
-	}
-	if (r.type == REC_MARK) {
+/* One record. SINK_IN_IDLE when there is nothing to say. */
+static enum sink_input
+record(struct sink *s, struct sink_io *io, const struct rec *r, char *msg,
+       size_t msglen)
+{
+	uint64_t ours, foreign;
+
+	if (r->type == REC_MARK) {
 		/* Acks are cumulative: the last mark is all that is owed. */
-		io->mark = r.mark;
+		io->mark = r->mark;
 		io->have_mark = 1;
-		return sink_settle(s, io) == -1 ? SINK_LINE_ACKERR
-						: SINK_LINE_OK;
+		return sink_settle(s, io) == -1 ? ack_failed(msg, msglen)
+						: SINK_IN_IDLE;
 	}
-	switch (sink_record(s, &r)) {
+	switch (sink_record(s, r)) {
 	case SINK_ENOMEM:
-		return SINK_LINE_NOMEM;
+		snprintf(msg, msglen, "out of memory");
+		return SINK_IN_FATAL;
 	case SINK_ETAGS:
-		io->bad++;
-		return SINK_LINE_TAGS;
+		io->in.bad++;
+		snprintf(msg, msglen, "stdin: record %llu: more than %d tags",
+			 (unsigned long long)io->in.records, SINK_MAX_TAGS);
+		return SINK_IN_BAD;
 	case SINK_EOR:
 		if (io->fresh_view)
 			sink_recheck(s);
@@ -358,9 +415,54 @@ sink_line(struct sink *s, struct sink_io *io, char *line, size_t len,
 			(void)io->readback(io->arg);
 		io->fresh_view = 0;
 		if (io->apply(io->arg) == 0 && ack_owed(io) == -1)
-			return SINK_LINE_ACKERR;
-		return SINK_LINE_REPLAYED;
+			return ack_failed(msg, msglen);
+		sink_count(s, &ours, &foreign);
+		snprintf(msg, msglen,
+			 "replay complete: %llu %s of ours, %llu of others%s",
+			 (unsigned long long)ours, io->noun,
+			 (unsigned long long)foreign, io->others);
+		return SINK_IN_INFO;
 	default:
-		return SINK_LINE_OK;
+		return SINK_IN_IDLE;
 	}
+}
+
+enum sink_input
+sink_input(struct sink *s, struct sink_io *io, short revents, char *msg,
+	   size_t msglen)
+{
+	enum sink_input ev;
+	struct rec r;
+	int k;
+
+	if (!io->turn) {
+		if ((k = recin_turn(&io->in, revents)) == -1) {
+			snprintf(msg, msglen, "unable to read stdin: %s",
+				 strerror(errno));
+			return SINK_IN_FATAL;
+		}
+		if (!k)
+			goto end;
+		io->turn = 1;
+	}
+	for (;;)
+		switch (recin_next(&io->in, &r, msg, msglen)) {
+		case RECIN_NONE:
+			io->turn = 0;
+			if (sink_settle(s, io) == -1)
+				return ack_failed(msg, msglen);
+			goto end;
+		case RECIN_BAD:
+			return SINK_IN_BAD;
+		case RECIN_REC:
+			if ((ev = record(s, io, &r, msg, msglen)) !=
+			    SINK_IN_IDLE)
+				return ev;
+		}
+end:
+	if (recin_done(&io->in)) {
+		snprintf(msg, msglen, "end of input");
+		return SINK_IN_EOF;
+	}
+	return SINK_IN_IDLE;
 }

@@ -26,6 +26,7 @@
 
 #include "pmap.h"
 #include "rec.h"
+#include "recin.h"
 
 #define SINK_NO_DEST UINT32_MAX
 #define SINK_MAX_TAGS 4096
@@ -97,13 +98,18 @@ void sink_recheck(struct sink *s);
 /* Forgets what the kernel holds for dest (it was removed): all re-added. */
 void sink_view_forget(struct sink *s, uint32_t dest);
 
+/* Objects of ours and of others in the kernel, as last read back. */
+void sink_count(const struct sink *s, uint64_t *ours, uint64_t *foreign);
+
 /*
  * The record side of a sink program, the same for nft-set and route-sync:
- * records into the maps, marks answered once the program's apply() has put
- * every change in the kernel, eor followed by a read-back (readback()),
- * except the first after the start, which compares with the start's.
+ * records from stdin into the maps, marks answered once the program's
+ * apply() has put every change in the kernel, eor followed by a read-back
+ * (readback()), except the first after the start, which compares with the
+ * start's.
  */
 struct sink_io {
+	struct recin in;	    /* stdin, and its counters */
 	int (*apply)(void *arg);    /* 0 when every pending change is in */
 	int (*readback)(void *arg); /* the kernel read back into the maps */
 	void *arg;
@@ -111,24 +117,42 @@ struct sink_io {
 	int fresh_view; /* the start's read-back is current */
 	int have_mark;
 	uint64_t mark; /* the last mark not yet acknowledged */
-	uint64_t records, bad, acks, acks_dropped;
+	uint64_t acks, acks_dropped;
+	const char *noun;   /* the objects, for messages: "elements" */
+	const char *others; /* where others' objects are: "" */
+	int turn;	    /* inside a turn of sink_input */
 };
 
-enum sink_line {
-	SINK_LINE_OK = 0,
-	SINK_LINE_BAD,	    /* not a record for a sink: *err says why */
-	SINK_LINE_TAGS,	    /* more than SINK_MAX_TAGS tags */
-	SINK_LINE_REPLAYED, /* a replay ended and was applied */
-	SINK_LINE_NOMEM,
-	SINK_LINE_ACKERR, /* the ack channel failed (errno) */
-};
-/* One input line. *err is REC_OK unless the line did not parse. */
-enum sink_line sink_line(struct sink *s, struct sink_io *io, char *line,
-			 size_t len, enum rec_err *err);
 /*
- * After a chunk of input, or when the kernel may have moved: applies what
- * is pending (unless inside a replay) and acknowledges the last mark when
- * all of it is in. 0, or -1 when the ack channel failed (errno).
+ * Opens the ack channel (ack_path NULL: none) and stdin's reader. 0, or
+ * -1 with errno (ENOTSUP: the path is not a FIFO) and msg for the log.
+ */
+int sink_io_open(struct sink_io *io, const char *ack_path, char *msg,
+		 size_t msglen);
+void sink_io_close(struct sink_io *io);
+
+/*
+ * What sink_input stopped for; each result but SINK_IN_IDLE comes with one
+ * line for the log in msg.
+ */
+enum sink_input {
+	SINK_IN_IDLE = 0, /* the turn is over: its records applied, the last
+			     mark acknowledged if everything is in */
+	SINK_IN_INFO,	  /* a replay ended and was applied */
+	SINK_IN_BAD,	  /* a bad line, counted: a warning (rate-limit it) */
+	SINK_IN_EOF,	  /* the end of the input: the program ends */
+	SINK_IN_FATAL,	  /* memory, stdin or the ack channel failed */
+};
+/*
+ * One turn of stdin, called with poll's revents for recin_fd(&io->in)
+ * until it returns SINK_IN_IDLE or SINK_IN_EOF.
+ */
+enum sink_input sink_input(struct sink *s, struct sink_io *io, short revents,
+			   char *msg, size_t msglen);
+/*
+ * When the kernel may have moved (after a read-back): applies what is
+ * pending (unless inside a replay) and acknowledges the last mark when all
+ * of it is in. 0, or -1 when the ack channel failed (errno).
  */
 int sink_settle(struct sink *s, struct sink_io *io);
 

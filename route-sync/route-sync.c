@@ -30,7 +30,6 @@
 #include "ack.h"
 #include "cap.h"
 #include "clock.h"
-#include "lineio.h"
 #include "log.h"
 #include "metrics.h"
 #include "opt.h"
@@ -41,7 +40,6 @@
 #include "tagenv.h"
 
 #define MAX_CLASSES 65
-#define RECORD_BUDGET 50000
 #define RETRY_MS 5000
 #define METRICS_MS 10000
 #define DEFAULT_PROTOCOL 247
@@ -77,9 +75,9 @@ static struct {
 } n;
 
 static const struct metric metrics[] = {
-    {"records_total", NULL, METRIC_COUNTER, "Records read", &IO.records},
+    {"records_total", NULL, METRIC_COUNTER, "Records read", &IO.in.records},
     {"bad_records_total", NULL, METRIC_COUNTER,
-     "Records that did not parse or were of an unexpected type", &IO.bad},
+     "Records that did not parse or were of an unexpected type", &IO.in.bad},
     {"routes_added_total", NULL, METRIC_COUNTER, "Routes added", &n.added},
     {"routes_deleted_total", NULL, METRIC_COUNTER, "Routes deleted",
      &n.deleted},
@@ -294,19 +292,12 @@ dest_of(void *arg, const char *tag, int family)
 
 /* --- the kernel --------------------------------------------------------- */
 
+/* The gauges, from the maps. */
 static void
-count_view(void)
+counts(void)
 {
-	uint32_t i;
-
-	n.ours = n.foreign = 0;
-	for (i = 0; i < S.dest.n; i++)
-		if (S.dest.e[i].used) {
-			if (sink_have(&S.dest.e[i]) == SINK_OURS)
-				n.ours++;
-			else if (sink_have(&S.dest.e[i]) == SINK_FOREIGN)
-				n.foreign++;
-		}
+	n.no_dest = S.no_dest;
+	sink_count(&S, &n.ours, &n.foreign);
 }
 
 /* The devices' indices now (a device may come and go, e.g. a tunnel). */
@@ -333,8 +324,9 @@ devices(void)
 }
 
 static int
-resync(void)
+resync(void *arg)
 {
+	(void)arg;
 	n.resyncs++;
 	missing = devices() == -1;
 	sink_view_begin(&S);
@@ -353,7 +345,7 @@ resync(void)
  * met a route already there). 0 when everything is applied.
  */
 static int
-apply(void)
+apply(void *arg)
 {
 	static uint32_t idx[512];
 	static enum sink_op ops[512];
@@ -363,6 +355,7 @@ apply(void)
 	int failed, exists, firsterr, ret = 0, again = 0;
 	char a[INET6_ADDRSTRLEN + 4];
 
+	(void)arg;
 	for (;;) {
 		cnt = 0;
 		rtk_batch_begin(K);
@@ -415,108 +408,43 @@ apply(void)
 	}
 	/* Someone else's route was there: read back, leave it alone. */
 	if (again) {
-		(void)resync();
-		ret = apply();
+		(void)resync(NULL);
+		ret = apply(NULL);
 	}
 	return ret;
 }
 
-/* --- records ------------------------------------------------------------ */
+/* --- the loop ----------------------------------------------------------- */
 
-static int
-io_apply(void *arg)
-{
-	(void)arg;
-	return apply();
-}
+static const char *metrics_path, *ack_path;
+static int check, sigfd, stop;
+static int64_t next_metrics, next_retry;
 
-static int
-io_readback(void *arg)
-{
-	(void)arg;
-	return resync();
-}
-
+/* Reads the tables back and, when every device is there, applies, acks. */
 static void
-settle(void)
+reread(void)
 {
-	if (sink_settle(&S, &IO) == -1)
+	if (resync(NULL) == 0 && sink_settle(&S, &IO) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to write to the ack channel");
 }
 
 static void
-input(struct lr *in)
+write_metrics(void)
 {
-	enum lr_result res;
-	enum rec_err err;
-	char *line;
-	size_t len;
-	int k = 0;
-
-	while (k++ < RECORD_BUDGET &&
-	       (res = lr_next(in, &line, &len)) != LR_NONE) {
-		if (res == LR_LONG) {
-			IO.records++;
-			IO.bad++;
-			log_warn_limited(&bad_rl, "stdin: line too long");
-			continue;
-		}
-		switch (sink_line(&S, &IO, line, len, &err)) {
-		case SINK_LINE_BAD:
-			log_warn_limited(&bad_rl, "stdin: record %llu: %s",
-					 (unsigned long long)IO.records,
-					 err != REC_OK ? rec_strerror(err)
-						       : "unexpected type");
-			break;
-		case SINK_LINE_TAGS:
-			log_warn_limited(&bad_rl,
-					 "stdin: record %llu: more than "
-					 "%d tags",
-					 (unsigned long long)IO.records,
-					 SINK_MAX_TAGS);
-			break;
-		case SINK_LINE_NOMEM:
-			log_fatal(EXIT_TEMP, "out of memory");
-		case SINK_LINE_ACKERR:
-			log_fatal_sys(EXIT_TEMP, "unable to write to the ack "
-						 "channel");
-		case SINK_LINE_REPLAYED:
-			count_view();
-			log_info("replay complete: %llu %s of ours, %llu of "
-				 "others%s",
-				 (unsigned long long)n.ours, "routes",
-				 (unsigned long long)n.foreign,
-				 " in their place");
-			break;
-		default:
-			break;
-		}
-	}
-	settle();
+	counts();
+	if (metrics_path &&
+	    metrics_write(metrics_path, "route-sync", metrics, NMETRICS) == -1)
+		log_warn_sys("unable to write %s", metrics_path);
 }
 
 static void
-write_metrics(const char *path)
+options(int argc, char **argv)
 {
-	n.no_dest = S.no_dest;
-	count_view();
-	if (path && metrics_write(path, "route-sync", metrics, NMETRICS) == -1)
-		log_warn_sys("unable to write %s", path);
-}
-
-int
-main(int argc, char **argv)
-{
-	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
-	const char *metrics_path = getenv("METRICS_FILE"), *ack_path = NULL;
-	int opt, check = 0, sigfd, s, stop = 0;
-	int64_t now, next_metrics, next_retry = 0, t;
-	struct pollfd pfd[2];
-	struct lr in;
-	ssize_t k;
+	int opt;
 
 	opt_init("route-sync", usage_text);
 	opterr = 0;
+	metrics_path = getenv("METRICS_FILE");
 	while ((opt = getopt(argc, argv, "nA:M:hV")) != -1) {
 		switch (opt) {
 		case 'n':
@@ -540,95 +468,131 @@ main(int argc, char **argv)
 		opt_usage("unexpected argument %s", argv[optind]);
 	if (metrics_path && !*metrics_path)
 		metrics_path = NULL;
-	config_load();
-	if (check) {
-		config_print();
-		return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
-	}
+}
+
+static void
+setup(void)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
+	char msg[512];
 
 	if (cap_effective(CAP_NET_ADMIN) == 0)
 		log_fatal(EXIT_PERM, "unable to change the kernel's tables: "
 				     "needs CAP_NET_ADMIN");
-	if (ack_path && (IO.ackfd = ack_open(ack_path)) == -1)
-		log_fatal_sys(errno == ENOTSUP ? EXIT_PERM : EXIT_TEMP,
-			      "unable to open the ack channel %s%s", ack_path,
-			      errno == ENOTSUP ? " (not a FIFO)" : "");
+	if (sink_io_open(&IO, ack_path, msg, sizeof msg) == -1)
+		log_fatal(errno == ENOTSUP ? EXIT_PERM : EXIT_TEMP, "%s", msg);
 	if ((sigfd = sig_open(sigs)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
-	if (lr_init(&in, 0, REC_LINE_MAX * 4) == -1 ||
-	    sink_init(&S, dest_of, NULL) == -1)
+	if (sink_init(&S, dest_of, NULL) == -1)
 		log_fatal(EXIT_TEMP, "out of memory");
 	if (!(K = rtk_open(protocol)))
 		log_fatal_sys(errno == EPERM ? EXIT_PERM : EXIT_TEMP,
 			      "unable to open a routing netlink socket%s",
 			      errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
-	IO.apply = io_apply;
-	IO.readback = io_readback;
-	IO.fresh_view = resync() == 0;
-	count_view();
+	IO.apply = apply;
+	IO.readback = resync;
+	IO.noun = "routes";
+	IO.others = " in their place";
+	IO.fresh_view = resync(NULL) == 0;
+	counts();
 	log_info("started: protocol %u, %u route classes, %llu routes of ours "
 		 "in the tables; acks to %s",
 		 protocol, ndests, (unsigned long long)n.ours,
 		 ack_path ? ack_path : "nowhere");
-
 	next_metrics = clock_mono_ms();
+}
+
+/* Retries and the metrics file; how long poll may wait. */
+static int
+timers(int64_t now)
+{
+	int64_t t;
+
+	if (missing && now >= next_retry) {
+		reread();
+		next_retry = now + RETRY_MS;
+	}
+	if (now >= next_metrics) {
+		write_metrics();
+		next_metrics = now + METRICS_MS;
+	}
+	t = next_metrics - now;
+	if (missing && next_retry - now < t)
+		t = next_retry - now;
+	if (recin_more(&IO.in))
+		t = 0;
+	return t < 0 ? 0 : (int)t;
+}
+
+static void
+signals(void)
+{
+	int s;
+
+	while ((s = sig_next(sigfd)) > 0)
+		if (s == SIGUSR1) {
+			counts();
+			metrics_log(metrics, NMETRICS);
+		} else if (s == SIGHUP) {
+			log_info("SIGHUP: reading the tables back");
+			reread();
+		} else
+			stop = 1;
+}
+
+/* This turn's records: lib/sink applies them and says what to log. */
+static void
+input(short revents)
+{
+	char msg[256];
+	enum sink_input ev;
+
+	while ((ev = sink_input(&S, &IO, revents, msg, sizeof msg)) !=
+	       SINK_IN_IDLE) {
+		if (ev == SINK_IN_FATAL)
+			log_fatal(EXIT_TEMP, "%s", msg);
+		if (ev == SINK_IN_BAD)
+			log_warn_limited(&bad_rl, "%s", msg);
+		else
+			log_info("%s", msg);
+		if (ev == SINK_IN_EOF) {
+			stop = 1;
+			return;
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pollfd pfd[2];
+
+	options(argc, argv);
+	config_load();
+	if (check) {
+		config_print();
+		return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
+	}
+	setup();
 	while (!stop) {
-		now = clock_mono_ms();
-		if (missing && now >= next_retry) {
-			if (resync() == 0)
-				settle();
-			next_retry = now + RETRY_MS;
-		}
-		if (now >= next_metrics) {
-			write_metrics(metrics_path);
-			next_metrics = now + METRICS_MS;
-		}
-		t = next_metrics - now;
-		if (missing && next_retry - now < t)
-			t = next_retry - now;
-		if (lr_pending(&in))
-			t = 0;
 		pfd[0] = (struct pollfd){sigfd, POLLIN, 0};
-		pfd[1] = (struct pollfd){in.eof ? -1 : 0, POLLIN, 0};
-		if (poll(pfd, 2, t < 0 ? 0 : (int)t) == -1) {
+		pfd[1] = (struct pollfd){recin_fd(&IO.in), POLLIN, 0};
+		if (poll(pfd, 2, timers(clock_mono_ms())) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
 		}
 		if (pfd[0].revents)
-			while ((s = sig_next(sigfd)) > 0) {
-				if (s == SIGUSR1) {
-					n.no_dest = S.no_dest;
-					count_view();
-					metrics_log(metrics, NMETRICS);
-				} else if (s == SIGHUP) {
-					log_info("SIGHUP: reading the tables "
-						 "back");
-					if (resync() == 0)
-						settle();
-				} else
-					stop = 1;
-			}
-		if (pfd[1].revents) {
-			k = lr_fill(&in);
-			if (k == -1 && errno != EINTR && errno != EAGAIN)
-				log_fatal_sys(EXIT_TEMP,
-					      "unable to read stdin");
-		}
-		if (pfd[1].revents || lr_pending(&in))
-			input(&in);
-		if (in.eof && !lr_pending(&in)) {
-			log_info("end of input");
-			stop = 1;
-		}
+			signals();
+		input(pfd[1].revents);
 	}
-	write_metrics(metrics_path);
+	write_metrics();
 	log_info("exiting: %llu records, %llu routes added, %llu deleted, "
 		 "%llu routes of ours in the tables",
-		 (unsigned long long)IO.records, (unsigned long long)n.added,
+		 (unsigned long long)IO.in.records, (unsigned long long)n.added,
 		 (unsigned long long)n.deleted, (unsigned long long)n.ours);
 	rtk_close(&K);
 	sink_destroy(&S);
-	lr_destroy(&in);
+	sink_io_close(&IO);
 	return 0;
 }
