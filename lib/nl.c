@@ -1,12 +1,37 @@
 #include "nl.h"
 
-#include "nlcheck.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+
+/*
+ * 1 when buf[0..len) is whole messages, each of at least a header: libmnl
+ * trusts the lengths it reads, and a length near 2^32 would make it step
+ * outside the buffer.
+ */
+static int
+frames_ok(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	struct nlmsghdr h;
+	size_t step;
+
+	while (len) {
+		if (len < sizeof h)
+			return 0;
+		memcpy(&h, p, sizeof h);
+		if (h.nlmsg_len < sizeof h || h.nlmsg_len > len)
+			return 0;
+		step = NLMSG_ALIGN((size_t)h.nlmsg_len);
+		if (step > len)
+			step = len;
+		p += step;
+		len -= step;
+	}
+	return 1;
+}
 
 int
 nl_open(struct nl *nl, int bus, size_t rlen)
@@ -64,7 +89,7 @@ int
 nl_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
        mnl_cb_t data, void *arg, mnl_cb_t *ctl)
 {
-	if (!nl_frames_ok(buf, len)) {
+	if (!frames_ok(buf, len)) {
 		errno = EPROTO;
 		return MNL_CB_ERROR;
 	}

@@ -3,8 +3,8 @@
  * route-sync (NETLINK_ROUTE) use it. Their messages go in one sendmsg and
  * the kernel handles them inside it, so the answers are queued when it
  * returns: reading them never waits, and a read that would block means
- * they were lost. Every buffer read is checked (lib/nlcheck) before libmnl
- * walks it.
+ * they were lost. Every buffer read is checked to be whole messages before
+ * libmnl walks it (libmnl trusts the lengths it reads).
  *
  * The one file of lib/ that needs libmnl: it is built into a library of its
  * own (Makefile: LIB_NL), linked only by the programs that use netlink.
