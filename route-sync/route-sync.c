@@ -202,9 +202,9 @@ load_class(struct class *c, const char *tag)
 static void
 config_load(void)
 {
-	const char *p = getenv("TAGS"), *badtag, *v, *e;
-	char tag[REC_TAG_MAX + 1];
-	size_t len;
+	const char *p = getenv("TAGS"), *v, *e;
+	char tag[REC_TAG_MAX + 1], err[128];
+	unsigned ntags = 0;
 	int r;
 
 	if ((v = getenv("PROTOCOL")) && *v) {
@@ -215,19 +215,11 @@ config_load(void)
 			    "/etc/iproute2/rt_protos)");
 	}
 	load_class(&classes[nclasses++], "");
-	while ((r = tagenv_next(&p, tag, &badtag, &len)) != 0) {
-		if (r == -1)
-			log_fatal(EXIT_PERM,
-				  "bad configuration: TAGS: %.*s: "
-				  "bad tag",
-				  (int)len, badtag);
-		if (nclasses == MAX_CLASSES)
-			log_fatal(EXIT_PERM,
-				  "bad configuration: TAGS: more "
-				  "than %d tags",
-				  MAX_CLASSES - 1);
+	while ((r = tagenv_next(&p, tag, &ntags, MAX_CLASSES - 1, err,
+				sizeof err)) == 1)
 		load_class(&classes[nclasses++], tag);
-	}
+	if (r == -1)
+		log_fatal(EXIT_PERM, "bad configuration: %s", err);
 	if (!ndests)
 		log_fatal(EXIT_PERM, "bad configuration: no TABLE set: no "
 				     "route would be made");
