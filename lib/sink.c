@@ -1,8 +1,10 @@
 #include "sink.h"
 
 #include "ack.h"
+#include "sig.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,14 +322,23 @@ sink_count(const struct sink *s, uint64_t *ours, uint64_t *foreign)
 int
 sink_io_open(struct sink_io *io, const char *ack_path, char *msg, size_t msglen)
 {
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
 	int e;
 
-	io->ackfd = -1;
+	io->ackfd = io->sigfd = -1;
 	if (ack_path && (io->ackfd = ack_open(ack_path)) == -1) {
 		e = errno;
 		snprintf(msg, msglen, "unable to open the ack channel %s%s: %s",
 			 ack_path, e == ENOTSUP ? " (not a FIFO)" : "",
 			 strerror(e));
+		errno = e;
+		return -1;
+	}
+	if ((io->sigfd = sig_open(sigs)) == -1) {
+		e = errno;
+		snprintf(msg, msglen, "unable to set up signals: %s",
+			 strerror(e));
+		sink_io_close(io);
 		errno = e;
 		return -1;
 	}
@@ -345,7 +356,9 @@ sink_io_close(struct sink_io *io)
 {
 	if (io->ackfd != -1)
 		close(io->ackfd);
-	io->ackfd = -1;
+	if (io->sigfd != -1)
+		close(io->sigfd);
+	io->ackfd = io->sigfd = -1;
 	recin_destroy(&io->in);
 }
 
@@ -377,16 +390,23 @@ sink_settle(struct sink *s, struct sink_io *io)
 	return ack_owed(io);
 }
 
-static enum sink_input
+/* A read-back, then what it allows. 0, or -1: the ack channel failed. */
+static int
+reread(struct sink *s, struct sink_io *io)
+{
+	return io->readback(io->arg) == 0 ? sink_settle(s, io) : 0;
+}
+
+static enum sink_io_ev
 ack_failed(char *msg, size_t msglen)
 {
 	snprintf(msg, msglen, "unable to write to the ack channel: %s",
 		 strerror(errno));
-	return SINK_IN_FATAL;
+	return SINK_EV_FATAL;
 }
 
-/* One record. SINK_IN_IDLE when there is nothing to say. */
-static enum sink_input
+/* One record. SINK_EV_NONE when there is nothing to say. */
+static enum sink_io_ev
 record(struct sink *s, struct sink_io *io, const struct rec *r, char *msg,
        size_t msglen)
 {
@@ -397,72 +417,130 @@ record(struct sink *s, struct sink_io *io, const struct rec *r, char *msg,
 		io->mark = r->mark;
 		io->have_mark = 1;
 		return sink_settle(s, io) == -1 ? ack_failed(msg, msglen)
-						: SINK_IN_IDLE;
+						: SINK_EV_NONE;
 	}
 	switch (sink_record(s, r)) {
 	case SINK_ENOMEM:
 		snprintf(msg, msglen, "out of memory");
-		return SINK_IN_FATAL;
+		return SINK_EV_FATAL;
 	case SINK_ETAGS:
 		io->in.bad++;
 		snprintf(msg, msglen, "stdin: record %llu: more than %d tags",
 			 (unsigned long long)io->in.records, SINK_MAX_TAGS);
-		return SINK_IN_BAD;
+		return SINK_EV_WARN;
 	case SINK_EOR:
 		if (io->fresh_view)
 			sink_recheck(s);
 		else
 			(void)io->readback(io->arg);
 		io->fresh_view = 0;
-		if (io->apply(io->arg) == 0 && ack_owed(io) == -1)
+		if (sink_settle(s, io) == -1)
 			return ack_failed(msg, msglen);
 		sink_count(s, &ours, &foreign);
 		snprintf(msg, msglen,
 			 "replay complete: %llu %s of ours, %llu of others%s",
 			 (unsigned long long)ours, io->noun,
 			 (unsigned long long)foreign, io->others);
-		return SINK_IN_INFO;
+		return SINK_EV_INFO;
 	default:
-		return SINK_IN_IDLE;
+		return SINK_EV_NONE;
 	}
 }
 
-enum sink_input
-sink_input(struct sink *s, struct sink_io *io, short revents, char *msg,
-	   size_t msglen)
+/* The next signal, after the read-back the last SIGHUP asked for. */
+static enum sink_io_ev
+signals(struct sink *s, struct sink_io *io, short revents, char *msg,
+	size_t msglen)
 {
-	enum sink_input ev;
+	int sig;
+
+	if (io->hup) {
+		io->hup = 0;
+		if (reread(s, io) == -1)
+			return ack_failed(msg, msglen);
+	}
+	if (!revents || (sig = sig_next(io->sigfd)) <= 0)
+		return SINK_EV_NONE;
+	if (sig == SIGUSR1)
+		return SINK_EV_STATS;
+	if (sig != SIGHUP)
+		return SINK_EV_STOP;
+	io->hup = 1;
+	snprintf(msg, msglen, "SIGHUP: reading %s back", io->what);
+	return SINK_EV_INFO;
+}
+
+int
+sink_poll(const struct sink_io *io, struct pollfd pfd[2], int64_t now, int max)
+{
+	int64_t t = max;
+
+	pfd[0] = (struct pollfd){io->sigfd, POLLIN, 0};
+	pfd[1] = (struct pollfd){recin_fd(&io->in), POLLIN, 0};
+	if (io->missing && io->next_retry - now < t)
+		t = io->next_retry - now;
+	if (recin_more(&io->in))
+		t = 0;
+	return t < 0 ? 0 : (int)t;
+}
+
+/* The steps of a turn of sink_events. */
+enum { RETRY, SIGNALS, INPUT, END };
+
+enum sink_io_ev
+sink_events(struct sink *s, struct sink_io *io, const struct pollfd pfd[2],
+	    int64_t now, char *msg, size_t msglen)
+{
+	enum sink_io_ev ev;
+	enum recin_res res;
 	struct rec r;
 	int k;
 
-	if (!io->turn) {
-		if ((k = recin_turn(&io->in, revents)) == -1) {
+	*msg = 0;
+	switch (io->step) {
+	case RETRY:
+		io->step = SIGNALS;
+		if (io->missing && now >= io->next_retry) {
+			io->next_retry = now + SINK_RETRY_MS;
+			if (reread(s, io) == -1)
+				return ack_failed(msg, msglen);
+		}
+		/* FALLTHROUGH */
+	case SIGNALS:
+		if ((ev = signals(s, io, pfd[0].revents, msg, msglen)))
+			return ev;
+		io->step = INPUT;
+		if ((k = recin_turn(&io->in, pfd[1].revents)) == -1) {
 			snprintf(msg, msglen, "unable to read stdin: %s",
 				 strerror(errno));
-			return SINK_IN_FATAL;
+			return SINK_EV_FATAL;
 		}
-		if (!k)
-			goto end;
-		io->turn = 1;
-	}
-	for (;;)
-		switch (recin_next(&io->in, &r, msg, msglen)) {
-		case RECIN_NONE:
-			io->turn = 0;
-			if (sink_settle(s, io) == -1)
-				return ack_failed(msg, msglen);
-			goto end;
-		case RECIN_BAD:
-			return SINK_IN_BAD;
-		case RECIN_REC:
-			if ((ev = record(s, io, &r, msg, msglen)) !=
-			    SINK_IN_IDLE)
+		if (!k) {
+			io->step = END;
+			break;
+		}
+		/* FALLTHROUGH */
+	case INPUT:
+		while ((res = recin_next(&io->in, &r, msg, msglen)) !=
+		       RECIN_NONE) {
+			if (res == RECIN_BAD)
+				return SINK_EV_WARN;
+			if ((ev = record(s, io, &r, msg, msglen)))
 				return ev;
 		}
-end:
+		io->step = END;
+		if (sink_settle(s, io) == -1)
+			return ack_failed(msg, msglen);
+		break;
+	default:
+		io->step = RETRY;
+		return SINK_EV_NONE;
+	}
+	/* The turn's input is taken: the end of it all, or of the turn. */
 	if (recin_done(&io->in)) {
 		snprintf(msg, msglen, "end of input");
-		return SINK_IN_EOF;
+		return SINK_EV_STOP;
 	}
-	return SINK_IN_IDLE;
+	io->step = RETRY;
+	return SINK_EV_NONE;
 }

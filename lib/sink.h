@@ -22,6 +22,7 @@
 #ifndef SINK_H
 #define SINK_H
 
+#include <poll.h>
 #include <stdint.h>
 
 #include "pmap.h"
@@ -102,53 +103,74 @@ void sink_view_forget(struct sink *s, uint32_t dest);
 void sink_count(const struct sink *s, uint64_t *ours, uint64_t *foreign);
 
 /*
- * The record side of a sink program, the same for nft-set and route-sync:
+ * The event side of a sink program, the same for nft-set and route-sync:
+ * signals (SIGUSR1 stats, SIGHUP a read-back, SIGTERM and SIGINT the end),
  * records from stdin into the maps, marks answered once the program's
- * apply() has put every change in the kernel, eor followed by a read-back
- * (readback()), except the first after the start, which compares with the
- * start's.
+ * apply() has put every change in the kernel, an eor followed by a
+ * read-back (readback()) except the first after the start, which compares
+ * with the start's, and a destination that was missing read back again
+ * every SINK_RETRY_MS. The program's loop polls what sink_poll sets up and
+ * hands the result to sink_events, which says what to log: lib/sink never
+ * waits and never prints.
  */
+#define SINK_RETRY_MS 5000
+
 struct sink_io {
-	struct recin in;	    /* stdin, and its counters */
+	/* The program's, set before sink_io_open. */
 	int (*apply)(void *arg);    /* 0 when every pending change is in */
-	int (*readback)(void *arg); /* the kernel read back into the maps */
+	int (*readback)(void *arg); /* the kernel read back into the maps:
+				       0, or -1 when a destination is
+				       missing (it sets missing) */
 	void *arg;
-	int ackfd;	/* -1: no acknowledgement channel */
-	int fresh_view; /* the start's read-back is current */
+	const char *noun;   /* its objects, for messages: "elements" */
+	const char *others; /* after "N of others": "" */
+	const char *what;   /* what a read-back reads: "the sets" */
+	int missing;	    /* readback() found a destination missing */
+	int fresh_view;	    /* the start's read-back is current */
+	/* lib/sink's. */
+	struct recin in; /* stdin, and its counters */
+	int sigfd, ackfd;
+	int64_t next_retry;
 	int have_mark;
 	uint64_t mark; /* the last mark not yet acknowledged */
 	uint64_t acks, acks_dropped;
-	const char *noun;   /* the objects, for messages: "elements" */
-	const char *others; /* where others' objects are: "" */
-	int turn;	    /* inside a turn of sink_input */
+	int step, hup; /* where sink_events is in a turn */
 };
 
 /*
- * Opens the ack channel (ack_path NULL: none) and stdin's reader. 0, or
- * -1 with errno (ENOTSUP: the path is not a FIFO) and msg for the log.
+ * Opens the ack channel (ack_path NULL: none), the signals and stdin's
+ * reader. 0, or -1 with errno (ENOTSUP: the path is not a FIFO) and msg.
  */
 int sink_io_open(struct sink_io *io, const char *ack_path, char *msg,
 		 size_t msglen);
 void sink_io_close(struct sink_io *io);
 
 /*
- * What sink_input stopped for; each result but SINK_IN_IDLE comes with one
- * line for the log in msg.
+ * Before poll: pfd[0] the signals, pfd[1] stdin. How long poll may wait,
+ * at most max ms: 0 when lines wait, no later than the next retry when a
+ * destination is missing.
  */
-enum sink_input {
-	SINK_IN_IDLE = 0, /* the turn is over: its records applied, the last
-			     mark acknowledged if everything is in */
-	SINK_IN_INFO,	  /* a replay ended and was applied */
-	SINK_IN_BAD,	  /* a bad line, counted: a warning (rate-limit it) */
-	SINK_IN_EOF,	  /* the end of the input: the program ends */
-	SINK_IN_FATAL,	  /* memory, stdin or the ack channel failed */
+int sink_poll(const struct sink_io *io, struct pollfd pfd[2], int64_t now,
+	      int max);
+
+enum sink_io_ev {
+	SINK_EV_NONE = 0, /* nothing more until the next poll */
+	SINK_EV_INFO,	  /* msg: a line to log */
+	SINK_EV_WARN,	  /* msg: a bad line, counted (rate-limit it) */
+	SINK_EV_FATAL,	  /* msg: memory, stdin or the ack channel failed */
+	SINK_EV_STATS,	  /* SIGUSR1: the program's stats line */
+	SINK_EV_STOP,	  /* SIGTERM, SIGINT, or the end of the input (msg
+			     "end of input"): the loop ends after this turn */
 };
 /*
- * One turn of stdin, called with poll's revents for recin_fd(&io->in)
- * until it returns SINK_IN_IDLE or SINK_IN_EOF.
+ * After poll (pfd as it left them, now its monotonic ms), called until it
+ * returns SINK_EV_NONE: what the turn brings, one event at a time; when
+ * it is over, the records are applied and the last mark acknowledged if
+ * everything is in. msg is "" when an event has no line.
  */
-enum sink_input sink_input(struct sink *s, struct sink_io *io, short revents,
-			   char *msg, size_t msglen);
+enum sink_io_ev sink_events(struct sink *s, struct sink_io *io,
+			    const struct pollfd pfd[2], int64_t now, char *msg,
+			    size_t msglen);
 /*
  * When the kernel may have moved (after a read-back): applies what is
  * pending (unless inside a replay) and acknowledges the last mark when all

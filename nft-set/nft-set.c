@@ -16,7 +16,6 @@
 #include <linux/capability.h>
 #include <linux/netfilter.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +29,11 @@
 #include "nft.h"
 #include "opt.h"
 #include "rec.h"
-#include "sig.h"
 #include "sink.h"
 #include "tagenv.h"
 
 #define MAX_CLASSES 65 /* TAGS entries, plus the default */
 #define MAX_DESTS (2 * MAX_CLASSES)
-#define RETRY_MS 5000 /* a missing set is looked for again */
 #define METRICS_MS 10000
 
 static const char usage_text[] =
@@ -58,8 +55,17 @@ static uint32_t ndests;
 static struct class classes[MAX_CLASSES];
 static uint32_t nclasses;
 
+static int resync(void *arg);
+static int apply(void *arg);
+
 static struct sink S;
-static struct sink_io IO = {.ackfd = -1};
+static struct sink_io IO = {.apply = apply,
+			    .readback = resync,
+			    .noun = "elements",
+			    .others = "",
+			    .what = "the sets",
+			    .ackfd = -1,
+			    .sigfd = -1};
 static struct nftk *K;
 static int create_sets;
 static struct ratelimit bad_rl = RATELIMIT_INIT, kern_rl = RATELIMIT_INIT;
@@ -290,6 +296,7 @@ resync(void *arg)
 		ret = -1;
 	}
 	sink_view_end(&S);
+	IO.missing = ret == -1;
 	return ret;
 }
 
@@ -405,17 +412,9 @@ refresh(void)
 /* --- the loop ----------------------------------------------------------- */
 
 static const char *metrics_path, *ack_path;
-static int check, sigfd, stop;
+static int check, stop;
 static int64_t refresh_ms; /* a third of the shortest TIMEOUT, or 0 */
-static int64_t next_metrics, next_refresh, next_retry;
-
-/* Reads the sets back and, when they are all there, applies and acks. */
-static void
-reread(void)
-{
-	if (resync(NULL) == 0 && sink_settle(&S, &IO) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to write to the ack channel");
-}
+static int64_t next_metrics, next_refresh;
 
 static void
 write_metrics(void)
@@ -465,7 +464,6 @@ options(int argc, char **argv)
 static void
 setup(void)
 {
-	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
 	char msg[512];
 	uint32_t i;
 
@@ -479,8 +477,6 @@ setup(void)
 				     "needs CAP_NET_ADMIN");
 	if (sink_io_open(&IO, ack_path, msg, sizeof msg) == -1)
 		log_fatal(errno == ENOTSUP ? EXIT_PERM : EXIT_TEMP, "%s", msg);
-	if ((sigfd = sig_open(sigs)) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
 	if (sink_init(&S, dest_of, NULL) == -1)
 		log_fatal(EXIT_TEMP, "out of memory");
 	if (!(K = nftk_open()))
@@ -489,10 +485,6 @@ setup(void)
 			      errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
 	/* What the sets hold now; nothing is changed before the first eor
 	 * but what records ask for. */
-	IO.apply = apply;
-	IO.readback = resync;
-	IO.noun = "elements";
-	IO.others = "";
 	IO.fresh_view = resync(NULL) == 0;
 	counts();
 	log_info("started: %u sets, %llu elements of ours, %llu of others; "
@@ -505,20 +497,12 @@ setup(void)
 		next_refresh = next_metrics + refresh_ms;
 }
 
-/* Retries, renewals and the metrics file; how long poll may wait. */
+/* Renewals and the metrics file; how long poll may wait for them. */
 static int
 timers(int64_t now)
 {
-	int anymissing = 0;
 	int64_t t;
-	uint32_t i;
 
-	for (i = 0; i < ndests; i++)
-		anymissing |= missing[i];
-	if (anymissing && now >= next_retry) {
-		reread();
-		next_retry = now + RETRY_MS;
-	}
 	if (refresh_ms && now >= next_refresh) {
 		refresh();
 		next_refresh = now + refresh_ms;
@@ -530,48 +514,28 @@ timers(int64_t now)
 	t = next_metrics - now;
 	if (refresh_ms && next_refresh - now < t)
 		t = next_refresh - now;
-	if (anymissing && next_retry - now < t)
-		t = next_retry - now;
-	if (recin_more(&IO.in))
-		t = 0;
 	return t < 0 ? 0 : (int)t;
 }
 
+/* What lib/sink says after poll: lines to log, the stats line, the end. */
 static void
-signals(void)
+events(const struct pollfd *pfd)
 {
-	int s;
+	enum sink_io_ev ev;
+	char msg[256];
 
-	while ((s = sig_next(sigfd)) > 0)
-		if (s == SIGUSR1) {
+	while ((ev = sink_events(&S, &IO, pfd, clock_mono_ms(), msg,
+				 sizeof msg)) != SINK_EV_NONE) {
+		if (ev == SINK_EV_FATAL)
+			log_fatal(EXIT_TEMP, "%s", msg);
+		if (ev == SINK_EV_STATS) {
 			counts();
 			metrics_log(metrics, NMETRICS);
-		} else if (s == SIGHUP) {
-			log_info("SIGHUP: reading the sets back");
-			reread();
-		} else
-			stop = 1;
-}
-
-/* This turn's records: lib/sink applies them and says what to log. */
-static void
-input(short revents)
-{
-	char msg[256];
-	enum sink_input ev;
-
-	while ((ev = sink_input(&S, &IO, revents, msg, sizeof msg)) !=
-	       SINK_IN_IDLE) {
-		if (ev == SINK_IN_FATAL)
-			log_fatal(EXIT_TEMP, "%s", msg);
-		if (ev == SINK_IN_BAD)
+		} else if (ev == SINK_EV_WARN)
 			log_warn_limited(&bad_rl, "%s", msg);
-		else
+		else if (*msg)
 			log_info("%s", msg);
-		if (ev == SINK_IN_EOF) {
-			stop = 1;
-			return;
-		}
+		stop |= ev == SINK_EV_STOP;
 	}
 }
 
@@ -579,6 +543,8 @@ int
 main(int argc, char **argv)
 {
 	struct pollfd pfd[2];
+	int64_t now;
+	int t;
 
 	options(argc, argv);
 	config_load();
@@ -588,16 +554,14 @@ main(int argc, char **argv)
 	}
 	setup();
 	while (!stop) {
-		pfd[0] = (struct pollfd){sigfd, POLLIN, 0};
-		pfd[1] = (struct pollfd){recin_fd(&IO.in), POLLIN, 0};
-		if (poll(pfd, 2, timers(clock_mono_ms())) == -1) {
+		now = clock_mono_ms();
+		t = sink_poll(&IO, pfd, now, timers(now));
+		if (poll(pfd, 2, t) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
 		}
-		if (pfd[0].revents)
-			signals();
-		input(pfd[1].revents);
+		events(pfd);
 	}
 	write_metrics();
 	log_info("exiting: %llu records, %llu elements added, %llu deleted, "

@@ -21,7 +21,6 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +34,10 @@
 #include "opt.h"
 #include "rec.h"
 #include "rt.h"
-#include "sig.h"
 #include "sink.h"
 #include "tagenv.h"
 
 #define MAX_CLASSES 65
-#define RETRY_MS 5000
 #define METRICS_MS 10000
 #define DEFAULT_PROTOCOL 247
 #define DEFAULT_METRIC 100
@@ -62,10 +59,18 @@ static uint32_t ndests;
 static struct class classes[MAX_CLASSES];
 static uint32_t nclasses;
 static uint8_t protocol = DEFAULT_PROTOCOL;
-static int missing; /* a device is missing: its classes wait */
+
+static int resync(void *arg);
+static int apply(void *arg);
 
 static struct sink S;
-static struct sink_io IO = {.ackfd = -1};
+static struct sink_io IO = {.apply = apply,
+			    .readback = resync,
+			    .noun = "routes",
+			    .others = " in their place",
+			    .what = "the tables",
+			    .ackfd = -1,
+			    .sigfd = -1};
 static struct rtk *K;
 static struct ratelimit bad_rl = RATELIMIT_INIT, kern_rl = RATELIMIT_INIT;
 
@@ -320,7 +325,7 @@ resync(void *arg)
 {
 	(void)arg;
 	n.resyncs++;
-	missing = devices() == -1;
+	IO.missing = devices() == -1;
 	sink_view_begin(&S);
 	if (rtk_dump(K, dests, ndests, &S) == -1) {
 		if (errno == ENOMEM)
@@ -328,7 +333,7 @@ resync(void *arg)
 		log_fatal_sys(EXIT_TEMP, "unable to read the routing tables");
 	}
 	sink_view_end(&S);
-	return missing ? -1 : 0;
+	return IO.missing ? -1 : 0;
 }
 
 /*
@@ -409,16 +414,8 @@ apply(void *arg)
 /* --- the loop ----------------------------------------------------------- */
 
 static const char *metrics_path, *ack_path;
-static int check, sigfd, stop;
-static int64_t next_metrics, next_retry;
-
-/* Reads the tables back and, when every device is there, applies, acks. */
-static void
-reread(void)
-{
-	if (resync(NULL) == 0 && sink_settle(&S, &IO) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to write to the ack channel");
-}
+static int check, stop;
+static int64_t next_metrics;
 
 static void
 write_metrics(void)
@@ -465,7 +462,6 @@ options(int argc, char **argv)
 static void
 setup(void)
 {
-	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
 	char msg[512];
 
 	if (cap_effective(CAP_NET_ADMIN) == 0)
@@ -473,18 +469,12 @@ setup(void)
 				     "needs CAP_NET_ADMIN");
 	if (sink_io_open(&IO, ack_path, msg, sizeof msg) == -1)
 		log_fatal(errno == ENOTSUP ? EXIT_PERM : EXIT_TEMP, "%s", msg);
-	if ((sigfd = sig_open(sigs)) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
 	if (sink_init(&S, dest_of, NULL) == -1)
 		log_fatal(EXIT_TEMP, "out of memory");
 	if (!(K = rtk_open(protocol)))
 		log_fatal_sys(errno == EPERM ? EXIT_PERM : EXIT_TEMP,
 			      "unable to open a routing netlink socket%s",
 			      errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
-	IO.apply = apply;
-	IO.readback = resync;
-	IO.noun = "routes";
-	IO.others = " in their place";
 	IO.fresh_view = resync(NULL) == 0;
 	counts();
 	log_info("started: protocol %u, %u route classes, %llu routes of ours "
@@ -494,63 +484,36 @@ setup(void)
 	next_metrics = clock_mono_ms();
 }
 
-/* Retries and the metrics file; how long poll may wait. */
+/* The metrics file; how long poll may wait for it. */
 static int
 timers(int64_t now)
 {
-	int64_t t;
-
-	if (missing && now >= next_retry) {
-		reread();
-		next_retry = now + RETRY_MS;
-	}
 	if (now >= next_metrics) {
 		write_metrics();
 		next_metrics = now + METRICS_MS;
 	}
-	t = next_metrics - now;
-	if (missing && next_retry - now < t)
-		t = next_retry - now;
-	if (recin_more(&IO.in))
-		t = 0;
-	return t < 0 ? 0 : (int)t;
+	return next_metrics - now < 0 ? 0 : (int)(next_metrics - now);
 }
 
+/* What lib/sink says after poll: lines to log, the stats line, the end. */
 static void
-signals(void)
+events(const struct pollfd *pfd)
 {
-	int s;
+	enum sink_io_ev ev;
+	char msg[256];
 
-	while ((s = sig_next(sigfd)) > 0)
-		if (s == SIGUSR1) {
+	while ((ev = sink_events(&S, &IO, pfd, clock_mono_ms(), msg,
+				 sizeof msg)) != SINK_EV_NONE) {
+		if (ev == SINK_EV_FATAL)
+			log_fatal(EXIT_TEMP, "%s", msg);
+		if (ev == SINK_EV_STATS) {
 			counts();
 			metrics_log(metrics, NMETRICS);
-		} else if (s == SIGHUP) {
-			log_info("SIGHUP: reading the tables back");
-			reread();
-		} else
-			stop = 1;
-}
-
-/* This turn's records: lib/sink applies them and says what to log. */
-static void
-input(short revents)
-{
-	char msg[256];
-	enum sink_input ev;
-
-	while ((ev = sink_input(&S, &IO, revents, msg, sizeof msg)) !=
-	       SINK_IN_IDLE) {
-		if (ev == SINK_IN_FATAL)
-			log_fatal(EXIT_TEMP, "%s", msg);
-		if (ev == SINK_IN_BAD)
+		} else if (ev == SINK_EV_WARN)
 			log_warn_limited(&bad_rl, "%s", msg);
-		else
+		else if (*msg)
 			log_info("%s", msg);
-		if (ev == SINK_IN_EOF) {
-			stop = 1;
-			return;
-		}
+		stop |= ev == SINK_EV_STOP;
 	}
 }
 
@@ -558,6 +521,8 @@ int
 main(int argc, char **argv)
 {
 	struct pollfd pfd[2];
+	int64_t now;
+	int t;
 
 	options(argc, argv);
 	config_load();
@@ -567,16 +532,14 @@ main(int argc, char **argv)
 	}
 	setup();
 	while (!stop) {
-		pfd[0] = (struct pollfd){sigfd, POLLIN, 0};
-		pfd[1] = (struct pollfd){recin_fd(&IO.in), POLLIN, 0};
-		if (poll(pfd, 2, timers(clock_mono_ms())) == -1) {
+		now = clock_mono_ms();
+		t = sink_poll(&IO, pfd, now, timers(now));
+		if (poll(pfd, 2, t) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
 		}
-		if (pfd[0].revents)
-			signals();
-		input(pfd[1].revents);
+		events(pfd);
 	}
 	write_metrics();
 	log_info("exiting: %llu records, %llu routes added, %llu deleted, "
