@@ -239,12 +239,6 @@ sink_done(struct sink *s, uint32_t i, enum sink_op op)
 	(void)touch(s, i);
 }
 
-uint32_t
-sink_pending(const struct sink *s)
-{
-	return s->ndirty;
-}
-
 void
 sink_view_begin(struct sink *s)
 {
@@ -280,18 +274,6 @@ sink_view_end(struct sink *s)
 			e->flags &= (uint8_t)~3;
 		(void)touch(s, i);
 	}
-}
-
-void
-sink_view_forget(struct sink *s, uint32_t dest)
-{
-	uint32_t i;
-
-	for (i = 0; i < s->dest.n; i++)
-		if (s->dest.e[i].used && s->dest.e[i].id == dest) {
-			s->dest.e[i].flags &= (uint8_t)~3;
-			(void)touch(s, i);
-		}
 }
 
 void
@@ -382,8 +364,13 @@ ack_owed(struct sink_io *io)
 	return 0;
 }
 
-int
-sink_settle(struct sink *s, struct sink_io *io)
+/*
+ * When the kernel may have moved: applies what is pending (unless inside a
+ * replay) and acknowledges the last mark when all of it is in. 0, or -1
+ * when the ack channel failed (errno).
+ */
+static int
+settle(struct sink *s, struct sink_io *io)
 {
 	if (s->replaying || io->apply(io->arg) != 0)
 		return 0;
@@ -394,7 +381,7 @@ sink_settle(struct sink *s, struct sink_io *io)
 static int
 reread(struct sink *s, struct sink_io *io)
 {
-	return io->readback(io->arg) == 0 ? sink_settle(s, io) : 0;
+	return io->readback(io->arg) == 0 ? settle(s, io) : 0;
 }
 
 static enum sink_io_ev
@@ -416,8 +403,8 @@ record(struct sink *s, struct sink_io *io, const struct rec *r, char *msg,
 		/* Acks are cumulative: the last mark is all that is owed. */
 		io->mark = r->mark;
 		io->have_mark = 1;
-		return sink_settle(s, io) == -1 ? ack_failed(msg, msglen)
-						: SINK_EV_NONE;
+		return settle(s, io) == -1 ? ack_failed(msg, msglen)
+					   : SINK_EV_NONE;
 	}
 	switch (sink_record(s, r)) {
 	case SINK_ENOMEM:
@@ -434,7 +421,7 @@ record(struct sink *s, struct sink_io *io, const struct rec *r, char *msg,
 		else
 			(void)io->readback(io->arg);
 		io->fresh_view = 0;
-		if (sink_settle(s, io) == -1)
+		if (settle(s, io) == -1)
 			return ack_failed(msg, msglen);
 		sink_count(s, &ours, &foreign);
 		snprintf(msg, msglen,
@@ -529,7 +516,7 @@ sink_events(struct sink *s, struct sink_io *io, const struct pollfd pfd[2],
 				return ev;
 		}
 		io->step = END;
-		if (sink_settle(s, io) == -1)
+		if (settle(s, io) == -1)
 			return ack_failed(msg, msglen);
 		break;
 	default:

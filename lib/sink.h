@@ -84,8 +84,6 @@ enum sink_event sink_record(struct sink *s, const struct rec *r);
 uint32_t sink_next(struct sink *s, enum sink_op *op);
 /* The kernel confirmed change op on entry i. */
 void sink_done(struct sink *s, uint32_t i, enum sink_op op);
-/* Changes waiting (an upper bound: some may need nothing after all). */
-uint32_t sink_pending(const struct sink *s);
 
 /* Reading the kernel back: every object found, then end. */
 void sink_view_begin(struct sink *s);
@@ -96,8 +94,6 @@ void sink_view_end(struct sink *s);
 /* Puts every entry that needs a change on the dirty list (after an eor
  * applied without a read-back). */
 void sink_recheck(struct sink *s);
-/* Forgets what the kernel holds for dest (it was removed): all re-added. */
-void sink_view_forget(struct sink *s, uint32_t dest);
 
 /* Objects of ours and of others in the kernel, as last read back. */
 void sink_count(const struct sink *s, uint64_t *ours, uint64_t *foreign);
@@ -171,13 +167,6 @@ enum sink_io_ev {
 enum sink_io_ev sink_events(struct sink *s, struct sink_io *io,
 			    const struct pollfd pfd[2], int64_t now, char *msg,
 			    size_t msglen);
-/*
- * When the kernel may have moved (after a read-back): applies what is
- * pending (unless inside a replay) and acknowledges the last mark when all
- * of it is in. 0, or -1 when the ack channel failed (errno).
- */
-int sink_settle(struct sink *s, struct sink_io *io);
-
 static inline enum sink_have
 sink_have(const struct pmap_ent *e)
 {
