@@ -79,8 +79,13 @@ UNITS :=
 FUZZERS :=
 BENCHES :=
 
-LIB_SRCS := $(wildcard lib/*.c)
+# lib/nl.c needs libmnl: it is a library of its own, which the programs
+# that use netlink name in their NAME_LIBA (with $(MNL_LIBS) in NAME_LIBS),
+# so that no other program needs libmnl to build or link.
+LIB_NL_SRCS := lib/nl.c
+LIB_SRCS := $(filter-out $(LIB_NL_SRCS),$(wildcard lib/*.c))
 LIB := $(O)/lib/libdnstapbgp.a
+LIB_NL := $(O)/lib/libdnstapbgp-nl.a
 
 all: programs
 
@@ -97,9 +102,16 @@ $(LIB): $(LIB_SRCS:%.c=$(O)/%.o)
 	rm -f $@
 	ar rcs $@ $^
 
-# $(1): program name, built from $(1)_SRCS and linked with $(1)_LIBS.
+$(LIB_NL): $(LIB_NL_SRCS:%.c=$(O)/%.o)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+$(LIB_NL_SRCS:%.c=$(O)/%.o): CPPFLAGS += $(MNL_CFLAGS)
+
+# $(1): program name, built from $(1)_SRCS and linked with the libraries
+# $(1)_LIBA (of this tree: $(LIB_NL)), $(LIB) and $(1)_LIBS.
 define prog_rule
-$(O)/bin/$(1): $$(patsubst %.c,$(O)/%.o,$$($(1)_SRCS)) $(LIB)
+$(O)/bin/$(1): $$(patsubst %.c,$(O)/%.o,$$($(1)_SRCS)) $$($(1)_LIBA) $(LIB)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) $(SAN_LDFLAGS) -o $$@ $$^ $$($(1)_LIBS) $(BASE_LIBS)
 endef
@@ -107,7 +119,7 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
 # Unit tests: $(O)/tests/unit-NAME from unit-NAME_SRCS.
 define unit_rule
-$(O)/tests/unit-$(1): $$(patsubst %.c,$(O)/%.o,$$(unit-$(1)_SRCS)) $(LIB)
+$(O)/tests/unit-$(1): $$(patsubst %.c,$(O)/%.o,$$(unit-$(1)_SRCS)) $$(unit-$(1)_LIBA) $(LIB)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) $(SAN_LDFLAGS) -o $$@ $$^ $$(unit-$(1)_LIBS) $(BASE_LIBS)
 endef
@@ -115,7 +127,7 @@ $(foreach u,$(UNITS),$(eval $(call unit_rule,$(u))))
 
 # libFuzzer targets: $(O)/fuzz/fuzz-NAME from fuzz-NAME_SRCS (FUZZ=1 only).
 define fuzz_rule
-$(O)/fuzz/fuzz-$(1): $$(patsubst %.c,$(O)/%.o,$$(fuzz-$(1)_SRCS)) $(LIB)
+$(O)/fuzz/fuzz-$(1): $$(patsubst %.c,$(O)/%.o,$$(fuzz-$(1)_SRCS)) $$(fuzz-$(1)_LIBA) $(LIB)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -fsanitize=fuzzer $(SAN_LDFLAGS) -o $$@ $$^ $$(fuzz-$(1)_LIBS) $(BASE_LIBS)
 endef

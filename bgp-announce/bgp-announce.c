@@ -25,11 +25,11 @@
 
 #include "bgpa.h"
 #include "clock.h"
-#include "lineio.h"
 #include "log.h"
 #include "metrics.h"
 #include "opt.h"
 #include "rec.h"
+#include "recin.h"
 #include "sig.h"
 
 #define RECORD_BUDGET 20000 /* records per loop turn before output */
@@ -51,9 +51,9 @@ static const struct metric metrics[] = {
      &G.n.peers_up},
     {"sessions_total", NULL, METRIC_COUNTER, "Sessions established",
      &G.n.sessions},
-    {"records_total", NULL, METRIC_COUNTER, "Records read", &G.n.records},
+    {"records_total", NULL, METRIC_COUNTER, "Records read", &G.in.records},
     {"bad_records_total", NULL, METRIC_COUNTER, "Records that did not parse",
-     &G.n.bad_records},
+     &G.in.bad},
     {"updates_sent_total", NULL, METRIC_COUNTER, "UPDATE messages sent",
      &G.n.updates},
     {"prefixes_announced_total", NULL, METRIC_COUNTER,
@@ -136,50 +136,38 @@ set_absent(struct bgpa *g, uint32_t i)
 }
 
 static void
-record(struct bgpa *g, char *line, size_t len)
+record(struct bgpa *g, const struct rec *r)
 {
-	struct rec r;
-	enum rec_err err;
 	struct rib_entry *e;
 	uint32_t i;
 	uint16_t tag;
 	int fam;
 
-	g->n.records++;
-	if ((err = rec_parse(&r, line, len)) != REC_OK ||
-	    r.type == REC_ANSWER || r.type == REC_PEER || r.type == REC_ACK) {
-		g->n.bad_records++;
-		log_warn_limited(&bad_rl, "stdin: record %llu: %s",
-				 (unsigned long long)g->n.records,
-				 err != REC_OK ? rec_strerror(err)
-					       : "unexpected type");
-		return;
-	}
-	fam = r.addr.family == 6 ? FAM6 : FAM4;
-	if ((r.type == REC_ANNOUNCE || r.type == REC_WITHDRAW) &&
-	    r.addr.plen < g->minlen[fam]) {
+	fam = r->addr.family == 6 ? FAM6 : FAM4;
+	if ((r->type == REC_ANNOUNCE || r->type == REC_WITHDRAW) &&
+	    r->addr.plen < g->minlen[fam]) {
 		char pfx[64];
 
 		g->n.refused_records++;
-		rec_addr_format(pfx, sizeof pfx, &r.addr, 1);
+		rec_addr_format(pfx, sizeof pfx, &r->addr, 1);
 		log_warn_limited(&refused_rl,
 				 "stdin: record %llu: %s is shorter than /%u "
 				 "(see -L), refused",
-				 (unsigned long long)g->n.records, pfx,
+				 (unsigned long long)g->in.records, pfx,
 				 g->minlen[fam]);
 		return;
 	}
-	switch (r.type) {
+	switch (r->type) {
 	case REC_ANNOUNCE:
-		tag = config_tag(g->cfg, r.tag);
-		if ((i = rib_get(&g->rib, fam, r.addr.a, r.addr.plen)) ==
+		tag = config_tag(g->cfg, r->tag);
+		if ((i = rib_get(&g->rib, fam, r->addr.a, r->addr.plen)) ==
 		    UINT32_MAX)
 			log_fatal(EXIT_TEMP, "unable to grow the table: out of "
 					     "memory");
 		e = &g->rib.e[i];
 		e->gen = g->rib.gen;
-		if (rib_label(&g->rib, i, r.tag, r.tag_len, r.name,
-			      r.name_len) == -1)
+		if (rib_label(&g->rib, i, r->tag, r->tag_len, r->name,
+			      r->name_len) == -1)
 			log_fatal(EXIT_TEMP, "unable to grow the table: out of "
 					     "memory");
 		if (e->present && e->tag == tag)
@@ -193,12 +181,12 @@ record(struct bgpa *g, char *line, size_t len)
 		update_changed(g, i);
 		return;
 	case REC_WITHDRAW:
-		if ((i = rib_find(&g->rib, fam, r.addr.a, r.addr.plen)) !=
+		if ((i = rib_find(&g->rib, fam, r->addr.a, r->addr.plen)) !=
 		    UINT32_MAX)
 			set_absent(g, i);
 		return;
 	case REC_MARK:
-		barrier_mark(g, r.mark);
+		barrier_mark(g, r->mark);
 		return;
 	case REC_REPLAY:
 		/* Everything not announced again before eor goes. */
@@ -222,35 +210,19 @@ record(struct bgpa *g, char *line, size_t len)
 	}
 }
 
-/* Reads one chunk of stdin and applies up to a budget of records. */
-static int
-input(struct bgpa *g, struct lr *in, int readable, int *more)
+/* This turn's records (lib/recin). */
+static void
+input(struct bgpa *g)
 {
-	char *line;
-	size_t len;
-	int n = 0;
-	enum lr_result res;
-	ssize_t k;
+	enum recin_res res;
+	struct rec r;
+	char msg[256];
 
-	if (readable) {
-		k = lr_fill(in);
-		if (k == -1 && errno != EINTR && errno != EAGAIN)
-			log_fatal_sys(EXIT_TEMP, "unable to read stdin");
-	}
-	*more = 0;
-	while ((res = lr_next(in, &line, &len)) != LR_NONE) {
-		if (res == LR_LONG) {
-			g->n.bad_records++;
-			log_warn_limited(&bad_rl, "stdin: line too long");
-			continue;
-		}
-		record(g, line, len);
-		if (++n == RECORD_BUDGET) {
-			*more = 1;
-			break;
-		}
-	}
-	return n;
+	while ((res = recin_next(&g->in, &r, msg, sizeof msg)) != RECIN_NONE)
+		if (res == RECIN_BAD)
+			log_warn_limited(&bad_rl, "%s", msg);
+		else
+			record(g, &r);
 }
 
 /* Builds all_metrics: the fixed table, then four lines per peer. */
@@ -483,8 +455,7 @@ config(const struct opts *o)
 /* The one loop's state. */
 struct loop {
 	struct opts o;
-	struct lr in;
-	int sigfd, more, stop;
+	int sigfd, stop;
 	const char *why; /* why it stops */
 	int64_t next_metrics, barrier_us;
 };
@@ -505,7 +476,7 @@ timeout(struct loop *l, struct timespec *ts)
 		t = x;
 	if ((x = restart_timer(&G)) >= 0 && (t < 0 || t > x))
 		t = x;
-	if (l->more || session_busy(&G))
+	if (recin_more(&G.in) || session_busy(&G))
 		t = 0;
 	us = t < 0 ? -1 : t * 1000;
 	/* the barrier's timer is finer than a millisecond */
@@ -545,10 +516,11 @@ turn(struct loop *l)
 	struct pollfd pfd[2 * BGPA_MAX_PEERS + BGPA_MAX_LISTEN + CTL_MAX + 3];
 	size_t n = 0, base, cbase;
 	struct timespec ts, *t = timeout(l, &ts);
+	int k;
 
 	pfd[n].fd = l->sigfd;
 	pfd[n++].events = POLLIN;
-	pfd[n].fd = l->in.eof ? -1 : 0;
+	pfd[n].fd = recin_fd(&G.in);
 	pfd[n++].events = POLLIN;
 	cbase = n;
 	n += ctl_pollfds(&G, pfd + n, CTL_MAX + 1);
@@ -562,9 +534,11 @@ turn(struct loop *l)
 	if (pfd[0].revents)
 		signals(l);
 	session_events(&G, pfd + base, n - base);
-	if (pfd[1].revents || l->more)
-		input(&G, &l->in, pfd[1].revents != 0, &l->more);
-	if (l->in.eof && !l->more && !l->stop) {
+	if ((k = recin_turn(&G.in, pfd[1].revents)) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to read stdin");
+	if (k)
+		input(&G);
+	if (recin_done(&G.in) && !l->stop) {
 		l->stop = 1;
 		l->why = "end of input";
 	}
@@ -612,7 +586,7 @@ main(int argc, char **argv)
 
 	if ((l.sigfd = sig_open(sigs)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
-	if (lr_init(&l.in, 0, REC_LINE_MAX * 16) == -1 ||
+	if (recin_init(&G.in, 0, REC_LINE_MAX * 16, RECORD_BUDGET) == -1 ||
 	    rib_init(&G.rib) == -1)
 		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
 	G.cfg = &CFG;
@@ -654,8 +628,7 @@ main(int argc, char **argv)
 	write_metrics(&G, 1);
 	log_info("exit: %llu records, %llu bad, %llu refused, %llu UPDATEs "
 		 "sent, %llu sessions, %llu marks, %llu acks (%llu dropped)",
-		 (unsigned long long)G.n.records,
-		 (unsigned long long)G.n.bad_records,
+		 (unsigned long long)G.in.records, (unsigned long long)G.in.bad,
 		 (unsigned long long)G.n.refused_records,
 		 (unsigned long long)G.n.updates,
 		 (unsigned long long)G.n.sessions,
@@ -663,7 +636,7 @@ main(int argc, char **argv)
 		 (unsigned long long)G.n.acks_dropped);
 	metrics_destroy();
 	rib_destroy(&G.rib);
-	lr_destroy(&l.in);
+	recin_destroy(&G.in);
 	close(l.sigfd);
 	return 0;
 }

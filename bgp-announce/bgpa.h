@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "rec.h"
+#include "recin.h"
 
 #define BGPA_MAX_PEERS 64
 #define BGPA_MAX_TAGS 256
@@ -319,6 +320,7 @@ struct bgpa {
 	int64_t now;	      /* ms, monotonic */
 	int64_t started;      /* wall s */
 	uint8_t minlen[NFAM]; /* shortest prefix announced (-L) */
+	struct recin in;      /* stdin: the records, and their counters */
 	/* barrier.c */
 	int ack_fd;	   /* -A, or -1 */
 	int64_t settle_us; /* -D: wait this long after the TCP ack */
@@ -335,9 +337,9 @@ struct bgpa {
 	struct ctl_client ctl[CTL_MAX];
 	struct bgp_counters {
 		uint64_t peers_up, updates, announced, withdrawn, notif_out,
-		    notif_in, errors, records, bad_records, msgs_in, msgs_out,
-		    bytes_out, sessions, table, refused, upd_withdrawn,
-		    attr_discarded, refused_records, marks, acks, acks_dropped;
+		    notif_in, errors, msgs_in, msgs_out, bytes_out, sessions,
+		    table, refused, upd_withdrawn, attr_discarded,
+		    refused_records, marks, acks, acks_dropped;
 	} n;
 };
 

@@ -15,6 +15,8 @@
  */
 #include "bgpa.h"
 
+#include "tagenv.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
@@ -354,57 +356,52 @@ bad:
 		    "LISTEN: %s: want ADDR, ADDR:PORT or [ADDR]:PORT", v);
 }
 
+/* Do two tags name the same variables ('-' becomes '_' in TAG_a_b_)? */
+static int
+same_vars(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b &&
+		    !((*a == '-' || *a == '_') && (*b == '-' || *b == '_')))
+			return 0;
+	return *a == *b;
+}
+
 int
 config_load(struct config *c, char *err, size_t errlen)
 {
 	const char *v, *p;
 	char name[64], prefix[96];
+	struct tag_conf *t;
+	unsigned ntags = 0;
 	size_t n, i, j;
+	int r;
 
 	memset(c, 0, sizeof *c);
 	c->ntags = 1;
 	if (load_tag(&c->tags[0], NULL, err, errlen))
 		return -1;
-	if ((v = getenv("TAGS")))
-		for (p = v; *p;) {
-			p += strspn(p, " ,");
-			n = strcspn(p, " ,");
-			if (!n)
-				break;
-			if (rec_tag_check(p, n) != 0 || (n == 1 && *p == '-'))
-				return cerr(err, errlen, "TAGS: %.*s: bad tag",
-					    (int)n, p);
-			if (c->ntags == BGPA_MAX_TAGS)
-				return cerr(err, errlen, "TAGS: more than %d",
-					    BGPA_MAX_TAGS - 1);
-			snprintf(c->tags[c->ntags].name, REC_TAG_MAX + 1,
-				 "%.*s", (int)n, p);
-			snprintf(name, sizeof name, "%.*s", (int)n, p);
-			for (j = 0; name[j]; j++)
-				if (name[j] == '-')
-					name[j] = '_';
-			for (i = 1; i < c->ntags; i++) {
-				char other[64];
-				snprintf(other, sizeof other, "%s",
-					 c->tags[i].name);
-				for (j = 0; other[j]; j++)
-					if (other[j] == '-')
-						other[j] = '_';
-				if (!strcmp(other, name))
-					return cerr(
-					    err, errlen,
+	p = getenv("TAGS");
+	while ((r = tagenv_next(&p, c->tags[c->ntags].name, &ntags,
+				BGPA_MAX_TAGS - 1, err, errlen)) == 1) {
+		t = &c->tags[c->ntags];
+		for (i = 1; i < c->ntags; i++)
+			if (same_vars(c->tags[i].name, t->name))
+				return cerr(err, errlen,
 					    "TAGS: %s: listed twice (or "
 					    "clashes with %s)",
-					    c->tags[c->ntags].name,
-					    c->tags[i].name);
-			}
-			/* Unset keys fall back to the defaults. */
-			snprintf(prefix, sizeof prefix, "TAG_%s_", name);
-			if (load_tag(&c->tags[c->ntags], prefix, err, errlen))
-				return -1;
-			c->ntags++;
-			p += n;
-		}
+					    t->name, c->tags[i].name);
+		/* Unset keys fall back to the defaults. */
+		snprintf(prefix, sizeof prefix, "TAG_%s_", t->name);
+		for (j = 4; prefix[j]; j++)
+			if (prefix[j] == '-')
+				prefix[j] = '_';
+		if (load_tag(t, prefix, err, errlen))
+			return -1;
+		c->ntags++;
+	}
+	if (r == -1)
+		return -1;
 	if (!(v = getenv("PEERS")) || !*v)
 		return cerr(err, errlen, "PEERS: not set");
 	for (p = v; *p;) {

@@ -95,7 +95,7 @@ status(struct bgpa *g, struct buf *b)
 	    input[g->replaying	? 1
 		  : g->eor_seen ? 2
 				: 0],
-	    (unsigned long long)g->n.records, g->rib.npresent[FAM4],
+	    (unsigned long long)g->in.records, g->rib.npresent[FAM4],
 	    g->rib.npresent[FAM6]);
 	if (g->ack_fd >= 0)
 		put(b, "ack %llu %llu %zu %llu\n",

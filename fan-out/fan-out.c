@@ -38,6 +38,7 @@
 #include "opt.h"
 #include "pmap.h"
 #include "rec.h"
+#include "recin.h"
 #include "sig.h"
 
 #define MAX_OUTS 32
@@ -110,16 +111,17 @@ static struct pending {
 static size_t phead, pcount;
 static int upfd = -1;
 
+static struct recin in; /* stdin */
 static struct ratelimit bad_rl = RATELIMIT_INIT;
 static struct {
-	uint64_t records, bad, entries, replays, cuts, acks, acks_dropped;
+	uint64_t entries, replays, cuts, acks, acks_dropped;
 	uint64_t bad_acks, sinks_up;
 } n;
 
 static const struct metric metrics[] = {
-    {"records_total", NULL, METRIC_COUNTER, "Records read", &n.records},
+    {"records_total", NULL, METRIC_COUNTER, "Records read", &in.records},
     {"bad_records_total", NULL, METRIC_COUNTER,
-     "Records refused (not passed on)", &n.bad},
+     "Records refused (not passed on)", &in.bad},
     {"entries", NULL, METRIC_GAUGE, "Entries in the set", &n.entries},
     {"sinks_in_step", NULL, METRIC_GAUGE, "Sinks in step with the input",
      &n.sinks_up},
@@ -523,73 +525,57 @@ out_write(unsigned o, int64_t now)
 /* --- input -------------------------------------------------------------- */
 
 static void
-record(char *line, size_t len, int64_t now)
+record(const struct rec *r, int64_t now)
 {
-	struct rec r;
-	enum rec_err err;
 	unsigned o;
 
-	n.records++;
-	if ((err = rec_parse(&r, line, len)) != REC_OK ||
-	    r.type == REC_ANSWER || r.type == REC_PEER || r.type == REC_ACK) {
-		n.bad++;
-		log_warn_limited(&bad_rl, "stdin: record %llu: %s",
-				 (unsigned long long)n.records,
-				 err != REC_OK ? rec_strerror(err)
-					       : "unexpected type");
-		return;
-	}
-	if (set_apply(&r) == -1) {
-		n.bad++;
+	if (set_apply(r) == -1) {
+		in.bad++;
 		log_warn_limited(&bad_rl,
 				 "stdin: record %llu: more than %d "
 				 "tags",
-				 (unsigned long long)n.records, MAX_TAGS);
+				 (unsigned long long)in.records, MAX_TAGS);
 		return;
 	}
-	if (r.type == REC_MARK) {
-		last_mark = r.mark;
+	if (r->type == REC_MARK) {
+		last_mark = r->mark;
 		have_mark = 1;
 		for (o = 0; o < nouts; o++)
 			if (outs[o].st == SYNC)
-				put_rec(o, &r, 1);
-		mark_in(r.mark, now);
+				put_rec(o, r, 1);
+		mark_in(r->mark, now);
 		return;
 	}
 	for (o = 0; o < nouts; o++) {
 		/* ipcache's replay is everybody's, whatever they had. */
-		if (r.type == REC_REPLAY &&
+		if (r->type == REC_REPLAY &&
 		    (outs[o].st == WAIT || outs[o].st == REPLAY)) {
 			if (outs[o].st == REPLAY)
 				outs[o].len = 0; /* whole lines only */
 			out_state(o, SYNC);
 		}
 		if (outs[o].st == SYNC || outs[o].st == REPLAY)
-			put_rec(o, &r, 1);
+			put_rec(o, r, 1);
 	}
-	if (r.type == REC_EOR)
+	if (r->type == REC_EOR)
 		for (o = 0; o < nouts; o++)
 			if (outs[o].st == WAIT)
 				out_state(o, REPLAY);
 }
 
+/* This turn's records (lib/recin). */
 static void
-input(struct lr *in, int64_t now)
+input(int64_t now)
 {
-	enum lr_result res;
-	char *line;
-	size_t len;
-	int k = 0;
+	enum recin_res res;
+	struct rec r;
+	char msg[256];
 
-	while (k++ < RECORD_BUDGET &&
-	       (res = lr_next(in, &line, &len)) != LR_NONE) {
-		if (res == LR_LONG) {
-			n.bad++;
-			log_warn_limited(&bad_rl, "stdin: line too long");
-			continue;
-		}
-		record(line, len, now);
-	}
+	while ((res = recin_next(&in, &r, msg, sizeof msg)) != RECIN_NONE)
+		if (res == RECIN_BAD)
+			log_warn_limited(&bad_rl, "%s", msg);
+		else
+			record(&r, now);
 }
 
 /* Cut-offs: a sink stuck too long, a sink whose acks stopped. */
@@ -666,10 +652,9 @@ main(int argc, char **argv)
 	int opt, sigfd, s, stop = 0;
 	int64_t now, next_metrics, t, end;
 	unsigned o, base;
-	struct lr in;
 	size_t np;
-	ssize_t k;
 	char *c;
+	int k;
 
 	opt_init("fan-out", usage_text);
 	opterr = 0;
@@ -734,7 +719,8 @@ main(int argc, char **argv)
 		}
 	if ((sigfd = sig_open(sigs)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
-	if (lr_init(&in, 0, REC_LINE_MAX * 4) == -1 || pmap_init(&set) == -1 ||
+	if (recin_init(&in, 0, REC_LINE_MAX * 4, RECORD_BUDGET) == -1 ||
+	    pmap_init(&set) == -1 ||
 	    !(pend = calloc(PENDING_MAX, sizeof *pend)))
 		log_fatal(EXIT_TEMP, "out of memory");
 	log_info("started: %u sinks, acks to %s, cut-off after %lld s or %zu "
@@ -753,11 +739,11 @@ main(int argc, char **argv)
 		t = next_metrics - now;
 		if (t > RETRY_MS)
 			t = RETRY_MS;
-		if (lr_pending(&in))
+		if (recin_more(&in))
 			t = 0;
 		np = 0;
 		pfd[np++] = (struct pollfd){sigfd, POLLIN, 0};
-		pfd[np++] = (struct pollfd){in.eof ? -1 : 0, POLLIN, 0};
+		pfd[np++] = (struct pollfd){recin_fd(&in), POLLIN, 0};
 		base = (unsigned)np;
 		for (o = 0; o < nouts; o++) {
 			if (outs[o].st == REPLAY && outs[o].len < refill_bytes)
@@ -788,14 +774,10 @@ main(int argc, char **argv)
 		for (o = 0; o < nouts; o++)
 			if (pfd[base + 2 * o + 1].revents)
 				read_acks(o);
-		if (pfd[1].revents) {
-			k = lr_fill(&in);
-			if (k == -1 && errno != EINTR && errno != EAGAIN)
-				log_fatal_sys(EXIT_TEMP,
-					      "unable to read stdin");
-		}
-		if (pfd[1].revents || lr_pending(&in))
-			input(&in, now);
+		if ((k = recin_turn(&in, pfd[1].revents)) == -1)
+			log_fatal_sys(EXIT_TEMP, "unable to read stdin");
+		if (k)
+			input(now);
 		for (o = 0; o < nouts; o++) {
 			short rv = pfd[base + 2 * o].revents;
 
@@ -813,7 +795,7 @@ main(int argc, char **argv)
 			if (outs[o].len)
 				out_write(o, now);
 		}
-		if (in.eof && !lr_pending(&in)) {
+		if (recin_done(&in)) {
 			log_info("end of input");
 			stop = 1;
 		}
@@ -832,7 +814,7 @@ main(int argc, char **argv)
 	write_metrics(metrics_path);
 	log_info("exiting: %llu records, %u entries, %llu replays to sinks, "
 		 "%llu cut-offs",
-		 (unsigned long long)n.records, set.count,
+		 (unsigned long long)in.records, set.count,
 		 (unsigned long long)n.replays, (unsigned long long)n.cuts);
 	return 0;
 }

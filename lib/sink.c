@@ -1,13 +1,19 @@
 #include "sink.h"
 
 #include "ack.h"
+#include "sig.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DIRTY 4
-#define KNOWN 8	       /* the cache has named it: a delete is its wish */
-#define TAG_SLOTS 8192 /* twice SINK_MAX_TAGS */
+#define KNOWN 8		  /* the cache has named it: a delete is its wish */
+#define TAG_SLOTS 8192	  /* twice SINK_MAX_TAGS */
+#define LINE_BUDGET 50000 /* lines per turn of the event loop */
 
 int
 sink_init(struct sink *s, sink_dest_fn dest_of, void *arg)
@@ -233,12 +239,6 @@ sink_done(struct sink *s, uint32_t i, enum sink_op op)
 	(void)touch(s, i);
 }
 
-uint32_t
-sink_pending(const struct sink *s)
-{
-	return s->ndirty;
-}
-
 void
 sink_view_begin(struct sink *s)
 {
@@ -277,18 +277,6 @@ sink_view_end(struct sink *s)
 }
 
 void
-sink_view_forget(struct sink *s, uint32_t dest)
-{
-	uint32_t i;
-
-	for (i = 0; i < s->dest.n; i++)
-		if (s->dest.e[i].used && s->dest.e[i].id == dest) {
-			s->dest.e[i].flags &= (uint8_t)~3;
-			(void)touch(s, i);
-		}
-}
-
-void
 sink_recheck(struct sink *s)
 {
 	uint32_t i;
@@ -296,6 +284,64 @@ sink_recheck(struct sink *s)
 	for (i = 0; i < s->dest.n; i++)
 		if (s->dest.e[i].used)
 			(void)touch(s, i);
+}
+
+void
+sink_count(const struct sink *s, uint64_t *ours, uint64_t *foreign)
+{
+	uint32_t i;
+
+	*ours = *foreign = 0;
+	for (i = 0; i < s->dest.n; i++)
+		if (s->dest.e[i].used) {
+			if (sink_have(&s->dest.e[i]) == SINK_OURS)
+				(*ours)++;
+			else if (sink_have(&s->dest.e[i]) == SINK_FOREIGN)
+				(*foreign)++;
+		}
+}
+
+int
+sink_io_open(struct sink_io *io, const char *ack_path, char *msg, size_t msglen)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
+	int e;
+
+	io->ackfd = io->sigfd = -1;
+	if (ack_path && (io->ackfd = ack_open(ack_path)) == -1) {
+		e = errno;
+		snprintf(msg, msglen, "unable to open the ack channel %s%s: %s",
+			 ack_path, e == ENOTSUP ? " (not a FIFO)" : "",
+			 strerror(e));
+		errno = e;
+		return -1;
+	}
+	if ((io->sigfd = sig_open(sigs)) == -1) {
+		e = errno;
+		snprintf(msg, msglen, "unable to set up signals: %s",
+			 strerror(e));
+		sink_io_close(io);
+		errno = e;
+		return -1;
+	}
+	if (recin_init(&io->in, 0, REC_LINE_MAX * 4, LINE_BUDGET) == -1) {
+		snprintf(msg, msglen, "out of memory");
+		sink_io_close(io);
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+void
+sink_io_close(struct sink_io *io)
+{
+	if (io->ackfd != -1)
+		close(io->ackfd);
+	if (io->sigfd != -1)
+		close(io->sigfd);
+	io->ackfd = io->sigfd = -1;
+	recin_destroy(&io->in);
 }
 
 /* Writes the owed ack. 0, or -1 when the channel failed. */
@@ -318,49 +364,170 @@ ack_owed(struct sink_io *io)
 	return 0;
 }
 
-int
-sink_settle(struct sink *s, struct sink_io *io)
+/*
+ * When the kernel may have moved: applies what is pending (unless inside a
+ * replay) and acknowledges the last mark when all of it is in. 0, or -1
+ * when the ack channel failed (errno).
+ */
+static int
+settle(struct sink *s, struct sink_io *io)
 {
 	if (s->replaying || io->apply(io->arg) != 0)
 		return 0;
 	return ack_owed(io);
 }
 
-enum sink_line
-sink_line(struct sink *s, struct sink_io *io, char *line, size_t len,
-	  enum rec_err *err)
+/* A read-back, then what it allows. 0, or -1: the ack channel failed. */
+static int
+reread(struct sink *s, struct sink_io *io)
 {
-	struct rec r;
+	return io->readback(io->arg) == 0 ? settle(s, io) : 0;
+}
 
-	io->records++;
-	if ((*err = rec_parse(&r, line, len)) != REC_OK ||
-	    r.type == REC_ANSWER || r.type == REC_PEER || r.type == REC_ACK) {
-		io->bad++;
-		return SINK_LINE_BAD;
-	}
-	if (r.type == REC_MARK) {
+static enum sink_io_ev
+ack_failed(char *msg, size_t msglen)
+{
+	snprintf(msg, msglen, "unable to write to the ack channel: %s",
+		 strerror(errno));
+	return SINK_EV_FATAL;
+}
+
+/* One record. SINK_EV_NONE when there is nothing to say. */
+static enum sink_io_ev
+record(struct sink *s, struct sink_io *io, const struct rec *r, char *msg,
+       size_t msglen)
+{
+	uint64_t ours, foreign;
+
+	if (r->type == REC_MARK) {
 		/* Acks are cumulative: the last mark is all that is owed. */
-		io->mark = r.mark;
+		io->mark = r->mark;
 		io->have_mark = 1;
-		return sink_settle(s, io) == -1 ? SINK_LINE_ACKERR
-						: SINK_LINE_OK;
+		return settle(s, io) == -1 ? ack_failed(msg, msglen)
+					   : SINK_EV_NONE;
 	}
-	switch (sink_record(s, &r)) {
+	switch (sink_record(s, r)) {
 	case SINK_ENOMEM:
-		return SINK_LINE_NOMEM;
+		snprintf(msg, msglen, "out of memory");
+		return SINK_EV_FATAL;
 	case SINK_ETAGS:
-		io->bad++;
-		return SINK_LINE_TAGS;
+		io->in.bad++;
+		snprintf(msg, msglen, "stdin: record %llu: more than %d tags",
+			 (unsigned long long)io->in.records, SINK_MAX_TAGS);
+		return SINK_EV_WARN;
 	case SINK_EOR:
 		if (io->fresh_view)
 			sink_recheck(s);
 		else
 			(void)io->readback(io->arg);
 		io->fresh_view = 0;
-		if (io->apply(io->arg) == 0 && ack_owed(io) == -1)
-			return SINK_LINE_ACKERR;
-		return SINK_LINE_REPLAYED;
+		if (settle(s, io) == -1)
+			return ack_failed(msg, msglen);
+		sink_count(s, &ours, &foreign);
+		snprintf(msg, msglen,
+			 "replay complete: %llu %s of ours, %llu of others%s",
+			 (unsigned long long)ours, io->noun,
+			 (unsigned long long)foreign, io->others);
+		return SINK_EV_INFO;
 	default:
-		return SINK_LINE_OK;
+		return SINK_EV_NONE;
 	}
+}
+
+/* The next signal, after the read-back the last SIGHUP asked for. */
+static enum sink_io_ev
+signals(struct sink *s, struct sink_io *io, short revents, char *msg,
+	size_t msglen)
+{
+	int sig;
+
+	if (io->hup) {
+		io->hup = 0;
+		if (reread(s, io) == -1)
+			return ack_failed(msg, msglen);
+	}
+	if (!revents || (sig = sig_next(io->sigfd)) <= 0)
+		return SINK_EV_NONE;
+	if (sig == SIGUSR1)
+		return SINK_EV_STATS;
+	if (sig != SIGHUP)
+		return SINK_EV_STOP;
+	io->hup = 1;
+	snprintf(msg, msglen, "SIGHUP: reading %s back", io->what);
+	return SINK_EV_INFO;
+}
+
+int
+sink_poll(const struct sink_io *io, struct pollfd pfd[2], int64_t now, int max)
+{
+	int64_t t = max;
+
+	pfd[0] = (struct pollfd){io->sigfd, POLLIN, 0};
+	pfd[1] = (struct pollfd){recin_fd(&io->in), POLLIN, 0};
+	if (io->missing && io->next_retry - now < t)
+		t = io->next_retry - now;
+	if (recin_more(&io->in))
+		t = 0;
+	return t < 0 ? 0 : (int)t;
+}
+
+/* The steps of a turn of sink_events. */
+enum { RETRY, SIGNALS, INPUT, END };
+
+enum sink_io_ev
+sink_events(struct sink *s, struct sink_io *io, const struct pollfd pfd[2],
+	    int64_t now, char *msg, size_t msglen)
+{
+	enum sink_io_ev ev;
+	enum recin_res res;
+	struct rec r;
+	int k;
+
+	*msg = 0;
+	switch (io->step) {
+	case RETRY:
+		io->step = SIGNALS;
+		if (io->missing && now >= io->next_retry) {
+			io->next_retry = now + SINK_RETRY_MS;
+			if (reread(s, io) == -1)
+				return ack_failed(msg, msglen);
+		}
+		/* FALLTHROUGH */
+	case SIGNALS:
+		if ((ev = signals(s, io, pfd[0].revents, msg, msglen)))
+			return ev;
+		io->step = INPUT;
+		if ((k = recin_turn(&io->in, pfd[1].revents)) == -1) {
+			snprintf(msg, msglen, "unable to read stdin: %s",
+				 strerror(errno));
+			return SINK_EV_FATAL;
+		}
+		if (!k) {
+			io->step = END;
+			break;
+		}
+		/* FALLTHROUGH */
+	case INPUT:
+		while ((res = recin_next(&io->in, &r, msg, msglen)) !=
+		       RECIN_NONE) {
+			if (res == RECIN_BAD)
+				return SINK_EV_WARN;
+			if ((ev = record(s, io, &r, msg, msglen)))
+				return ev;
+		}
+		io->step = END;
+		if (settle(s, io) == -1)
+			return ack_failed(msg, msglen);
+		break;
+	default:
+		io->step = RETRY;
+		return SINK_EV_NONE;
+	}
+	/* The turn's input is taken: the end of it all, or of the turn. */
+	if (recin_done(&io->in)) {
+		snprintf(msg, msglen, "end of input");
+		return SINK_EV_STOP;
+	}
+	io->step = RETRY;
+	return SINK_EV_NONE;
 }

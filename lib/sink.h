@@ -22,10 +22,12 @@
 #ifndef SINK_H
 #define SINK_H
 
+#include <poll.h>
 #include <stdint.h>
 
 #include "pmap.h"
 #include "rec.h"
+#include "recin.h"
 
 #define SINK_NO_DEST UINT32_MAX
 #define SINK_MAX_TAGS 4096
@@ -82,8 +84,6 @@ enum sink_event sink_record(struct sink *s, const struct rec *r);
 uint32_t sink_next(struct sink *s, enum sink_op *op);
 /* The kernel confirmed change op on entry i. */
 void sink_done(struct sink *s, uint32_t i, enum sink_op op);
-/* Changes waiting (an upper bound: some may need nothing after all). */
-uint32_t sink_pending(const struct sink *s);
 
 /* Reading the kernel back: every object found, then end. */
 void sink_view_begin(struct sink *s);
@@ -94,44 +94,79 @@ void sink_view_end(struct sink *s);
 /* Puts every entry that needs a change on the dirty list (after an eor
  * applied without a read-back). */
 void sink_recheck(struct sink *s);
-/* Forgets what the kernel holds for dest (it was removed): all re-added. */
-void sink_view_forget(struct sink *s, uint32_t dest);
+
+/* Objects of ours and of others in the kernel, as last read back. */
+void sink_count(const struct sink *s, uint64_t *ours, uint64_t *foreign);
 
 /*
- * The record side of a sink program, the same for nft-set and route-sync:
- * records into the maps, marks answered once the program's apply() has put
- * every change in the kernel, eor followed by a read-back (readback()),
- * except the first after the start, which compares with the start's.
+ * The event side of a sink program, the same for nft-set and route-sync:
+ * signals (SIGUSR1 stats, SIGHUP a read-back, SIGTERM and SIGINT the end),
+ * records from stdin into the maps, marks answered once the program's
+ * apply() has put every change in the kernel, an eor followed by a
+ * read-back (readback()) except the first after the start, which compares
+ * with the start's, and a destination that was missing read back again
+ * every SINK_RETRY_MS. The program's loop polls what sink_poll sets up and
+ * hands the result to sink_events, which says what to log: lib/sink never
+ * waits and never prints.
  */
+#define SINK_RETRY_MS 5000
+
 struct sink_io {
+	/* The program's, set before sink_io_open. */
 	int (*apply)(void *arg);    /* 0 when every pending change is in */
-	int (*readback)(void *arg); /* the kernel read back into the maps */
+	int (*readback)(void *arg); /* the kernel read back into the maps:
+				       0, or -1 when a destination is
+				       missing (it sets missing) */
 	void *arg;
-	int ackfd;	/* -1: no acknowledgement channel */
-	int fresh_view; /* the start's read-back is current */
+	const char *noun;   /* its objects, for messages: "elements" */
+	const char *others; /* after "N of others": "" */
+	const char *what;   /* what a read-back reads: "the sets" */
+	int missing;	    /* readback() found a destination missing */
+	int fresh_view;	    /* the start's read-back is current */
+	/* lib/sink's. */
+	struct recin in; /* stdin, and its counters */
+	int sigfd, ackfd;
+	int64_t next_retry;
 	int have_mark;
 	uint64_t mark; /* the last mark not yet acknowledged */
-	uint64_t records, bad, acks, acks_dropped;
+	uint64_t acks, acks_dropped;
+	int step, hup; /* where sink_events is in a turn */
 };
 
-enum sink_line {
-	SINK_LINE_OK = 0,
-	SINK_LINE_BAD,	    /* not a record for a sink: *err says why */
-	SINK_LINE_TAGS,	    /* more than SINK_MAX_TAGS tags */
-	SINK_LINE_REPLAYED, /* a replay ended and was applied */
-	SINK_LINE_NOMEM,
-	SINK_LINE_ACKERR, /* the ack channel failed (errno) */
-};
-/* One input line. *err is REC_OK unless the line did not parse. */
-enum sink_line sink_line(struct sink *s, struct sink_io *io, char *line,
-			 size_t len, enum rec_err *err);
 /*
- * After a chunk of input, or when the kernel may have moved: applies what
- * is pending (unless inside a replay) and acknowledges the last mark when
- * all of it is in. 0, or -1 when the ack channel failed (errno).
+ * Opens the ack channel (ack_path NULL: none), the signals and stdin's
+ * reader. 0, or -1 with errno (ENOTSUP: the path is not a FIFO) and msg.
  */
-int sink_settle(struct sink *s, struct sink_io *io);
+int sink_io_open(struct sink_io *io, const char *ack_path, char *msg,
+		 size_t msglen);
+void sink_io_close(struct sink_io *io);
 
+/*
+ * Before poll: pfd[0] the signals, pfd[1] stdin. How long poll may wait,
+ * at most max ms: 0 when lines wait, no later than the next retry when a
+ * destination is missing.
+ */
+int sink_poll(const struct sink_io *io, struct pollfd pfd[2], int64_t now,
+	      int max);
+
+enum sink_io_ev {
+	SINK_EV_NONE = 0, /* nothing more until the next poll */
+	SINK_EV_INFO,	  /* msg: a line to log */
+	SINK_EV_WARN,	  /* msg: a bad line, counted (rate-limit it) */
+	SINK_EV_FATAL,	  /* msg: memory, stdin or the ack channel failed */
+	SINK_EV_STATS,	  /* SIGUSR1: the program's stats line */
+	SINK_EV_STOP,	  /* SIGTERM, SIGINT, or the end of the input (msg
+			     "end of input"): the loop ends after this turn */
+};
+/*
+ * After poll (pfd as it left them, now its monotonic ms), called until it
+ * returns SINK_EV_NONE: what the turn brings, one event at a time; when
+ * it is over, the records are applied and the last mark acknowledged if
+ * everything is in. msg is "" when an event has no line.
+ */
+enum sink_io_ev sink_events(struct sink *s, struct sink_io *io,
+			    const struct pollfd pfd[2], int64_t now, char *msg,
+			    size_t msglen);
 static inline enum sink_have
 sink_have(const struct pmap_ent *e)
 {

@@ -29,7 +29,8 @@ tagenv(const char *tag, const char *key, char *var, size_t varlen)
 }
 
 int
-tagenv_next(const char **p, char *tag, const char **bad, size_t *badlen)
+tagenv_next(const char **p, char *tag, unsigned *n, unsigned max, char *err,
+	    size_t errlen)
 {
 	const char *s = *p, *end;
 	size_t len;
@@ -44,10 +45,14 @@ tagenv_next(const char **p, char *tag, const char **bad, size_t *badlen)
 	len = (size_t)(end - s);
 	*p = end;
 	if (len > REC_TAG_MAX || rec_tag_check(s, len) || *s == '-') {
-		*bad = s;
-		*badlen = len;
+		snprintf(err, errlen, "TAGS: %.*s: bad tag", (int)len, s);
 		return -1;
 	}
+	if (*n == max) {
+		snprintf(err, errlen, "TAGS: more than %u tags", max);
+		return -1;
+	}
+	(*n)++;
 	memcpy(tag, s, len);
 	tag[len] = 0;
 	return 1;

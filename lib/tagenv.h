@@ -16,10 +16,13 @@
 const char *tagenv(const char *tag, const char *key, char *var, size_t varlen);
 
 /*
- * The next tag of a TAGS list ("video lan-1", spaces or commas) into tag
- * (REC_TAG_MAX + 1 bytes): 1, 0 at the end, -1 for a bad tag (*bad and
- * *badlen name it). *p moves past it.
+ * The next tag of a TAGS list ("video lan-1", spaces or commas; *p starts
+ * at getenv("TAGS"), NULL for none, and moves past it) into tag
+ * (REC_TAG_MAX + 1 bytes), *n counting them: 1, 0 at the end, or -1 with
+ * one line in err for a bad tag ("TAGS: Video: bad tag") or one more than
+ * max ("TAGS: more than 64 tags").
  */
-int tagenv_next(const char **p, char *tag, const char **bad, size_t *badlen);
+int tagenv_next(const char **p, char *tag, unsigned *n, unsigned max, char *err,
+		size_t errlen);
 
 #endif

@@ -16,7 +16,6 @@
 #include <linux/capability.h>
 #include <linux/netfilter.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,20 +24,16 @@
 #include "ack.h"
 #include "cap.h"
 #include "clock.h"
-#include "lineio.h"
 #include "log.h"
 #include "metrics.h"
 #include "nft.h"
 #include "opt.h"
 #include "rec.h"
-#include "sig.h"
 #include "sink.h"
 #include "tagenv.h"
 
 #define MAX_CLASSES 65 /* TAGS entries, plus the default */
 #define MAX_DESTS (2 * MAX_CLASSES)
-#define RECORD_BUDGET 50000
-#define RETRY_MS 5000 /* a missing set is looked for again */
 #define METRICS_MS 10000
 
 static const char usage_text[] =
@@ -60,8 +55,17 @@ static uint32_t ndests;
 static struct class classes[MAX_CLASSES];
 static uint32_t nclasses;
 
+static int resync(void *arg);
+static int apply(void *arg);
+
 static struct sink S;
-static struct sink_io IO = {.ackfd = -1};
+static struct sink_io IO = {.apply = apply,
+			    .readback = resync,
+			    .noun = "elements",
+			    .others = "",
+			    .what = "the sets",
+			    .ackfd = -1,
+			    .sigfd = -1};
 static struct nftk *K;
 static int create_sets;
 static struct ratelimit bad_rl = RATELIMIT_INIT, kern_rl = RATELIMIT_INIT;
@@ -72,9 +76,9 @@ static struct {
 } n;
 
 static const struct metric metrics[] = {
-    {"records_total", NULL, METRIC_COUNTER, "Records read", &IO.records},
+    {"records_total", NULL, METRIC_COUNTER, "Records read", &IO.in.records},
     {"bad_records_total", NULL, METRIC_COUNTER,
-     "Records that did not parse or were of an unexpected type", &IO.bad},
+     "Records that did not parse or were of an unexpected type", &IO.in.bad},
     {"elements_added_total", NULL, METRIC_COUNTER, "Elements added to the sets",
      &n.added},
     {"elements_deleted_total", NULL, METRIC_COUNTER,
@@ -197,25 +201,17 @@ load_class(struct class *c, const char *tag)
 static void
 config_load(void)
 {
-	const char *p = getenv("TAGS"), *bad;
-	char tag[REC_TAG_MAX + 1];
-	size_t len;
+	const char *p = getenv("TAGS");
+	char tag[REC_TAG_MAX + 1], err[128];
+	unsigned ntags = 0;
 	int r;
 
 	load_class(&classes[nclasses++], "");
-	while ((r = tagenv_next(&p, tag, &bad, &len)) != 0) {
-		if (r == -1)
-			log_fatal(EXIT_PERM,
-				  "bad configuration: TAGS: %.*s: "
-				  "bad tag",
-				  (int)len, bad);
-		if (nclasses == MAX_CLASSES)
-			log_fatal(EXIT_PERM,
-				  "bad configuration: TAGS: more "
-				  "than %d tags",
-				  MAX_CLASSES - 1);
+	while ((r = tagenv_next(&p, tag, &ntags, MAX_CLASSES - 1, err,
+				sizeof err)) == 1)
 		load_class(&classes[nclasses++], tag);
-	}
+	if (r == -1)
+		log_fatal(EXIT_PERM, "bad configuration: %s", err);
 }
 
 static const char *
@@ -259,30 +255,24 @@ dest_of(void *arg, const char *tag, int family)
 
 /* --- the kernel --------------------------------------------------------- */
 
+/* The gauges, from the maps. */
 static void
-count_view(void)
+counts(void)
 {
-	uint32_t i;
-
-	n.ours = n.foreign = 0;
-	for (i = 0; i < S.dest.n; i++)
-		if (S.dest.e[i].used) {
-			if (sink_have(&S.dest.e[i]) == SINK_OURS)
-				n.ours++;
-			else if (sink_have(&S.dest.e[i]) == SINK_FOREIGN)
-				n.foreign++;
-		}
+	n.no_dest = S.no_dest;
+	sink_count(&S, &n.ours, &n.foreign);
 }
 
 /* Reads every set back: what is there, whose. 0, or -1 if one is missing. */
 static int
-resync(void)
+resync(void *arg)
 {
 	char why[600];
 	enum nftk_check c;
 	uint32_t i;
 	int ret = 0;
 
+	(void)arg;
 	n.resyncs++;
 	sink_view_begin(&S);
 	for (i = 0; i < ndests; i++) {
@@ -306,6 +296,7 @@ resync(void)
 		ret = -1;
 	}
 	sink_view_end(&S);
+	IO.missing = ret == -1;
 	return ret;
 }
 
@@ -315,7 +306,7 @@ resync(void)
  * more try. 0 when everything is applied.
  */
 static int
-apply(void)
+apply(void *arg)
 {
 	static uint32_t *idx;
 	static enum sink_op *ops;
@@ -324,6 +315,7 @@ apply(void)
 	uint32_t i, k, cnt, tries = 0;
 	void *p;
 
+	(void)arg;
 	for (;;) {
 		cnt = 0;
 		nftk_batch_begin(K);
@@ -365,7 +357,7 @@ apply(void)
 				 "the kernel refused a transaction "
 				 "of %u changes: %s; reading the sets back",
 				 cnt, strerror(errno));
-		if (resync() == -1 || ++tries == 2)
+		if (resync(NULL) == -1 || ++tries == 2)
 			return -1;
 	}
 }
@@ -411,109 +403,36 @@ refresh(void)
 				 "the kernel refused a timeout "
 				 "renewal: %s; reading the sets back",
 				 strerror(errno));
-		(void)resync();
-		(void)apply();
+		(void)resync(NULL);
+		(void)apply(NULL);
 		return;
 	}
 }
 
-/* --- records ------------------------------------------------------------ */
+/* --- the loop ----------------------------------------------------------- */
 
-static int
-io_apply(void *arg)
-{
-	(void)arg;
-	return apply();
-}
+static const char *metrics_path, *ack_path;
+static int check, stop;
+static int64_t refresh_ms; /* a third of the shortest TIMEOUT, or 0 */
+static int64_t next_metrics, next_refresh;
 
-static int
-io_readback(void *arg)
+static void
+write_metrics(void)
 {
-	(void)arg;
-	return resync();
+	counts();
+	if (metrics_path &&
+	    metrics_write(metrics_path, "nft-set", metrics, NMETRICS) == -1)
+		log_warn_sys("unable to write %s", metrics_path);
 }
 
 static void
-settle(void)
+options(int argc, char **argv)
 {
-	if (sink_settle(&S, &IO) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to write to the ack channel");
-}
-
-static void
-input(struct lr *in)
-{
-	enum lr_result res;
-	enum rec_err err;
-	char *line;
-	size_t len;
-	int k = 0;
-
-	while (k++ < RECORD_BUDGET &&
-	       (res = lr_next(in, &line, &len)) != LR_NONE) {
-		if (res == LR_LONG) {
-			IO.records++;
-			IO.bad++;
-			log_warn_limited(&bad_rl, "stdin: line too long");
-			continue;
-		}
-		switch (sink_line(&S, &IO, line, len, &err)) {
-		case SINK_LINE_BAD:
-			log_warn_limited(&bad_rl, "stdin: record %llu: %s",
-					 (unsigned long long)IO.records,
-					 err != REC_OK ? rec_strerror(err)
-						       : "unexpected type");
-			break;
-		case SINK_LINE_TAGS:
-			log_warn_limited(&bad_rl,
-					 "stdin: record %llu: more than "
-					 "%d tags",
-					 (unsigned long long)IO.records,
-					 SINK_MAX_TAGS);
-			break;
-		case SINK_LINE_NOMEM:
-			log_fatal(EXIT_TEMP, "out of memory");
-		case SINK_LINE_ACKERR:
-			log_fatal_sys(EXIT_TEMP, "unable to write to the ack "
-						 "channel");
-		case SINK_LINE_REPLAYED:
-			count_view();
-			log_info("replay complete: %llu %s of ours, %llu of "
-				 "others%s",
-				 (unsigned long long)n.ours, "elements",
-				 (unsigned long long)n.foreign, "");
-			break;
-		default:
-			break;
-		}
-	}
-	settle();
-}
-
-static void
-write_metrics(const char *path)
-{
-	n.no_dest = S.no_dest;
-	count_view();
-	if (path && metrics_write(path, "nft-set", metrics, NMETRICS) == -1)
-		log_warn_sys("unable to write %s", path);
-}
-
-int
-main(int argc, char **argv)
-{
-	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
-	const char *metrics_path = getenv("METRICS_FILE"), *ack_path = NULL;
-	int opt, check = 0, sigfd, s, stop = 0, anymissing;
-	int64_t now, next_metrics, next_refresh = 0, next_retry = 0, t;
-	uint64_t min_timeout = 0;
-	struct pollfd pfd[2];
-	struct lr in;
-	ssize_t k;
-	uint32_t i;
+	int opt;
 
 	opt_init("nft-set", usage_text);
 	opterr = 0;
+	metrics_path = getenv("METRICS_FILE");
 	while ((opt = getopt(argc, argv, "cnA:M:hV")) != -1) {
 		switch (opt) {
 		case 'c':
@@ -540,27 +459,25 @@ main(int argc, char **argv)
 		opt_usage("unexpected argument %s", argv[optind]);
 	if (metrics_path && !*metrics_path)
 		metrics_path = NULL;
-	config_load();
-	if (check) {
-		config_print();
-		return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
-	}
+}
+
+static void
+setup(void)
+{
+	char msg[512];
+	uint32_t i;
+
 	for (i = 0; i < ndests; i++)
 		if (dests[i].timeout_ms &&
-		    (!min_timeout || dests[i].timeout_ms < min_timeout))
-			min_timeout = dests[i].timeout_ms;
-
+		    (!refresh_ms ||
+		     (int64_t)dests[i].timeout_ms / 3 < refresh_ms))
+			refresh_ms = (int64_t)dests[i].timeout_ms / 3;
 	if (cap_effective(CAP_NET_ADMIN) == 0)
 		log_fatal(EXIT_PERM, "unable to change the kernel's tables: "
 				     "needs CAP_NET_ADMIN");
-	if (ack_path && (IO.ackfd = ack_open(ack_path)) == -1)
-		log_fatal_sys(errno == ENOTSUP ? EXIT_PERM : EXIT_TEMP,
-			      "unable to open the ack channel %s%s", ack_path,
-			      errno == ENOTSUP ? " (not a FIFO)" : "");
-	if ((sigfd = sig_open(sigs)) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
-	if (lr_init(&in, 0, REC_LINE_MAX * 4) == -1 ||
-	    sink_init(&S, dest_of, NULL) == -1)
+	if (sink_io_open(&IO, ack_path, msg, sizeof msg) == -1)
+		log_fatal(errno == ENOTSUP ? EXIT_PERM : EXIT_TEMP, "%s", msg);
+	if (sink_init(&S, dest_of, NULL) == -1)
 		log_fatal(EXIT_TEMP, "out of memory");
 	if (!(K = nftk_open()))
 		log_fatal_sys(errno == EPERM ? EXIT_PERM : EXIT_TEMP,
@@ -568,85 +485,91 @@ main(int argc, char **argv)
 			      errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
 	/* What the sets hold now; nothing is changed before the first eor
 	 * but what records ask for. */
-	IO.apply = io_apply;
-	IO.readback = io_readback;
-	IO.fresh_view = resync() == 0;
-	count_view();
+	IO.fresh_view = resync(NULL) == 0;
+	counts();
 	log_info("started: %u sets, %llu elements of ours, %llu of others; "
 		 "acks to %s",
 		 ndests, (unsigned long long)n.ours,
 		 (unsigned long long)n.foreign,
 		 ack_path ? ack_path : "nowhere");
-
 	next_metrics = clock_mono_ms();
-	if (min_timeout)
-		next_refresh = next_metrics + (int64_t)min_timeout / 3;
+	if (refresh_ms)
+		next_refresh = next_metrics + refresh_ms;
+}
+
+/* Renewals and the metrics file; how long poll may wait for them. */
+static int
+timers(int64_t now)
+{
+	int64_t t;
+
+	if (refresh_ms && now >= next_refresh) {
+		refresh();
+		next_refresh = now + refresh_ms;
+	}
+	if (now >= next_metrics) {
+		write_metrics();
+		next_metrics = now + METRICS_MS;
+	}
+	t = next_metrics - now;
+	if (refresh_ms && next_refresh - now < t)
+		t = next_refresh - now;
+	return t < 0 ? 0 : (int)t;
+}
+
+/* What lib/sink says after poll: lines to log, the stats line, the end. */
+static void
+events(const struct pollfd *pfd)
+{
+	enum sink_io_ev ev;
+	char msg[256];
+
+	while ((ev = sink_events(&S, &IO, pfd, clock_mono_ms(), msg,
+				 sizeof msg)) != SINK_EV_NONE) {
+		if (ev == SINK_EV_FATAL)
+			log_fatal(EXIT_TEMP, "%s", msg);
+		if (ev == SINK_EV_STATS) {
+			counts();
+			metrics_log(metrics, NMETRICS);
+		} else if (ev == SINK_EV_WARN)
+			log_warn_limited(&bad_rl, "%s", msg);
+		else if (*msg)
+			log_info("%s", msg);
+		stop |= ev == SINK_EV_STOP;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pollfd pfd[2];
+	int64_t now;
+	int t;
+
+	options(argc, argv);
+	config_load();
+	if (check) {
+		config_print();
+		return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
+	}
+	setup();
 	while (!stop) {
 		now = clock_mono_ms();
-		anymissing = 0;
-		for (i = 0; i < ndests; i++)
-			anymissing |= missing[i];
-		if (anymissing && now >= next_retry) {
-			if (resync() == 0)
-				settle();
-			next_retry = now + RETRY_MS;
-		}
-		if (min_timeout && now >= next_refresh) {
-			refresh();
-			next_refresh = now + (int64_t)min_timeout / 3;
-		}
-		if (now >= next_metrics) {
-			write_metrics(metrics_path);
-			next_metrics = now + METRICS_MS;
-		}
-		t = next_metrics - now;
-		if (min_timeout && next_refresh - now < t)
-			t = next_refresh - now;
-		if (anymissing && next_retry - now < t)
-			t = next_retry - now;
-		if (lr_pending(&in))
-			t = 0;
-		pfd[0] = (struct pollfd){sigfd, POLLIN, 0};
-		pfd[1] = (struct pollfd){in.eof ? -1 : 0, POLLIN, 0};
-		if (poll(pfd, 2, t < 0 ? 0 : (int)t) == -1) {
+		t = sink_poll(&IO, pfd, now, timers(now));
+		if (poll(pfd, 2, t) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
 		}
-		if (pfd[0].revents)
-			while ((s = sig_next(sigfd)) > 0) {
-				if (s == SIGUSR1) {
-					n.no_dest = S.no_dest;
-					count_view();
-					metrics_log(metrics, NMETRICS);
-				} else if (s == SIGHUP) {
-					log_info(
-					    "SIGHUP: reading the sets back");
-					if (resync() == 0)
-						settle();
-				} else
-					stop = 1;
-			}
-		if (pfd[1].revents) {
-			k = lr_fill(&in);
-			if (k == -1 && errno != EINTR && errno != EAGAIN)
-				log_fatal_sys(EXIT_TEMP,
-					      "unable to read stdin");
-		}
-		if (pfd[1].revents || lr_pending(&in))
-			input(&in);
-		if (in.eof && !lr_pending(&in)) {
-			log_info("end of input");
-			stop = 1;
-		}
+		events(pfd);
 	}
-	write_metrics(metrics_path);
+	write_metrics();
 	log_info("exiting: %llu records, %llu elements added, %llu deleted, "
 		 "%llu elements of ours in the sets",
-		 (unsigned long long)IO.records, (unsigned long long)n.added,
+		 (unsigned long long)IO.in.records, (unsigned long long)n.added,
 		 (unsigned long long)n.deleted, (unsigned long long)n.ours);
 	nftk_close(&K);
 	sink_destroy(&S);
-	lr_destroy(&in);
+	sink_io_close(&IO);
 	return 0;
 }

@@ -11,7 +11,7 @@
  */
 #include "nft.h"
 
-#include "nlcheck.h"
+#include "nl.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #define BATCH_BYTES (1u << 20) /* send when a batch passes this */
 #define BUF_BYTES (BATCH_BYTES + (256u << 10))
@@ -35,9 +34,7 @@
 #define TYPE_IP6ADDR 8
 
 struct nftk {
-	struct mnl_socket *nl;
-	uint32_t portid;
-	uint32_t seq;
+	struct nl nl;
 	char *buf; /* the batch being built */
 	size_t len;
 	size_t count;	       /* changes in it */
@@ -48,34 +45,29 @@ struct nftk {
 	enum sink_op cur_op;
 	unsigned cur_n;
 	struct nftnl_udata_buf *udata;
-	char *rbuf;
 };
 
 struct nftk *
 nftk_open(void)
 {
 	struct nftk *k = calloc(1, sizeof *k);
-	int one = 1, size = (int)(BUF_BYTES * 2);
+	int size = (int)(BUF_BYTES * 2);
 
 	if (!k)
 		return NULL;
-	if (!(k->buf = malloc(BUF_BYTES)) || !(k->rbuf = malloc(RECV_BYTES)) ||
+	/* Errors carry the failed message's header only, not the batch. */
+	if (nl_open(&k->nl, NETLINK_NETFILTER, RECV_BYTES) == -1 ||
+	    !(k->buf = malloc(BUF_BYTES)) ||
 	    !(k->udata = nftnl_udata_buf_alloc(64)) ||
 	    !nftnl_udata_put_strz(k->udata, NFTNL_UDATA_SET_ELEM_COMMENT,
-				  NFT_COMMENT) ||
-	    !(k->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) ||
-	    mnl_socket_bind(k->nl, 0, MNL_SOCKET_AUTOPID) == -1)
+				  NFT_COMMENT))
 		goto fail;
-	k->portid = mnl_socket_get_portid(k->nl);
-	k->seq = (uint32_t)time(NULL);
-	/* Errors carry the failed message's header only, not the batch. */
-	(void)mnl_socket_setsockopt(k->nl, NETLINK_CAP_ACK, &one, sizeof one);
 	/* A whole batch in one sendmsg: raise the buffer (CAP_NET_ADMIN). */
-	if (setsockopt(mnl_socket_get_fd(k->nl), SOL_SOCKET, SO_SNDBUFFORCE,
-		       &size, sizeof size) == -1)
+	if (setsockopt(nl_fd(&k->nl), SOL_SOCKET, SO_SNDBUFFORCE, &size,
+		       sizeof size) == -1)
 		goto fail;
-	(void)setsockopt(mnl_socket_get_fd(k->nl), SOL_SOCKET, SO_RCVBUFFORCE,
-			 &size, sizeof size);
+	(void)setsockopt(nl_fd(&k->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size,
+			 sizeof size);
 	return k;
 fail:
 	nftk_close(&k);
@@ -90,14 +82,12 @@ nftk_close(struct nftk **kp)
 
 	if (!k)
 		return;
-	if (k->nl)
-		mnl_socket_close(k->nl);
+	nl_close(&k->nl);
 	if (k->cur)
 		nftnl_set_free(k->cur);
 	if (k->udata)
 		nftnl_udata_buf_free(k->udata);
 	free(k->buf);
-	free(k->rbuf);
 	free(k);
 	*kp = NULL;
 	errno = e;
@@ -123,25 +113,17 @@ static int
 err_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct reply *r = arg;
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	int err = nl_error(nlh);
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof *e)) {
+	if (err == -1) {
 		r->err = EPROTO;
 		return MNL_CB_ERROR;
 	}
-	if (e->error && !r->err)
-		r->err = -e->error;
+	if (err && !r->err)
+		r->err = err;
 	if (nlh->nlmsg_seq - r->first <= r->last - r->first)
 		r->got++;
-	return e->error ? MNL_CB_ERROR : MNL_CB_OK;
-}
-
-static int
-done_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	(void)nlh;
-	(void)arg;
-	return MNL_CB_STOP;
+	return err ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
 static int
@@ -164,33 +146,16 @@ replies(struct nftk *k, struct reply *r, uint32_t want, int dump)
 {
 	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
 	    [NLMSG_ERROR] = err_cb,
-	    [NLMSG_DONE] = done_cb,
+	    [NLMSG_DONE] = nl_cb_stop,
 	    [NLMSG_OVERRUN] = overrun_cb,
 	};
-	ssize_t n;
 	int ret;
 
 	while (r->got < want) {
-		n = recv(mnl_socket_get_fd(k->nl), k->rbuf, RECV_BYTES,
-			 MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EPROTO;
-			return -1;
-		}
-		if (!nl_frames_ok(k->rbuf, (size_t)n)) {
-			errno = EPROTO;
-			return -1;
-		}
-		ret = mnl_cb_run2(k->rbuf, (size_t)n, 0, k->portid, reply_cb, r,
-				  ctl, NLMSG_MIN_TYPE);
+		ret = nl_recv(&k->nl, 0, reply_cb, r, ctl);
 		if (r->err) {
 			/* The other replies of a refused batch: drop them. */
-			while (recv(mnl_socket_get_fd(k->nl), k->rbuf,
-				    RECV_BYTES, MSG_DONTWAIT) > 0)
-				;
+			nl_drain(&k->nl);
 			errno = r->err;
 			return -1;
 		}
@@ -201,20 +166,6 @@ replies(struct nftk *k, struct reply *r, uint32_t want, int dump)
 		}
 		if (dump && ret == MNL_CB_STOP)
 			return 0;
-	}
-	return 0;
-}
-
-static int
-send_buf(struct nftk *k, const void *buf, size_t len)
-{
-	ssize_t n = mnl_socket_sendto(k->nl, buf, len);
-
-	if (n == -1)
-		return -1;
-	if ((size_t)n != len) {
-		errno = EMSGSIZE;
-		return -1;
 	}
 	return 0;
 }
@@ -261,21 +212,21 @@ create(struct nftk *k, const struct nft_dest *d)
 	nftnl_set_set_u32(s, NFTNL_SET_ID, 1);
 	if (d->timeout_ms)
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
-	nftnl_batch_begin(k->buf, k->seq++);
+	nftnl_batch_begin(k->buf, k->nl.seq++);
 	len += NLMSG_ALIGN(((struct nlmsghdr *)k->buf)->nlmsg_len);
-	r.first = k->seq;
+	r.first = k->nl.seq;
 	nlh = nftnl_nlmsg_build_hdr(k->buf + len, NFT_MSG_NEWTABLE, d->family,
-				    NLM_F_CREATE | NLM_F_ACK, k->seq++);
+				    NLM_F_CREATE | NLM_F_ACK, k->nl.seq++);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	len += NLMSG_ALIGN(nlh->nlmsg_len);
 	nlh = nftnl_nlmsg_build_hdr(k->buf + len, NFT_MSG_NEWSET, d->family,
-				    NLM_F_CREATE | NLM_F_ACK, k->seq++);
+				    NLM_F_CREATE | NLM_F_ACK, k->nl.seq++);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	len += NLMSG_ALIGN(nlh->nlmsg_len);
-	r.last = k->seq - 1;
-	nlh = nftnl_batch_end(k->buf + len, k->seq++);
+	r.last = k->nl.seq - 1;
+	nlh = nftnl_batch_end(k->buf + len, k->nl.seq++);
 	len += NLMSG_ALIGN(nlh->nlmsg_len);
-	if (send_buf(k, k->buf, len) == 0 && replies(k, &r, 2, 0) == 0)
+	if (nl_send(&k->nl, k->buf, len) == 0 && replies(k, &r, 2, 0) == 0)
 		ret = 0;
 out:
 	if (t)
@@ -309,13 +260,13 @@ nftk_check(struct nftk *k, const struct nft_dest *d, int create_it, char *why,
 	}
 	for (;;) {
 		nlh = nftnl_nlmsg_build_hdr(k->buf, NFT_MSG_GETSET, d->family,
-					    NLM_F_ACK, k->seq);
+					    NLM_F_ACK, k->nl.seq);
 		nftnl_set_nlmsg_build_payload(nlh, q);
 		memset(&r, 0, sizeof r);
-		r.first = r.last = k->seq++;
+		r.first = r.last = k->nl.seq++;
 		r.data = getset_cb;
 		r.arg = s;
-		if (send_buf(k, k->buf, nlh->nlmsg_len) == -1)
+		if (nl_send(&k->nl, k->buf, nlh->nlmsg_len) == -1)
 			goto out;
 		/* The set, then the acknowledgement. */
 		if (replies(k, &r, 1, 0) == 0)
@@ -440,13 +391,13 @@ nftk_dump(struct nftk *k, const struct nft_dest *d, uint32_t id, struct sink *s)
 		return -1;
 	}
 	nlh = nftnl_nlmsg_build_hdr(k->buf, NFT_MSG_GETSETELEM, d->family,
-				    NLM_F_DUMP | NLM_F_ACK, k->seq);
+				    NLM_F_DUMP | NLM_F_ACK, k->nl.seq);
 	nftnl_set_elems_nlmsg_build_payload(nlh, q);
 	nftnl_set_free(q);
-	r.first = r.last = k->seq++;
+	r.first = r.last = k->nl.seq++;
 	r.data = dump_cb;
 	r.arg = &dp;
-	if (send_buf(k, k->buf, nlh->nlmsg_len) == -1)
+	if (nl_send(&k->nl, k->buf, nlh->nlmsg_len) == -1)
 		return -1;
 	if (replies(k, &r, 1, 1) == -1) {
 		if (dp.err)
@@ -459,12 +410,12 @@ nftk_dump(struct nftk *k, const struct nft_dest *d, uint32_t id, struct sink *s)
 void
 nftk_batch_begin(struct nftk *k)
 {
-	struct nlmsghdr *nlh = nftnl_batch_begin(k->buf, k->seq++);
+	struct nlmsghdr *nlh = nftnl_batch_begin(k->buf, k->nl.seq++);
 
 	k->len = NLMSG_ALIGN(nlh->nlmsg_len);
 	k->count = 0;
 	k->nacks = 0;
-	k->first_seq = k->seq;
+	k->first_seq = k->nl.seq;
 }
 
 /* Closes the message being filled into the batch. */
@@ -480,7 +431,7 @@ flush_msg(struct nftk *k)
 	    k->cur_op == SINK_DEL ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
 	    k->cur_d->family,
 	    (k->cur_op == SINK_DEL ? 0 : NLM_F_CREATE | NLM_F_EXCL) | NLM_F_ACK,
-	    k->seq++);
+	    k->nl.seq++);
 	nftnl_set_elems_nlmsg_build_payload(nlh, k->cur);
 	k->len += NLMSG_ALIGN(nlh->nlmsg_len);
 	k->nacks++;
@@ -544,10 +495,10 @@ nftk_batch_send(struct nftk *k)
 	if (!k->nacks)
 		return 0;
 	r.first = k->first_seq;
-	r.last = k->seq - 1;
-	nlh = nftnl_batch_end(k->buf + k->len, k->seq++);
+	r.last = k->nl.seq - 1;
+	nlh = nftnl_batch_end(k->buf + k->len, k->nl.seq++);
 	k->len += NLMSG_ALIGN(nlh->nlmsg_len);
-	if (send_buf(k, k->buf, k->len) == -1)
+	if (nl_send(&k->nl, k->buf, k->len) == -1)
 		return -1;
 	return replies(k, &r, k->nacks, 0);
 }

@@ -21,7 +21,6 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,19 +29,15 @@
 #include "ack.h"
 #include "cap.h"
 #include "clock.h"
-#include "lineio.h"
 #include "log.h"
 #include "metrics.h"
 #include "opt.h"
 #include "rec.h"
 #include "rt.h"
-#include "sig.h"
 #include "sink.h"
 #include "tagenv.h"
 
 #define MAX_CLASSES 65
-#define RECORD_BUDGET 50000
-#define RETRY_MS 5000
 #define METRICS_MS 10000
 #define DEFAULT_PROTOCOL 247
 #define DEFAULT_METRIC 100
@@ -64,10 +59,18 @@ static uint32_t ndests;
 static struct class classes[MAX_CLASSES];
 static uint32_t nclasses;
 static uint8_t protocol = DEFAULT_PROTOCOL;
-static int missing; /* a device is missing: its classes wait */
+
+static int resync(void *arg);
+static int apply(void *arg);
 
 static struct sink S;
-static struct sink_io IO = {.ackfd = -1};
+static struct sink_io IO = {.apply = apply,
+			    .readback = resync,
+			    .noun = "routes",
+			    .others = " in their place",
+			    .what = "the tables",
+			    .ackfd = -1,
+			    .sigfd = -1};
 static struct rtk *K;
 static struct ratelimit bad_rl = RATELIMIT_INIT, kern_rl = RATELIMIT_INIT;
 
@@ -77,9 +80,9 @@ static struct {
 } n;
 
 static const struct metric metrics[] = {
-    {"records_total", NULL, METRIC_COUNTER, "Records read", &IO.records},
+    {"records_total", NULL, METRIC_COUNTER, "Records read", &IO.in.records},
     {"bad_records_total", NULL, METRIC_COUNTER,
-     "Records that did not parse or were of an unexpected type", &IO.bad},
+     "Records that did not parse or were of an unexpected type", &IO.in.bad},
     {"routes_added_total", NULL, METRIC_COUNTER, "Routes added", &n.added},
     {"routes_deleted_total", NULL, METRIC_COUNTER, "Routes deleted",
      &n.deleted},
@@ -204,9 +207,9 @@ load_class(struct class *c, const char *tag)
 static void
 config_load(void)
 {
-	const char *p = getenv("TAGS"), *badtag, *v, *e;
-	char tag[REC_TAG_MAX + 1];
-	size_t len;
+	const char *p = getenv("TAGS"), *v, *e;
+	char tag[REC_TAG_MAX + 1], err[128];
+	unsigned ntags = 0;
 	int r;
 
 	if ((v = getenv("PROTOCOL")) && *v) {
@@ -217,19 +220,11 @@ config_load(void)
 			    "/etc/iproute2/rt_protos)");
 	}
 	load_class(&classes[nclasses++], "");
-	while ((r = tagenv_next(&p, tag, &badtag, &len)) != 0) {
-		if (r == -1)
-			log_fatal(EXIT_PERM,
-				  "bad configuration: TAGS: %.*s: "
-				  "bad tag",
-				  (int)len, badtag);
-		if (nclasses == MAX_CLASSES)
-			log_fatal(EXIT_PERM,
-				  "bad configuration: TAGS: more "
-				  "than %d tags",
-				  MAX_CLASSES - 1);
+	while ((r = tagenv_next(&p, tag, &ntags, MAX_CLASSES - 1, err,
+				sizeof err)) == 1)
 		load_class(&classes[nclasses++], tag);
-	}
+	if (r == -1)
+		log_fatal(EXIT_PERM, "bad configuration: %s", err);
 	if (!ndests)
 		log_fatal(EXIT_PERM, "bad configuration: no TABLE set: no "
 				     "route would be made");
@@ -294,19 +289,12 @@ dest_of(void *arg, const char *tag, int family)
 
 /* --- the kernel --------------------------------------------------------- */
 
+/* The gauges, from the maps. */
 static void
-count_view(void)
+counts(void)
 {
-	uint32_t i;
-
-	n.ours = n.foreign = 0;
-	for (i = 0; i < S.dest.n; i++)
-		if (S.dest.e[i].used) {
-			if (sink_have(&S.dest.e[i]) == SINK_OURS)
-				n.ours++;
-			else if (sink_have(&S.dest.e[i]) == SINK_FOREIGN)
-				n.foreign++;
-		}
+	n.no_dest = S.no_dest;
+	sink_count(&S, &n.ours, &n.foreign);
 }
 
 /* The devices' indices now (a device may come and go, e.g. a tunnel). */
@@ -333,10 +321,11 @@ devices(void)
 }
 
 static int
-resync(void)
+resync(void *arg)
 {
+	(void)arg;
 	n.resyncs++;
-	missing = devices() == -1;
+	IO.missing = devices() == -1;
 	sink_view_begin(&S);
 	if (rtk_dump(K, dests, ndests, &S) == -1) {
 		if (errno == ENOMEM)
@@ -344,7 +333,7 @@ resync(void)
 		log_fatal_sys(EXIT_TEMP, "unable to read the routing tables");
 	}
 	sink_view_end(&S);
-	return missing ? -1 : 0;
+	return IO.missing ? -1 : 0;
 }
 
 /*
@@ -353,7 +342,7 @@ resync(void)
  * met a route already there). 0 when everything is applied.
  */
 static int
-apply(void)
+apply(void *arg)
 {
 	static uint32_t idx[512];
 	static enum sink_op ops[512];
@@ -363,6 +352,7 @@ apply(void)
 	int failed, exists, firsterr, ret = 0, again = 0;
 	char a[INET6_ADDRSTRLEN + 4];
 
+	(void)arg;
 	for (;;) {
 		cnt = 0;
 		rtk_batch_begin(K);
@@ -415,108 +405,35 @@ apply(void)
 	}
 	/* Someone else's route was there: read back, leave it alone. */
 	if (again) {
-		(void)resync();
-		ret = apply();
+		(void)resync(NULL);
+		ret = apply(NULL);
 	}
 	return ret;
 }
 
-/* --- records ------------------------------------------------------------ */
+/* --- the loop ----------------------------------------------------------- */
 
-static int
-io_apply(void *arg)
-{
-	(void)arg;
-	return apply();
-}
+static const char *metrics_path, *ack_path;
+static int check, stop;
+static int64_t next_metrics;
 
-static int
-io_readback(void *arg)
+static void
+write_metrics(void)
 {
-	(void)arg;
-	return resync();
+	counts();
+	if (metrics_path &&
+	    metrics_write(metrics_path, "route-sync", metrics, NMETRICS) == -1)
+		log_warn_sys("unable to write %s", metrics_path);
 }
 
 static void
-settle(void)
+options(int argc, char **argv)
 {
-	if (sink_settle(&S, &IO) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to write to the ack channel");
-}
-
-static void
-input(struct lr *in)
-{
-	enum lr_result res;
-	enum rec_err err;
-	char *line;
-	size_t len;
-	int k = 0;
-
-	while (k++ < RECORD_BUDGET &&
-	       (res = lr_next(in, &line, &len)) != LR_NONE) {
-		if (res == LR_LONG) {
-			IO.records++;
-			IO.bad++;
-			log_warn_limited(&bad_rl, "stdin: line too long");
-			continue;
-		}
-		switch (sink_line(&S, &IO, line, len, &err)) {
-		case SINK_LINE_BAD:
-			log_warn_limited(&bad_rl, "stdin: record %llu: %s",
-					 (unsigned long long)IO.records,
-					 err != REC_OK ? rec_strerror(err)
-						       : "unexpected type");
-			break;
-		case SINK_LINE_TAGS:
-			log_warn_limited(&bad_rl,
-					 "stdin: record %llu: more than "
-					 "%d tags",
-					 (unsigned long long)IO.records,
-					 SINK_MAX_TAGS);
-			break;
-		case SINK_LINE_NOMEM:
-			log_fatal(EXIT_TEMP, "out of memory");
-		case SINK_LINE_ACKERR:
-			log_fatal_sys(EXIT_TEMP, "unable to write to the ack "
-						 "channel");
-		case SINK_LINE_REPLAYED:
-			count_view();
-			log_info("replay complete: %llu %s of ours, %llu of "
-				 "others%s",
-				 (unsigned long long)n.ours, "routes",
-				 (unsigned long long)n.foreign,
-				 " in their place");
-			break;
-		default:
-			break;
-		}
-	}
-	settle();
-}
-
-static void
-write_metrics(const char *path)
-{
-	n.no_dest = S.no_dest;
-	count_view();
-	if (path && metrics_write(path, "route-sync", metrics, NMETRICS) == -1)
-		log_warn_sys("unable to write %s", path);
-}
-
-int
-main(int argc, char **argv)
-{
-	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
-	const char *metrics_path = getenv("METRICS_FILE"), *ack_path = NULL;
-	int opt, check = 0, sigfd, s, stop = 0;
-	int64_t now, next_metrics, next_retry = 0, t;
-	struct pollfd pfd[2];
-	struct lr in;
-	ssize_t k;
+	int opt;
 
 	opt_init("route-sync", usage_text);
 	opterr = 0;
+	metrics_path = getenv("METRICS_FILE");
 	while ((opt = getopt(argc, argv, "nA:M:hV")) != -1) {
 		switch (opt) {
 		case 'n':
@@ -540,95 +457,97 @@ main(int argc, char **argv)
 		opt_usage("unexpected argument %s", argv[optind]);
 	if (metrics_path && !*metrics_path)
 		metrics_path = NULL;
-	config_load();
-	if (check) {
-		config_print();
-		return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
-	}
+}
+
+static void
+setup(void)
+{
+	char msg[512];
 
 	if (cap_effective(CAP_NET_ADMIN) == 0)
 		log_fatal(EXIT_PERM, "unable to change the kernel's tables: "
 				     "needs CAP_NET_ADMIN");
-	if (ack_path && (IO.ackfd = ack_open(ack_path)) == -1)
-		log_fatal_sys(errno == ENOTSUP ? EXIT_PERM : EXIT_TEMP,
-			      "unable to open the ack channel %s%s", ack_path,
-			      errno == ENOTSUP ? " (not a FIFO)" : "");
-	if ((sigfd = sig_open(sigs)) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
-	if (lr_init(&in, 0, REC_LINE_MAX * 4) == -1 ||
-	    sink_init(&S, dest_of, NULL) == -1)
+	if (sink_io_open(&IO, ack_path, msg, sizeof msg) == -1)
+		log_fatal(errno == ENOTSUP ? EXIT_PERM : EXIT_TEMP, "%s", msg);
+	if (sink_init(&S, dest_of, NULL) == -1)
 		log_fatal(EXIT_TEMP, "out of memory");
 	if (!(K = rtk_open(protocol)))
 		log_fatal_sys(errno == EPERM ? EXIT_PERM : EXIT_TEMP,
 			      "unable to open a routing netlink socket%s",
 			      errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
-	IO.apply = io_apply;
-	IO.readback = io_readback;
-	IO.fresh_view = resync() == 0;
-	count_view();
+	IO.fresh_view = resync(NULL) == 0;
+	counts();
 	log_info("started: protocol %u, %u route classes, %llu routes of ours "
 		 "in the tables; acks to %s",
 		 protocol, ndests, (unsigned long long)n.ours,
 		 ack_path ? ack_path : "nowhere");
-
 	next_metrics = clock_mono_ms();
+}
+
+/* The metrics file; how long poll may wait for it. */
+static int
+timers(int64_t now)
+{
+	if (now >= next_metrics) {
+		write_metrics();
+		next_metrics = now + METRICS_MS;
+	}
+	return next_metrics - now < 0 ? 0 : (int)(next_metrics - now);
+}
+
+/* What lib/sink says after poll: lines to log, the stats line, the end. */
+static void
+events(const struct pollfd *pfd)
+{
+	enum sink_io_ev ev;
+	char msg[256];
+
+	while ((ev = sink_events(&S, &IO, pfd, clock_mono_ms(), msg,
+				 sizeof msg)) != SINK_EV_NONE) {
+		if (ev == SINK_EV_FATAL)
+			log_fatal(EXIT_TEMP, "%s", msg);
+		if (ev == SINK_EV_STATS) {
+			counts();
+			metrics_log(metrics, NMETRICS);
+		} else if (ev == SINK_EV_WARN)
+			log_warn_limited(&bad_rl, "%s", msg);
+		else if (*msg)
+			log_info("%s", msg);
+		stop |= ev == SINK_EV_STOP;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pollfd pfd[2];
+	int64_t now;
+	int t;
+
+	options(argc, argv);
+	config_load();
+	if (check) {
+		config_print();
+		return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
+	}
+	setup();
 	while (!stop) {
 		now = clock_mono_ms();
-		if (missing && now >= next_retry) {
-			if (resync() == 0)
-				settle();
-			next_retry = now + RETRY_MS;
-		}
-		if (now >= next_metrics) {
-			write_metrics(metrics_path);
-			next_metrics = now + METRICS_MS;
-		}
-		t = next_metrics - now;
-		if (missing && next_retry - now < t)
-			t = next_retry - now;
-		if (lr_pending(&in))
-			t = 0;
-		pfd[0] = (struct pollfd){sigfd, POLLIN, 0};
-		pfd[1] = (struct pollfd){in.eof ? -1 : 0, POLLIN, 0};
-		if (poll(pfd, 2, t < 0 ? 0 : (int)t) == -1) {
+		t = sink_poll(&IO, pfd, now, timers(now));
+		if (poll(pfd, 2, t) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
 		}
-		if (pfd[0].revents)
-			while ((s = sig_next(sigfd)) > 0) {
-				if (s == SIGUSR1) {
-					n.no_dest = S.no_dest;
-					count_view();
-					metrics_log(metrics, NMETRICS);
-				} else if (s == SIGHUP) {
-					log_info("SIGHUP: reading the tables "
-						 "back");
-					if (resync() == 0)
-						settle();
-				} else
-					stop = 1;
-			}
-		if (pfd[1].revents) {
-			k = lr_fill(&in);
-			if (k == -1 && errno != EINTR && errno != EAGAIN)
-				log_fatal_sys(EXIT_TEMP,
-					      "unable to read stdin");
-		}
-		if (pfd[1].revents || lr_pending(&in))
-			input(&in);
-		if (in.eof && !lr_pending(&in)) {
-			log_info("end of input");
-			stop = 1;
-		}
+		events(pfd);
 	}
-	write_metrics(metrics_path);
+	write_metrics();
 	log_info("exiting: %llu records, %llu routes added, %llu deleted, "
 		 "%llu routes of ours in the tables",
-		 (unsigned long long)IO.records, (unsigned long long)n.added,
+		 (unsigned long long)IO.in.records, (unsigned long long)n.added,
 		 (unsigned long long)n.deleted, (unsigned long long)n.ours);
 	rtk_close(&K);
 	sink_destroy(&S);
-	lr_destroy(&in);
+	sink_io_close(&IO);
 	return 0;
 }

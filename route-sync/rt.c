@@ -9,7 +9,7 @@
  */
 #include "rt.h"
 
-#include "nlcheck.h"
+#include "nl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,20 +18,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #define BATCH_MSGS 512
 #define MSG_BYTES 128
 #define RECV_BYTES (64u << 10)
 
 struct rtk {
-	struct mnl_socket *nl;
-	uint32_t portid, seq, first;
+	struct nl nl;
+	uint32_t first;
 	uint8_t proto;
 	char *buf;
 	size_t len;
 	uint32_t nmsg;
-	char *rbuf;
 	/* routes of ours to delete that belong to no class (found by dump) */
 	struct stale {
 		uint8_t family, plen, type;
@@ -45,25 +43,20 @@ struct rtk *
 rtk_open(uint8_t protocol)
 {
 	struct rtk *k = calloc(1, sizeof *k);
-	int one = 1, size = 8 << 20;
+	int size = 8 << 20;
 
 	if (!k)
 		return NULL;
 	k->proto = protocol;
-	if (!(k->buf = malloc(BATCH_MSGS * MSG_BYTES)) ||
-	    !(k->rbuf = malloc(RECV_BYTES)) ||
-	    !(k->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC)) ||
-	    mnl_socket_bind(k->nl, 0, MNL_SOCKET_AUTOPID) == -1)
+	if (nl_open(&k->nl, NETLINK_ROUTE, RECV_BYTES) == -1 ||
+	    !(k->buf = malloc(BATCH_MSGS * MSG_BYTES)))
 		goto fail;
-	k->portid = mnl_socket_get_portid(k->nl);
-	k->seq = (uint32_t)time(NULL);
-	(void)mnl_socket_setsockopt(k->nl, NETLINK_CAP_ACK, &one, sizeof one);
 	/* Room for a whole batch's answers (beyond rmem_max: CAP_NET_ADMIN;
 	 * without it a lost answer means a read-back, nothing worse). */
-	if (setsockopt(mnl_socket_get_fd(k->nl), SOL_SOCKET, SO_RCVBUFFORCE,
-		       &size, sizeof size) == -1)
-		(void)setsockopt(mnl_socket_get_fd(k->nl), SOL_SOCKET,
-				 SO_RCVBUF, &size, sizeof size);
+	if (setsockopt(nl_fd(&k->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size,
+		       sizeof size) == -1)
+		(void)setsockopt(nl_fd(&k->nl), SOL_SOCKET, SO_RCVBUF, &size,
+				 sizeof size);
 	return k;
 fail:
 	rtk_close(&k);
@@ -78,10 +71,8 @@ rtk_close(struct rtk **kp)
 
 	if (!k)
 		return;
-	if (k->nl)
-		mnl_socket_close(k->nl);
+	nl_close(&k->nl);
 	free(k->buf);
-	free(k->rbuf);
 	free(k->stale);
 	free(k);
 	*kp = NULL;
@@ -98,7 +89,7 @@ route_msg(struct rtk *k, char *buf, uint16_t type, uint16_t flags,
 
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	nlh->nlmsg_seq = k->seq++;
+	nlh->nlmsg_seq = k->nl.seq++;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
 	rtm->rtm_family = family;
 	rtm->rtm_dst_len = plen;
@@ -118,7 +109,7 @@ rtk_batch_begin(struct rtk *k)
 {
 	k->len = 0;
 	k->nmsg = 0;
-	k->first = k->seq;
+	k->first = k->nl.seq;
 }
 
 int
@@ -169,33 +160,26 @@ ack_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct acks *a = arg;
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	int err = nl_error(nlh);
 	uint32_t i;
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof *e))
+	if (err == -1)
 		return MNL_CB_ERROR;
 	i = e->msg.nlmsg_seq - a->k->first;
 	if (i >= a->k->nmsg)
 		return MNL_CB_OK; /* a late answer to something else */
 	a->got++;
-	if (e->error) {
+	if (err) {
 		/* A delete of a route already gone is done. */
-		if (-e->error == ESRCH || -e->error == ENOENT)
+		if (err == ESRCH || err == ENOENT)
 			return MNL_CB_OK;
 		a->ok[i] = 0;
 		a->failed++;
-		if (-e->error == EEXIST)
+		if (err == EEXIST)
 			a->exists = 1;
 		else if (!a->firsterr)
-			a->firsterr = -e->error;
+			a->firsterr = err;
 	}
-	return MNL_CB_OK;
-}
-
-static int
-noop_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	(void)nlh;
-	(void)arg;
 	return MNL_CB_OK;
 }
 
@@ -204,36 +188,20 @@ rtk_batch_send(struct rtk *k, uint8_t *ok, int *exists, int *firsterr)
 {
 	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
 	    [NLMSG_ERROR] = ack_cb,
-	    [NLMSG_NOOP] = noop_cb,
-	    [NLMSG_DONE] = noop_cb,
+	    [NLMSG_NOOP] = nl_cb_ok,
+	    [NLMSG_DONE] = nl_cb_ok,
 	};
 	struct acks a = {k, ok, 0, 0, 0, 0};
-	ssize_t n;
 
 	*exists = *firsterr = 0;
 	if (!k->nmsg)
 		return 0;
 	memset(ok, 1, k->nmsg);
-	if (mnl_socket_sendto(k->nl, k->buf, k->len) == -1)
+	if (nl_send(&k->nl, k->buf, k->len) == -1)
 		return -1;
-	while (a.got < k->nmsg) {
-		n = recv(mnl_socket_get_fd(k->nl), k->rbuf, RECV_BYTES,
-			 MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EPROTO;
+	while (a.got < k->nmsg)
+		if (nl_recv(&k->nl, 0, NULL, &a, ctl) == -1)
 			return -1;
-		}
-		if (!nl_frames_ok(k->rbuf, (size_t)n)) {
-			errno = EPROTO;
-			return -1;
-		}
-		if (mnl_cb_run2(k->rbuf, (size_t)n, 0, k->portid, NULL, &a, ctl,
-				NLMSG_MIN_TYPE) == -1)
-			return -1;
-	}
 	*exists = a.exists;
 	*firsterr = a.firsterr;
 	return a.failed;
@@ -352,79 +320,49 @@ nomem:
 }
 
 static int
-done_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	(void)nlh;
-	(void)arg;
-	return MNL_CB_STOP;
-}
-
-static int
 dump_err_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 	struct dump *dp = arg;
+	int err = nl_error(nlh);
 
-	dp->err = nlh->nlmsg_len < mnl_nlmsg_size(sizeof *e) ? EPROTO
-		  : e->error				     ? -e->error
-							     : EPROTO;
+	dp->err = err > 0 ? err : EPROTO;
 	return MNL_CB_ERROR;
 }
+
+/* A dump's control messages. */
+static mnl_cb_t dump_ctl[NLMSG_MIN_TYPE] = {
+    [NLMSG_NOOP] = nl_cb_ok,
+    [NLMSG_DONE] = nl_cb_stop,
+    [NLMSG_ERROR] = dump_err_cb,
+};
 
 int
 rtk_parse(struct rtk *k, const struct rt_dest *d, uint32_t nd, struct sink *s,
 	  const void *buf, size_t len)
 {
-	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
-	    [NLMSG_NOOP] = noop_cb,
-	    [NLMSG_DONE] = done_cb,
-	    [NLMSG_ERROR] = dump_err_cb,
-	};
 	struct dump dp = {k, d, nd, s, 0};
 
-	if (!nl_frames_ok(buf, len))
-		return MNL_CB_ERROR;
-	return mnl_cb_run2(buf, len, 0, 0, route_cb, &dp, ctl, NLMSG_MIN_TYPE);
+	return nl_run(buf, len, 0, 0, route_cb, &dp, dump_ctl);
 }
 
 static int
 dump_family(struct rtk *k, struct dump *dp, uint8_t family)
 {
-	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
-	    [NLMSG_NOOP] = noop_cb,
-	    [NLMSG_DONE] = done_cb,
-	    [NLMSG_ERROR] = dump_err_cb,
-	};
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(k->buf);
 	struct rtmsg *rtm;
-	ssize_t n;
 	int ret;
 
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = k->seq++;
+	nlh->nlmsg_seq = k->nl.seq++;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
 	rtm->rtm_family = family;
-	if (mnl_socket_sendto(k->nl, nlh, nlh->nlmsg_len) == -1)
+	if (nl_send(&k->nl, nlh, nlh->nlmsg_len) == -1)
 		return -1;
 	/* A dump goes on as it is read: each read queues the next part. */
 	for (;;) {
-		n = recv(mnl_socket_get_fd(k->nl), k->rbuf, RECV_BYTES,
-			 MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EPROTO;
-			return -1;
-		}
-		if (!nl_frames_ok(k->rbuf, (size_t)n)) {
-			errno = EPROTO;
-			return -1;
-		}
-		ret = mnl_cb_run2(k->rbuf, (size_t)n, nlh->nlmsg_seq, k->portid,
-				  route_cb, dp, ctl, NLMSG_MIN_TYPE);
-		if (ret == MNL_CB_ERROR || ret == -1) {
+		ret = nl_recv(&k->nl, nlh->nlmsg_seq, route_cb, dp, dump_ctl);
+		if (ret == MNL_CB_ERROR) {
 			if (dp->err)
 				errno = dp->err;
 			return -1;

@@ -1,7 +1,9 @@
 # Unit tests of lib/.
-UNITS += rec lineio metrics log opt dns answer hostport secret
+UNITS += rec lineio metrics log opt dns answer hostport secret recin tagenv
 unit-rec_SRCS := tests/unit/rec_test.c
 unit-lineio_SRCS := tests/unit/lineio_test.c
+unit-recin_SRCS := tests/unit/recin_test.c
+unit-tagenv_SRCS := tests/unit/tagenv_test.c
 unit-metrics_SRCS := tests/unit/metrics_test.c
 unit-log_SRCS := tests/unit/log_test.c
 unit-opt_SRCS := tests/unit/opt_test.c
