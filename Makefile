@@ -69,6 +69,7 @@ BASE_LIBS := $(BSD_LIBS) $(CDB_LIBS)
 
 PROGS :=
 SCRIPTS :=
+SCRIPT_LIBS :=
 MANS :=
 UNITS :=
 FUZZERS :=
@@ -139,15 +140,23 @@ bench: programs
 # units and the cron.d example get the install paths substituted; the default configuration (the
 # envdirs) goes to SHAREDIR/conf and, unless CONFDIR/env exists, to CONFDIR.
 SERVICE_FILES := $(wildcard scripts/runit/*/run scripts/runit/*/log/run \
-	scripts/s6/*/run scripts/s6/*/log/run scripts/runit/*/down scripts/s6/*/down)
-INSTALL_SUBST = sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g'
+	scripts/s6/*/run scripts/s6/*/log/run scripts/runit/*/down scripts/s6/*/down \
+	scripts/runit/*/finish scripts/s6/*/finish)
+VERSION := $(shell sed -n 's/^\#define DNSTAP_BGP_VERSION "\(.*\)"/\1/p' lib/opt.h)
+INSTALL_SUBST = sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' \
+	-e 's|@VERSION@|$(VERSION)|g'
+MAN_SECTIONS = $(sort $(subst .,,$(suffix $(MANS))))
 
 install: programs
-	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(SYSTEMDDIR)
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSTEMDDIR) \
+		$(MAN_SECTIONS:%=$(DESTDIR)$(MANDIR)/man%)
 	$(foreach p,$(PROGS),install -m 755 $(O)/bin/$(p) $(DESTDIR)$(LIBEXECDIR);)
-	$(foreach s,$(SCRIPTS),install -m 755 $(s) $(DESTDIR)$(LIBEXECDIR);)
+	set -e; for s in $(SCRIPTS); do \
+		$(INSTALL_SUBST) $$s > $(DESTDIR)$(LIBEXECDIR)/$${s##*/}; \
+		chmod 755 $(DESTDIR)$(LIBEXECDIR)/$${s##*/}; done
+	set -e; for s in $(SCRIPT_LIBS); do \
+		$(INSTALL_SUBST) $$s > $(DESTDIR)$(LIBEXECDIR)/$${s##*/}; \
+		chmod 644 $(DESTDIR)$(LIBEXECDIR)/$${s##*/}; done
 	$(foreach m,$(MANS),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)));)
 	$(INSTALL_SUBST) scripts/dnstap-bgp > $(DESTDIR)$(BINDIR)/dnstap-bgp
 	chmod 755 $(DESTDIR)$(BINDIR)/dnstap-bgp

@@ -21,7 +21,8 @@ pipe_put() {
 }
 
 # pipe_install: make install into $D/usr (configuration in $D/etc), then the
-# demo's settings: everything under $D, run as nobody, two tags.
+# demo's settings: everything under $D (metrics in $D/run/metrics), run as
+# nobody unless PIPE_USERS=own, two tags.
 pipe_install() {
 	chmod 755 "$D"
 	make -s -C "$TOP" install ${BUILD:+O="$BUILD"} PREFIX="$D/usr" SYSCONFDIR="$D/etc" > "$D/install.log" 2>&1 ||
@@ -29,11 +30,9 @@ pipe_install() {
 	pipe_lx=$D/usr/libexec/dnstap-bgp
 	pipe_conf=$D/etc/dnstap-bgp
 	e=$pipe_conf/env
-	pipe_put "$e" DNSTAP_BGP_USER nobody
 	pipe_put "$e" DNSTAP_BGP_RUNDIR "$D/run"
 	pipe_put "$e" DNSTAP_BGP_STATEDIR "$D/state"
 	pipe_put "$e" DNSTAP_BGP_LOGDIR "$D/log"
-	pipe_put "$e" METRICS_DIR "$D/metrics"
 	pipe_put "$e" DNSTAP_BGP_NETNS "${PIPE_NETNS:-}"
 	pipe_put "$e" DNSTAP_READ_OPTS '-l $DNSTAP_BGP_RUNDIR/dnstap.sock'
 	# demo.test answers from the documentation ranges, which ipcache
@@ -41,6 +40,16 @@ pipe_install() {
 	pipe_put "$e" IPCACHE_OPTS '-s $DNSTAP_BGP_STATEDIR/cache -d $DNSTAP_BGP_STATEDIR/domains.cdb -p $DNSTAP_BGP_RUNDIR/peer -a 198.51.100.0/24 -a 203.0.113.0/24 -a 2001:db8::/32'
 	b=$pipe_conf/bgp-announce
 	rm -f "$b"/*
+	# The users: the installed ones (PIPE_USERS=own: they must exist,
+	# see pipe_users in tests/pipeline/setup.sh), or nobody for all.
+	if [ "${PIPE_USERS:-}" = own ]; then
+		pipe_put "$e" DNSTAP_BGP_USER dnstap-bgp
+		pipe_put "$b" DNSTAP_BGP_USER dnstap-bgp-announce
+	else
+		pipe_put "$e" DNSTAP_BGP_USER nobody
+		pipe_put "$e" DNSTAP_BGP_SYNC_GROUP ""
+		for s in bgp-announce sync-serve sync-pull; do pipe_put "$pipe_conf/$s" DNSTAP_BGP_USER nobody; done
+	fi
 	pipe_put "$b" PEERS bird
 	pipe_put "$b" PEER_bird_ADDRESS 127.0.0.1
 	pipe_put "$b" PEER_bird_PORT "$BGP_PORT"
