@@ -14,23 +14,7 @@ mkdir -p "$D"
 chmod 755 "$T" # the toolkit runs as nobody
 start() { spawn "$@"; }
 
-# pipe_users: the users and the group the installed configuration names
-# (docs/operations.md), made when missing; kept afterwards (other tests
-# running at the same time use them too).
-pipe_users() {
-	getent group dnstap-bgp-sync > /dev/null || groupadd --system dnstap-bgp-sync 2> /dev/null ||
-		getent group dnstap-bgp-sync > /dev/null || return 1
-	for u in dnstap-bgp dnstap-bgp-announce dnstap-bgp-serve dnstap-bgp-pull; do
-		g=--gid=dnstap-bgp
-		[ "$u" != dnstap-bgp ] || g=--user-group
-		getent passwd "$u" > /dev/null || useradd --system "$g" --no-create-home \
-			--home-dir /nonexistent --shell /usr/sbin/nologin "$u" 2> /dev/null ||
-			getent passwd "$u" > /dev/null || return 1
-	done
-	for u in dnstap-bgp-serve dnstap-bgp-pull; do
-		id -Gn "$u" | grep -qw dnstap-bgp-sync || usermod -a -G dnstap-bgp-sync "$u" || return 1
-	done
-}
+. "$TOP/tests/pipeline/users.sh"
 PIPE_USERS=own
 
 # pipe_peer PORT: a peer instance (a real ipcache and sync-serve on PORT,
