@@ -129,6 +129,16 @@ if as dnstap-bgp-announce peer; then fail "bgp-announce's user can write the pee
 check "sync-serve (another user) reads the store: /fetch" \
 	sh -c "curl -s --max-time 5 http://127.0.0.1:$SERVE_PORT/fetch | grep -q 198.51.100.10"
 
+# check on the running installation (its unbound runs as root): no
+# problem; a misspelt setting is one.
+eq "check: the running installation has no problem" "$(db check -r root 2>&1; echo "rc=$?")" "$pipe_conf: no problem found
+rc=0"
+echo 60 > "$pipe_conf/bgp-announce/GRACEFULL_RESTART"
+eq "check: a misspelt setting" "$(db check -r root 2>&1; echo "rc=$?")" \
+	"$pipe_conf/bgp-announce/GRACEFULL_RESTART: unknown setting (did you mean GRACEFUL_RESTART?)
+rc=100"
+rm "$pipe_conf/bgp-announce/GRACEFULL_RESTART"
+
 # A bad setting (exit 100): the stage stops instead of restarting every
 # second, its log says so, status says it is down and exits 1.
 rec() { sed -n "s/^$2 //p" "$D/run/stages/$1"; }
