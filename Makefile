@@ -19,6 +19,8 @@ SHAREDIR ?= $(PREFIX)/share/dnstap-bgp
 SYSCONFDIR ?= $(PREFIX)/etc
 CONFDIR ?= $(SYSCONFDIR)/dnstap-bgp
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/dnstap-bgp
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 CC ?= cc
@@ -71,6 +73,7 @@ PROGS :=
 SCRIPTS :=
 SCRIPT_LIBS :=
 MANS :=
+GEN_MANS :=
 UNITS :=
 FUZZERS :=
 BENCHES :=
@@ -78,11 +81,13 @@ BENCHES :=
 LIB_SRCS := $(wildcard lib/*.c)
 LIB := $(O)/lib/libdnstapbgp.a
 
-all: programs
+all: programs mans
 
 include $(sort $(wildcard */module.mk))
 
 programs: $(PROGS:%=$(O)/bin/%)
+
+mans: $(GEN_MANS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -122,7 +127,7 @@ units: $(UNITS:%=$(O)/tests/unit-%)
 check:
 	@$(MAKE) --no-print-directory -j$(JOBS) SANITIZE=$(if $(SANITIZE),$(SANITIZE),1) check-suite
 
-check-suite: programs units
+check-suite: programs units mans
 	BUILD=$(O) JOBS=$(JOBS) tests/run $(TESTS)
 
 fuzz:
@@ -144,10 +149,10 @@ SERVICE_FILES := $(wildcard scripts/runit/*/run scripts/runit/*/log/run \
 	scripts/runit/*/finish scripts/s6/*/finish)
 VERSION := $(shell sed -n 's/^\#define DNSTAP_BGP_VERSION "\(.*\)"/\1/p' lib/opt.h)
 INSTALL_SUBST = sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' \
-	-e 's|@VERSION@|$(VERSION)|g'
-MAN_SECTIONS = $(sort $(subst .,,$(suffix $(MANS))))
+	-e 's|@VERSION@|$(VERSION)|g' -e 's|@SHAREDIR@|$(SHAREDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
+MAN_SECTIONS = $(sort $(subst .,,$(suffix $(MANS) $(GEN_MANS))))
 
-install: programs
+install: programs mans
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSTEMDDIR) \
 		$(MAN_SECTIONS:%=$(DESTDIR)$(MANDIR)/man%)
 	$(foreach p,$(PROGS),install -m 755 $(O)/bin/$(p) $(DESTDIR)$(LIBEXECDIR);)
@@ -157,12 +162,18 @@ install: programs
 	set -e; for s in $(SCRIPT_LIBS); do \
 		$(INSTALL_SUBST) $$s > $(DESTDIR)$(LIBEXECDIR)/$${s##*/}; \
 		chmod 644 $(DESTDIR)$(LIBEXECDIR)/$${s##*/}; done
-	$(foreach m,$(MANS),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)));)
+	set -e; for m in $(MANS) $(GEN_MANS); do d=$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
+		$(INSTALL_SUBST) $$m > $$d; chmod 644 $$d; done
 	$(INSTALL_SUBST) scripts/dnstap-bgp > $(DESTDIR)$(BINDIR)/dnstap-bgp
 	chmod 755 $(DESTDIR)$(BINDIR)/dnstap-bgp
 	set -e; for f in $(SERVICE_FILES); do \
 		d=$(DESTDIR)$(SHAREDIR)/$${f#scripts/}; install -d $${d%/*}; \
 		$(INSTALL_SUBST) $$f > $$d; if [ -x $$f ]; then chmod 755 $$d; else chmod 644 $$d; fi; done
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL_SUBST) scripts/dnstap-bgp.bash > $(DESTDIR)$(BASHCOMPDIR)/dnstap-bgp
+	chmod 644 $(DESTDIR)$(BASHCOMPDIR)/dnstap-bgp
+	set -e; for p in $(filter-out dnstap-read,$(PROGS)) $(filter-out dnstap-bgp-%,$(notdir $(SCRIPTS))) dnstap-bgp-run; do \
+		ln -sf dnstap-bgp $(DESTDIR)$(BASHCOMPDIR)/$$p; done
 	install -d $(DESTDIR)$(SHAREDIR)/cron.d
 	$(INSTALL_SUBST) scripts/cron/dnstap-bgp > $(DESTDIR)$(SHAREDIR)/cron.d/dnstap-bgp
 	set -e; for f in scripts/systemd/*; do \
@@ -178,6 +189,6 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all programs units check check-suite fuzz fuzz-run bench install format clean
+.PHONY: all programs mans units check check-suite fuzz fuzz-run bench install format clean
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
