@@ -250,7 +250,7 @@ END {
 	if (printed)
 		table("err", 3)
 	print ""
-	row("sum", "collector", (rate == "" ? "?" : sprintf("%.1f", rate)) " frames/s " (window == "start" ? "since its start" : window == "" ? "" : "over " dur(window)) ", " q(frames) " frames", "", "", "", "")
+	row("sum", "collector", (rate == "" ? "?" : sprintf("%.1f", rate)) " frames/s" (window == "start" ? " since its start" : window == "" ? "" : " over " dur(window)) ", " q(frames) " frames", "", "", "", "")
 	row("sum", "domain list", q(list_entries) " entries, " (F["list.file"] == "" ? "?" : F["list.file"]) (list_mtime == "" ? " (missing)" : ", changed " ago(list_mtime)), "", "", "", "")
 	row("sum", "cache", q(entries) " entries: " q(local) " local, " q(peer) " from peers; last minute: " q(announces) " announced, " q(withdraws) " withdrawn", "", "", "", "")
 	table("sum", 2)

@@ -47,7 +47,7 @@ pipe_install() {
 		pipe_put "$b" DNSTAP_BGP_USER dnstap-bgp-announce
 	else
 		pipe_put "$e" DNSTAP_BGP_USER nobody
-		pipe_put "$e" DNSTAP_BGP_SYNC_GROUP ""
+		pipe_put "$e" DNSTAP_BGP_SYNC_GROUP none
 		for s in bgp-announce sync-serve sync-pull; do pipe_put "$pipe_conf/$s" DNSTAP_BGP_USER nobody; done
 	fi
 	pipe_put "$b" PEERS bird
