@@ -174,6 +174,9 @@ install: programs mans
 	chmod 644 $(DESTDIR)$(BASHCOMPDIR)/dnstap-bgp
 	set -e; for p in $(filter-out dnstap-read,$(PROGS)) $(filter-out dnstap-bgp-%,$(notdir $(SCRIPTS))) dnstap-bgp-run; do \
 		ln -sf dnstap-bgp $(DESTDIR)$(BASHCOMPDIR)/$$p; done
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 644 docs/*.md $(DESTDIR)$(DOCDIR)
+	install -m 644 docs/examples/* $(DESTDIR)$(DOCDIR)/examples
 	install -d $(DESTDIR)$(SHAREDIR)/cron.d
 	$(INSTALL_SUBST) scripts/cron/dnstap-bgp > $(DESTDIR)$(SHAREDIR)/cron.d/dnstap-bgp
 	set -e; for f in scripts/systemd/*; do \
