@@ -1,7 +1,7 @@
 # scripts/demo-setup/lib.sh: the demo's set-up, shared with the end-to-end tests
 # (tests/pipeline/) so that what the demo shows is what the tests check.
-# Sourced; the caller sets TOP, D (its directory, created), DNS_PORT,
-# NSD_PORT, BGP_PORT, SUP (runit or s6), optionally PIPE_ENABLE (optional
+# Sourced; the caller sets TOP, D (its directory, created), SUP (runit or
+# s6), the ports (pipe_ports picks free ones), optionally PIPE_ENABLE (optional
 # services to run, see pipe_supervise), BUILD (the build
 # directory to install from) and PIPE_NETNS (an existing network namespace
 # for BIRD and the toolkit; the resolver stays outside and reaches
@@ -13,6 +13,23 @@
 # toolkit speaks BGP from 127.0.0.2. Nothing leaves loopback.
 
 pipe_tmpl=$TOP/scripts/demo-setup
+
+# pipe_ports: DNS_PORT, NSD_PORT, BGP_PORT, SERVE_PORT and PEER_PORT that
+# are not set yet get ports that no socket uses on this machine now (TCP or
+# UDP, 20000-59999 at random): the demo and the tests can run side by side
+# with others.
+pipe_ports() {
+	for pipe_v in DNS_PORT NSD_PORT BGP_PORT SERVE_PORT PEER_PORT; do
+		eval "[ -z \"\${$pipe_v:-}\" ]" || continue
+		while :; do
+			pipe_p=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+			case " ${pipe_taken:-} " in *" $pipe_p "*) continue ;; esac
+			ss -Hantu "( sport = :$pipe_p )" | grep -q . || break
+		done
+		pipe_taken="${pipe_taken:-} $pipe_p"
+		eval "$pipe_v=$pipe_p"
+	done
+}
 
 # pipe_put DIR NAME VALUE: one envdir file.
 pipe_put() {

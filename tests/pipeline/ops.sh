@@ -11,16 +11,6 @@
 #   - a bad setting (exit 100) stops the stage instead of a restart loop,
 #     status says it is down and exits 1; fixed and started, all up again;
 #   - dnstap-bgp check on the running installation.
-# Five TCP and UDP ports free on 127.0.0.1 now (tests run side by side).
-set -- $(python3 -c 'import socket
-for i in range(5):
-	while True:
-		t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-		u = socket.socket(type=socket.SOCK_DGRAM)
-		try: u.bind(("127.0.0.1", p))
-		except OSError: continue
-		print(p); globals()["k%d" % i] = (t, u); break')
-DNS_PORT=$1 NSD_PORT=$2 BGP_PORT=$3 SERVE_PORT=$4 PEER_PORT=$5
 . "$TOP/tests/pipeline/setup.sh"
 need unbound nsd dig curl python3
 now() { date +%s.%6N; }

@@ -36,6 +36,7 @@ pipe_users || { fail "unable to create the toolkit's users"; exit 1; }
 . "$TOP/scripts/demo-setup/lib.sh"
 at_exit 'pipe_stop "$(cat "$T/supervisor.pid" 2> /dev/null)" > /dev/null 2>&1'
 
+pipe_ports
 if ! pipe_install; then
 	fail "make install: $(tail -n 5 "$D/install.log" | tr '\n' '|')"
 	exit 1
