@@ -6,6 +6,7 @@
 #   make bench           benchmarks (figures go into BENCHMARKS.md)
 #   make fuzz            each libFuzzer target for FUZZ_SECONDS (build-fuzz/)
 #   make install         PREFIX=/usr/local DESTDIR=
+#   make deb             a Debian package in build-deb/ (dpkg-buildpackage)
 #   make clean, make format
 #
 # Every program directory has a module.mk that adds to PROGS, UNITS and
@@ -65,6 +66,10 @@ LMDB_LIBS := -llmdb
 IDN2_LIBS := $(call pc,libs,libidn2)
 YAJL_LIBS := $(call pc,libs,yajl)
 MHD_LIBS := $(call pc,libs,libmicrohttpd)
+NFTNL_CFLAGS := $(call pc,cflags,libnftnl)
+NFTNL_LIBS := $(call pc,libs,libnftnl)
+MNL_CFLAGS := $(call pc,cflags,libmnl)
+MNL_LIBS := $(call pc,libs,libmnl)
 
 CPPFLAGS += $(BSD_CFLAGS)
 BASE_LIBS := $(BSD_LIBS) $(CDB_LIBS)
@@ -186,12 +191,23 @@ install: programs mans
 		for e in scripts/conf/*; do install -d $$d/$${e##*/}; \
 			install -m 644 $$e/* $$d/$${e##*/}; done; done
 
+# A .deb with dpkg-buildpackage (debian/), built in a copy of the tree
+# under build-deb/ so that its results stay out of the tree's parent.
+deb:
+	rm -rf build-deb
+	mkdir -p build-deb/src
+	tar -cf - --exclude=./build --exclude=./build-san --exclude=./build-fuzz \
+		--exclude=./build-deb --exclude=./.git . | tar -xf - -C build-deb/src
+	cd build-deb/src && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; exit 1; }
+	@ls build-deb/*.deb
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-deb
 
-.PHONY: all programs mans units check check-suite fuzz fuzz-run bench install format clean
+.PHONY: all programs mans units check check-suite fuzz fuzz-run bench install deb format clean
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

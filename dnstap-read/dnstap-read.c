@@ -56,7 +56,7 @@ static struct {
 	uint64_t conns, conns_open, frames, skipped, records;
 	uint64_t e_proto, e_dnstap, e_dns, e_size, e_ctype, e_handshake,
 	    e_truncated, e_read, e_timeout;
-	uint64_t stalls, stalled, cut;
+	uint64_t stalls, stalled, cut, dropped;
 } st;
 
 static const struct metric metrics[] = {
@@ -65,7 +65,8 @@ static const struct metric metrics[] = {
 	{ "frames_total", NULL, METRIC_COUNTER, "Data frames received", &st.frames },
 	{ "frames_skipped_total", NULL, METRIC_COUNTER, "Frames of message types not selected", &st.skipped },
 	{ "records_total", NULL, METRIC_COUNTER, "Answer records written", &st.records },
-	{ "answers_cut_total", NULL, METRIC_COUNTER, "Answers cut short: CNAME loop, chain over 16, over 1024 addresses", &st.cut },
+	{ "answers_cut_total", NULL, METRIC_COUNTER, "Answers cut short: CNAME loop, chain over 16, over 1024 addresses, records over the bounds", &st.cut },
+	{ "records_dropped_total", NULL, METRIC_COUNTER, "Records left out: over 256 per response, 2048 bytes per record or 32768 bytes per response", &st.dropped },
 	{ "errors_total", "kind=\"protobuf\"", METRIC_COUNTER, "Bad input by kind", &st.e_proto },
 	{ "errors_total", "kind=\"dnstap\"", METRIC_COUNTER, "Bad input by kind", &st.e_dnstap },
 	{ "errors_total", "kind=\"dns\"", METRIC_COUNTER, "Bad input by kind", &st.e_dns },
@@ -117,10 +118,12 @@ frame_in(void *arg, const uint8_t *buf, size_t len)
 	case FRAME_OK:
 		if (frame_cut(fctx)) {
 			st.cut++;
+			st.dropped += frame_dropped(fctx);
 			log_warn_limited(&rl_input,
-			    "%s: answer cut short: CNAME loop, chain over 16 "
-			    "or over 1024 addresses",
-			    from);
+			    "%s: answer cut short: CNAME loop, chain over 16, "
+			    "over 1024 addresses, or %u records over the "
+			    "bounds",
+			    from, frame_dropped(fctx));
 		}
 		return;
 	case FRAME_SKIPPED:

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "answer.h"
 #include "dns.h"
 #include "dnstap.pb-c.h"
-#include "rec.h"
 
 /*
  * protobuf-c copies every bytes field; a bump allocator reset per frame
@@ -29,11 +29,8 @@ struct frame_ctx {
 	const char *detail;
 	int cut;
 	struct dns_answers dns;
-	char qname[REC_NAME_MAX];
-	/* The chain names joined by ','; ends[k]: length of the first k. */
-	char chain[DNS_CHAIN_MAX * REC_NAME_MAX];
-	size_t ends[DNS_CHAIN_MAX + 1];
-	char line[REC_LINE_MAX];
+	struct answer_fmt fmt;
+	char out[ANSWER_BYTES_MAX];
 };
 
 static void *
@@ -107,6 +104,12 @@ frame_cut(const struct frame_ctx *c)
 	return c->cut;
 }
 
+unsigned
+frame_dropped(const struct frame_ctx *c)
+{
+	return c->fmt.dropped;
+}
+
 const char *
 frame_detail(const struct frame_ctx *c)
 {
@@ -115,35 +118,11 @@ frame_detail(const struct frame_ctx *c)
 
 /* Microseconds since the epoch, or -1 when the time cannot be one. */
 static int64_t
-time_us(uint64_t sec, uint32_t nsec)
+us_of(uint64_t sec, uint32_t nsec)
 {
 	if (nsec >= 1000000000u || sec > (uint64_t)INT64_MAX / 1000000 - 1)
 		return -1;
 	return (int64_t)sec * 1000000 + nsec / 1000;
-}
-
-/* Presentation forms of the question and the chain, once per message. */
-static int
-names_format(struct frame_ctx *c)
-{
-	size_t o = 0, n;
-	unsigned k;
-
-	if (!rec_name_from_wire(c->qname, sizeof c->qname, c->dns.qname.wire,
-		c->dns.qname.len))
-		return -1;
-	c->ends[0] = 0;
-	for (k = 0; k < c->dns.nchain; k++) {
-		if (k)
-			c->chain[o++] = ',';
-		n = rec_name_from_wire(c->chain + o, sizeof c->chain - o,
-		    c->dns.chain[k].wire, c->dns.chain[k].len);
-		if (!n)
-			return -1;
-		o += n;
-		c->ends[k + 1] = o;
-	}
-	return 0;
 }
 
 enum frame_res
@@ -152,15 +131,14 @@ frame_records(struct frame_ctx *c, const uint8_t *buf, size_t len,
 {
 	Dnstap__Dnstap *d;
 	Dnstap__Message *m;
-	enum frame_res res = FRAME_OK;
 	enum dns_err de;
-	struct rec r;
+	int64_t time_us;
 	struct timespec now;
 	size_t n;
-	unsigned i;
 
 	*nrec = 0;
 	c->cut = 0;
+	c->fmt.dropped = 0;
 	c->detail = "";
 	c->arena.used = 0;
 	d = dnstap__dnstap__unpack(&c->alloc, len, buf);
@@ -180,20 +158,17 @@ frame_records(struct frame_ctx *c, const uint8_t *buf, size_t len,
 		return FRAME_E_DNSTAP;
 	}
 
-	memset(&r, 0, sizeof r);
-	r.type = REC_ANSWER;
-	r.tag = "";
 	if (m->has_response_time_sec)
-		r.time_us = time_us(m->response_time_sec,
+		time_us = us_of(m->response_time_sec,
 		    m->has_response_time_nsec ? m->response_time_nsec : 0);
 	else if (m->has_query_time_sec)
-		r.time_us = time_us(m->query_time_sec,
+		time_us = us_of(m->query_time_sec,
 		    m->has_query_time_nsec ? m->query_time_nsec : 0);
 	else {
 		clock_gettime(CLOCK_REALTIME, &now);
-		r.time_us = time_us((uint64_t)now.tv_sec, (uint32_t)now.tv_nsec);
+		time_us = us_of((uint64_t)now.tv_sec, (uint32_t)now.tv_nsec);
 	}
-	if (r.time_us < 0) {
+	if (time_us < 0) {
 		c->detail = "bad time";
 		return FRAME_E_DNSTAP;
 	}
@@ -204,27 +179,15 @@ frame_records(struct frame_ctx *c, const uint8_t *buf, size_t len,
 		c->detail = dns_strerror(de);
 		return FRAME_E_DNS;
 	}
-	c->cut = c->dns.chain_cut || c->dns.chain_loop || c->dns.addr_cut;
-	if (c->dns.naddr == 0)
-		return res;
-	if (names_format(c) == -1) {
+	if (answer_format(&c->fmt, &c->dns, time_us, c->out, sizeof c->out,
+		&n) == -1) {
 		c->detail = "bad name";
 		return FRAME_E_DNS;
 	}
-	r.name = c->qname;
-	r.name_len = strlen(c->qname);
-	r.chain = c->chain;
-	for (i = 0; i < c->dns.naddr; i++) {
-		const struct dns_addr *a = &c->dns.addr[i];
-
-		rec_addr_set(&r.addr, a->a, a->family == 4 ? 4 : 16);
-		r.ttl = a->ttl;
-		r.chain_len = c->ends[a->depth];
-		n = rec_format(c->line, sizeof c->line, &r);
-		if (n) {
-			emit(arg, c->line, n);
-			(*nrec)++;
-		}
-	}
-	return res;
+	c->cut = c->dns.chain_cut || c->dns.chain_loop || c->dns.addr_cut ||
+	    c->fmt.dropped;
+	if (n)
+		emit(arg, c->out, n);
+	*nrec = c->fmt.nrec;
+	return FRAME_OK;
 }

@@ -4,8 +4,9 @@
  *
  * The frame is unpacked by protobuf-c into a per-context arena (no malloc
  * per frame), filtered by dnstap message type, its DNS response parsed by
- * dns.c, and each A/AAAA answer formatted by rec_format() and handed to the
- * caller's emit function, one line (with its newline) at a time.
+ * lib/dns, and its A/AAAA answers formatted by lib/answer (bounded per
+ * response) and handed to the caller's emit function: the records of one
+ * frame at once, whole lines with their newlines.
  */
 #ifndef FRAME_H
 #define FRAME_H
@@ -44,9 +45,11 @@ enum frame_res frame_records(struct frame_ctx *c, const uint8_t *buf,
 const char *frame_strerror(enum frame_res r);
 /*
  * Whether the last frame's answer was cut short (not an error): a CNAME
- * loop, a chain over 16 links or 64 CNAMEs, or over 1024 addresses.
+ * loop, a chain over 16 links or 64 CNAMEs, over 1024 addresses, or
+ * records left out by lib/answer's bounds (frame_dropped() of them).
  */
 int frame_cut(const struct frame_ctx *c);
+unsigned frame_dropped(const struct frame_ctx *c);
 const char *frame_detail(const struct frame_ctx *c);
 
 #endif

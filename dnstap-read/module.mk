@@ -7,7 +7,7 @@ PROGS += dnstap-read
 MANS += dnstap-read/dnstap-read.8
 DTR_GEN := $(O)/gen/dnstap-read
 DTR_PB := $(DTR_GEN)/dnstap.pb-c.o
-DTR_CORE := dnstap-read/frame.c dnstap-read/dns.c
+DTR_CORE := dnstap-read/frame.c
 dnstap-read_SRCS := dnstap-read/dnstap-read.c dnstap-read/stream.c $(DTR_CORE)
 dnstap-read_LIBS := $(FSTRM_LIBS) $(PROTOBUF_LIBS)
 dnstap-read_CFLAGS := -I$(DTR_GEN) $(FSTRM_CFLAGS) $(PROTOBUF_CFLAGS)
@@ -22,9 +22,8 @@ $(O)/dnstap-read/frame.o: $(DTR_GEN)/dnstap.pb-c.h
 
 $(O)/bin/dnstap-read: $(DTR_PB)
 
-# Unit tests of the DNS parser and of frame -> records.
-UNITS += dnstap-dns dnstap-frame
-unit-dnstap-dns_SRCS := tests/dnstap-read/dns_test.c dnstap-read/dns.c
+# Unit tests of frame -> records (the DNS parser's are in tests/unit).
+UNITS += dnstap-frame
 unit-dnstap-frame_SRCS := tests/dnstap-read/frame_test.c $(DTR_CORE)
 unit-dnstap-frame_LIBS := $(PROTOBUF_LIBS)
 $(O)/tests/unit-dnstap-frame: $(DTR_PB)

@@ -285,8 +285,9 @@ query(int argc, char **argv)
 			printf("%s: excluded by !%.*s\n", name,
 			    (int)m.entry_len, m.entry);
 		else
-			printf("%s: matched by %.*s, tag %.*s\n", name,
-			    (int)m.entry_len, m.entry, (int)m.tag_len, m.tag);
+			printf("%s: matched by %s%.*s, tag %.*s\n", name,
+			    m.exact ? "=" : "", (int)m.entry_len, m.entry,
+			    (int)m.tag_len, m.tag);
 		if (m.excluded)
 			rc = 1;
 	}

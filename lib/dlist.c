@@ -53,7 +53,7 @@ struct cold {
  * A 64-bit hash of a name, the same on every host (bytes are read one by
  * one, not as host-order words): the filter is part of the file format.
  */
-static uint64_t
+uint64_t
 dlist_hash(const char *s, size_t n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, v;
@@ -332,15 +332,26 @@ entry(const char *v, unsigned vlen, const char *p, const char *end,
 {
 	if (!v || vlen == 0 ||
 	    (v[0] == '!' ? vlen != 1 :
-			   v[0] != '+' || vlen < 2 ||
+			   (v[0] != '+' && v[0] != '=') || vlen < 2 ||
 		    rec_tag_check(v + 1, vlen - 1) == -1 || v[1] == '-'))
 		return 0;
 	m->entry = p;
 	m->entry_len = (size_t)(end - p);
 	m->excluded = v[0] == '!';
+	m->exact = v[0] == '=';
 	m->tag = v + 1;
 	m->tag_len = vlen - 1;
 	return 1;
+}
+
+/*
+ * An exact entry ("=TAG") found for a suffix that is not the whole name:
+ * it does not cover this name, and the walk goes on to the next suffix.
+ */
+static int
+exact_above(const char *v, unsigned vlen, const char *p, const char *name)
+{
+	return vlen > 0 && v[0] == '=' && p != name;
 }
 
 static int
@@ -501,9 +512,11 @@ dlist_lookup(const struct dlist *dl, const char *name, size_t len,
 		if (dl->bloom &&
 		    !bloom_has(dl, dlist_hash(start[i], (size_t)(end - start[i]))))
 			continue;
-		if (find(dl, &c, start[i], (unsigned)(end - start[i]), &v,
-			&vlen))
-			return entry(v, vlen, start[i], end, m);
+		if (!find(dl, &c, start[i], (unsigned)(end - start[i]), &v,
+			&vlen) ||
+		    exact_above(v, vlen, start[i], name))
+			continue;
+		return entry(v, vlen, start[i], end, m);
 	}
 	return 0;
 }
@@ -589,9 +602,11 @@ dlist_probe_lookup(const struct dlist *dl, struct dlist_probe *pr,
 			continue;
 		if (pr->filtered && !pr->pass[i])
 			continue;
-		if (find(dl, &c, pr->start[i], (unsigned)(end - pr->start[i]),
-			&v, &vlen))
-			return entry(v, vlen, pr->start[i], end, m);
+		if (!find(dl, &c, pr->start[i],
+			(unsigned)(end - pr->start[i]), &v, &vlen) ||
+		    exact_above(v, vlen, pr->start[i], pr->name))
+			continue;
+		return entry(v, vlen, pr->start[i], end, m);
 	}
 	return 0;
 }

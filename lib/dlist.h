@@ -7,6 +7,9 @@
  * and a value:
  *
  *   "+TAG"     the name and every name below it match, with TAG
+ *   "=TAG"     this name only matches, with TAG: an exact entry (the v2fly
+ *              lists' "full:"); names below it are looked up further up,
+ *              as if it were not there
  *   "!"        an exclusion: the name and every name below it do not match
  *
  * plus a header under the empty key: "dnstap-bgp-domains 1 COUNT". Two
@@ -24,7 +27,9 @@
  * A file without the header, or whose hash tables do not end exactly at
  * the end of the file (cut short, or written over in place), is not a
  * domain list. Matching walks from the full name up, label by label, and
- * the first key found decides: the most specific entry wins. Nothing is
+ * the first key found that covers the name decides (an exact entry covers
+ * only the full name): the most specific entry wins. Readers older than
+ * the exact kind take "=TAG" for a damaged value, so no match. Nothing is
  * loaded into the heap: memory does not grow with the list. The pages of
  * the mapping that lookups read do count in the process's RSS; with
  * dlist_limit only the header and the filter are read through it.
@@ -48,6 +53,7 @@ struct dlist_match {
 	const char *tag;   /* its tag, not NUL-terminated */
 	size_t tag_len;
 	int excluded;	   /* the entry is an exclusion: no match */
+	int exact;	   /* the entry covers this name only ("=TAG") */
 };
 
 /*
@@ -75,8 +81,9 @@ uint64_t dlist_count(const struct dlist *dl);
  * Looks name (canonical form, name_len bytes) up. Returns 1 and fills m when
  * an entry (or exclusion) covers it, 0 when none does. A name matches only
  * on label boundaries: "example.com" covers "a.example.com", never
- * "aexample.com". A damaged value (not "!" or "+" and a valid tag) counts
- * as no entry: a corrupt file never yields a tag that no list gave.
+ * "aexample.com"; an exact entry covers its own name only. A damaged
+ * value (not "!", or "+" or "=" and a valid tag) counts as no entry: a
+ * corrupt file never yields a tag that no list gave.
  */
 int dlist_lookup(const struct dlist *dl, const char *name, size_t name_len,
     struct dlist_match *m);
@@ -121,6 +128,8 @@ int dlist_changed(const struct dlist *dl, const char *path);
 int dlist_reload(struct dlist **dl, const char *path, char *err,
     size_t errlen);
 
+/* The 64-bit hash of a name that the filter uses (part of the format). */
+uint64_t dlist_hash(const char *name, size_t len);
 /* The size in bytes of the Bloom filter for n entries (a multiple of 64). */
 size_t dlist_bloom_size(uint64_t n);
 /* Adds a name (canonical form) to the filter bloom of size bytes. */

@@ -11,21 +11,27 @@
 void
 metrics_log(const struct metric *m, size_t n)
 {
-	char line[4096];
+	char line[900], item[256];
 	size_t o = 0, i;
 	int k;
 
-	for (i = 0; i < n && o < sizeof line; i++) {
-		k = snprintf(line + o, sizeof line - o, "%s%s%s%s%s=%llu",
-		    i ? " " : "", m[i].name, m[i].labels ? "{" : "",
-		    m[i].labels ? m[i].labels : "", m[i].labels ? "}" : "",
-		    (unsigned long long)*m[i].value);
-		if (k < 0)
-			break;
+	/* Several lines when needed: log.c cuts a message at 1023 bytes. */
+	for (i = 0; i < n; i++) {
+		k = snprintf(item, sizeof item, "%s%s%s%s=%llu", m[i].name,
+		    m[i].labels ? "{" : "", m[i].labels ? m[i].labels : "",
+		    m[i].labels ? "}" : "", (unsigned long long)*m[i].value);
+		if (k < 0 || (size_t)k >= sizeof item)
+			continue;
+		if (o && o + 1 + (size_t)k >= sizeof line) {
+			line[o] = '\0';
+			log_info("stats: %s", line);
+			o = 0;
+		}
+		if (o)
+			line[o++] = ' ';
+		memcpy(line + o, item, (size_t)k);
 		o += (size_t)k;
 	}
-	if (o >= sizeof line)
-		o = sizeof line - 1;
 	line[o] = '\0';
 	log_info("stats: %s", line);
 }

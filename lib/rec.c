@@ -265,6 +265,79 @@ rec_addr_contains(const struct rec_addr *p, const struct rec_addr *a)
 	return 1;
 }
 
+/* An IPv4 address as a dotted quad into p; the length. */
+static size_t
+ntop4(char *p, const uint8_t *a)
+{
+	size_t o = 0;
+	unsigned i, v;
+
+	for (i = 0; i < 4; i++) {
+		v = a[i];
+		if (i)
+			p[o++] = '.';
+		if (v >= 100)
+			p[o++] = (char)('0' + v / 100);
+		if (v >= 10)
+			p[o++] = (char)('0' + v / 10 % 10);
+		p[o++] = (char)('0' + v % 10);
+	}
+	return o;
+}
+
+/*
+ * An IPv6 address as glibc's inet_ntop writes it (RFC 5952: lowercase, no
+ * leading zeros, the first longest run of two or more zero groups as "::"),
+ * including its dotted tail for ::a.b.c.d and ::ffff:a.b.c.d; without
+ * stdio, which inet_ntop uses for every group.
+ */
+static size_t
+ntop6(char *p, const uint8_t *a)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned w[8], i, best = 8, blen = 0, cur = 8, clen = 0, v;
+	size_t o = 0;
+
+	for (i = 0; i < 8; i++) {
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+		if (w[i] == 0) {
+			if (cur == 8)
+				cur = i, clen = 0;
+			if (++clen > blen)
+				best = cur, blen = clen;
+		} else {
+			cur = 8;
+		}
+	}
+	if (blen < 2)
+		best = 8;
+	for (i = 0; i < 8; i++) {
+		if (best != 8 && i >= best && i < best + blen) {
+			if (i == best)
+				p[o++] = ':';
+			continue;
+		}
+		if (i)
+			p[o++] = ':';
+		if (i == 6 && best == 0 &&
+		    (blen == 6 || (blen == 5 && w[5] == 0xffff))) {
+			o += ntop4(p + o, a + 12);
+			return o;
+		}
+		v = w[i];
+		if (v >= 0x1000)
+			p[o++] = hex[v >> 12];
+		if (v >= 0x100)
+			p[o++] = hex[v >> 8 & 15];
+		if (v >= 0x10)
+			p[o++] = hex[v >> 4 & 15];
+		p[o++] = hex[v & 15];
+	}
+	if (best != 8 && best + blen == 8)
+		p[o++] = ':';
+	return o;
+}
+
 size_t
 rec_addr_format(char *buf, size_t cap, const struct rec_addr *a, int want_len)
 {
@@ -272,10 +345,7 @@ rec_addr_format(char *buf, size_t cap, const struct rec_addr *a, int want_len)
 	size_t n;
 	unsigned full = a->family == 4 ? 32 : 128;
 
-	if (!inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->a, tmp,
-		INET6_ADDRSTRLEN))
-		return 0;
-	n = strlen(tmp);
+	n = a->family == 4 ? ntop4(tmp, a->a) : ntop6(tmp, a->a);
 	if (want_len || a->plen != full) {
 		unsigned p = a->plen;
 

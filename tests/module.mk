@@ -1,7 +1,12 @@
 # Unit tests of lib/.
-UNITS += rec lineio metrics log opt
+UNITS += rec lineio metrics log opt dns answer
 unit-rec_SRCS := tests/unit/rec_test.c
 unit-lineio_SRCS := tests/unit/lineio_test.c
 unit-metrics_SRCS := tests/unit/metrics_test.c
 unit-log_SRCS := tests/unit/log_test.c
 unit-opt_SRCS := tests/unit/opt_test.c
+unit-dns_SRCS := tests/unit/dns_test.c
+unit-answer_SRCS := tests/unit/answer_test.c
+# lib/sink against a simulated kernel (nft-set, route-sync).
+FUZZERS += sink
+fuzz-sink_SRCS := tests/fuzz/sink.c

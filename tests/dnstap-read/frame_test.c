@@ -10,15 +10,16 @@
 #include "../../dnstap-read/frame.h"
 #include "../unit/t.h"
 #include "dnstap.pb-c.h"
-#include "msg.h"
+#include "../unit/msg.h"
 
 static char got[8192];
-static size_t gotlen;
+static size_t gotlen, gotbytes;
 
 static void
 collect(void *arg, const char *line, size_t n)
 {
 	(void)arg;
+	gotbytes += n;
 	if (gotlen + n < sizeof got) {
 		memcpy(got + gotlen, line, n);
 		gotlen += n;
@@ -74,7 +75,7 @@ run(struct frame_ctx *c, size_t len, unsigned *n)
 	enum frame_res r;
 
 	memcpy(copy, frame, len);
-	gotlen = 0;
+	gotlen = gotbytes = 0;
 	got[0] = '\0';
 	r = frame_records(c, copy, len, collect, NULL, n);
 	free(copy);
@@ -190,6 +191,22 @@ main(void)
 				ok++;
 		T_CHECK(ok == 0, "no truncated frame yields records");
 	}
+
+	/*
+	 * Amplification (issue 11): one 20 KB response, 1024 A records under
+	 * a chain of 15 CNAMEs of 255-byte names made of bytes that are
+	 * escaped, would be 15 MB of records. The records of one response are
+	 * bounded (ANSWER_RECORDS_MAX, ANSWER_LINE_MAX, ANSWER_BYTES_MAX) and
+	 * the cut is reported.
+	 */
+	m_amplifier(&m, 15, 1024);
+	T_CHECK(m.len > 19000 && m.len < 22000, "amplifier is %zu bytes", m.len);
+	len = pack(6, 1764150000, -1, 0);
+	r = run(c, len, &n);
+	T_CHECK(r == FRAME_OK && gotbytes <= 32768 && n <= 256,
+	    "amplifier: %u records, %zu bytes (at most 256, 32768)", n, gotbytes);
+	T_CHECK(frame_cut(c) && frame_dropped(c) == 1024,
+	    "amplifier: reported as cut, 1024 records dropped");
 
 	frame_ctx_destroy(&c);
 	frame_ctx_destroy(&cr);

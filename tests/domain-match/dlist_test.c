@@ -28,6 +28,11 @@ static const char *const entries[][2] = {
 	{ "a123456789.b123456789.c123456789.d123456789.e123456789.f123456789."
 	  "long",
 	    "+kept" },
+	/* Exact entries: the name only; below them the walk goes on up. */
+	{ "full.example.com", "=ex" },
+	{ "exact.example", "=only" },
+	{ "y.mail.example.com", "=back" },
+	{ "badexact.example", "=" },
 };
 #define NENT (sizeof entries / sizeof entries[0])
 
@@ -54,6 +59,13 @@ static const char *const cases[][2] = {
 	{ "x.a123456789.b123456789.c123456789.d123456789.e123456789."
 	  "f123456789.long",
 	    "kept" },
+	{ "full.example.com", "=ex" },
+	{ "a.full.example.com", "t1" },
+	{ "exact.example", "=only" },
+	{ "www.exact.example", "" },
+	{ "y.mail.example.com", "=back" },
+	{ "z.y.mail.example.com", "!" },
+	{ "badexact.example", "" },
 	{ ".", "" },
 	{ "", "" },
 };
@@ -98,7 +110,8 @@ result(char *out, int hit, const struct dlist_match *m)
 	else if (m->excluded)
 		strcpy(out, "!");
 	else
-		snprintf(out, 64, "%.*s", (int)m->tag_len, m->tag);
+		snprintf(out, 64, "%s%.*s", m->exact ? "=" : "", (int)m->tag_len,
+		    m->tag);
 }
 
 static void
@@ -158,11 +171,11 @@ main(void)
 	snprintf(b, sizeof b, "%s/b.cdb", dir);
 	snprintf(c, sizeof c, "%s/c.cdb", dir);
 
-	make(a, 1, "dnstap-bgp-domains 1 9");
+	make(a, 1, "dnstap-bgp-domains 1 13");
 	dl = dlist_open(a, err, sizeof err);
 	T_CHECK(dl != NULL, "open with filter: %s", dl ? "ok" : err);
 	if (dl) {
-		T_CHECK(dlist_count(dl) == 9, "count");
+		T_CHECK(dlist_count(dl) == 13, "count");
 		lookups("with filter", dl);
 		T_CHECK(dlist_limit(dl, 1 << 20) == 0, "limit above the size");
 		lookups("with filter, a limit above the size", dl);
@@ -171,7 +184,7 @@ main(void)
 		lookups("with filter, pread", dl);
 		lookups("with filter, pread again", dl);
 		T_CHECK(!dlist_changed(dl, a), "not changed");
-		make(b, 0, "dnstap-bgp-domains 1 9");
+		make(b, 0, "dnstap-bgp-domains 1 13");
 		rename(b, a);
 		T_CHECK(dlist_changed(dl, a), "changed after a rename");
 		T_CHECK(dlist_lookup(dl, "example.com", 11, &(struct dlist_match){ 0 }),

@@ -182,16 +182,16 @@ if wait_until 30 has_routes; then
 else
 	fail "BIRD holds '$(routes)', want '$want': $(sh -c 'tail -n 3 /var/log/dnstap-bgp/*/current' 2>&1 | tr '\n' '|')"
 fi
-users=$(for s in dnstap-read domain-match ipcache bgp-announce; do
+users=$(for s in dnstap-read domain-match ipcache fan-out bgp-announce; do
 	p=$(sv status "/etc/service/$s" | sed -n 's/^run: [^(]*(pid \([0-9]*\)).*/\1/p')
 	printf '%s=%s ' "$s" "$(ps -o user= -p "$p")"; done)
-eq "each stage as its user" "$users" "dnstap-read=dnstap-bgp domain-match=dnstap-bgp ipcache=dnstap-bgp bgp-announce=dnstap-bgp-announce "
+eq "each stage as its user" "$users" "dnstap-read=dnstap-bgp domain-match=dnstap-bgp ipcache=dnstap-bgp fan-out=dnstap-bgp bgp-announce=dnstap-bgp-announce "
 check "unbound runs as unbound and reached the socket" sh -c "ps -o user= -C unbound | grep -qx unbound"
 entries() { grep -q '^dnstap_bgp_ipcache_entries 5$' /run/dnstap-bgp/metrics/dnstap-bgp-ipcache.prom; }
 check "ipcache's textfile counts the five entries" wait_until 30 entries
 dnstap-bgp status > "$T/status" 2>&1
 eq "dnstap-bgp status: exit 0" "$?" 0
-check "dnstap-bgp status: the four stages up under runit" sh -c "grep -c '^\(dnstap-read\|domain-match\|ipcache\|bgp-announce\)  *up ' '$T/status' | grep -qx 4"
+check "dnstap-bgp status: the five stages up under runit" sh -c "grep -c '^\(dnstap-read\|domain-match\|ipcache\|fan-out\|bgp-announce\)  *up ' '$T/status' | grep -qx 5"
 check "dnstap-bgp status: the peer established" grep -q '^r1  *127\.0\.0\.1  *established' "$T/status"
 eq "dnstap-bgp check after the start" "$(dnstap-bgp check 2>&1)" "/etc/dnstap-bgp: no problem found"
 old=$(sv status /etc/service/ipcache | sed -n 's/.*(pid \([0-9]*\)).*/\1/p')

@@ -40,10 +40,13 @@ pipe_resolver
 wait_until 30 established || { fail "no BGP session: $(logs "$D/bird.log")"; exit 1; }
 wait_until 20 q ns.demo.test A || { fail "unbound does not answer: $(logs "$T/unbound.log")"; exit 1; }
 pass "the pipeline is up: DNSTap socket, BGP session, resolver"
-users=$(for st in dnstap-read domain-match ipcache bgp-announce; do
-	printf '%s=%s ' "$st" "$(id -nu "$(awk '/^Uid:/ { print $2 }' "/proc/$(pipe_pid "$st")/status")")"; done)
-eq "each stage runs as its user" "$users" \
-	"dnstap-read=dnstap-bgp domain-match=dnstap-bgp ipcache=dnstap-bgp bgp-announce=dnstap-bgp-announce "
+# Each stage's user (the run script is root until it execs the program).
+users() { for st in dnstap-read domain-match ipcache fan-out bgp-announce; do
+	printf '%s=%s ' "$st" "$(id -nu "$(awk '/^Uid:/ { print $2 }' "/proc/$(pipe_pid "$st")/status")")"; done; }
+want_users="dnstap-read=dnstap-bgp domain-match=dnstap-bgp ipcache=dnstap-bgp fan-out=dnstap-bgp bgp-announce=dnstap-bgp-announce "
+users_ok() { [ "$(users)" = "$want_users" ]; }
+wait_until 20 users_ok
+eq "each stage runs as its user" "$(users)" "$want_users"
 check "the loggers keep each stage's log" grep -q 'established' "$D/log/bgp-announce/current"
 if [ -n "${PIPE_NETNS:-}" ]; then
 	n=$(ip netns pids "$PIPE_NETNS" | grep -cx -e "$(pipe_pid dnstap-read)" -e "$(pipe_pid bgp-announce)")
@@ -79,7 +82,7 @@ resent() { tail -n +"$1" "$D/bird.log" | awk '/State changed to up/ { up = 1; de
 	END { for (p in seen) print p }' | sort; }
 prefixes=$(echo "$exp" | cut -d' ' -f1 | sort)
 resent_all() { [ "$(resent "$1")" = "$prefixes" ]; }
-for st in dnstap-read domain-match ipcache bgp-announce; do
+for st in dnstap-read domain-match ipcache fan-out bgp-announce; do
 	old=$(pipe_pid "$st")
 	if [ -z "$old" ]; then
 		fail "$st is not running: $(tail -n 5 "$D/log/$st/current" | tr '\n' '|')"

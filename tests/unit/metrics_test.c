@@ -1,4 +1,5 @@
 /* metrics_test: the Prometheus text file, written whole, and the ratelimit. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +29,54 @@ static const char want[] =
     "# HELP dnstap_bgp_dnstap_read_connections Open connections.\n"
     "# TYPE dnstap_bgp_dnstap_read_connections gauge\n"
     "dnstap_bgp_dnstap_read_connections 2\n";
+
+/* 60 metrics with long names: more than one log line can carry. */
+static uint64_t many_values[60];
+static struct metric many[60];
+static char many_names[60][48];
+
+/* stats lines of metrics_log(many), all lines under 1024 bytes, every
+ * metric once: the number of lines, or -1. */
+static int
+stats_lines(void)
+{
+	char path[] = "/tmp/metrics_test.XXXXXX", got[16384], key[64];
+	int fd = mkstemp(path), saved = dup(2), lines = 0, i;
+	ssize_t n;
+	char *p, *nl;
+
+	if (fd == -1 || saved == -1)
+		return -1;
+	for (i = 0; i < 60; i++) {
+		snprintf(many_names[i], sizeof many_names[i],
+		    "a_rather_long_counter_name_number_%02d_total", i);
+		many[i].name = many_names[i];
+		many[i].labels = i % 2 ? "why=\"something\"" : NULL;
+		many[i].value = &many_values[i];
+		many_values[i] = 1000000u + (unsigned)i;
+	}
+	dup2(fd, 2);
+	metrics_log(many, 60);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, got, sizeof got - 1, 0);
+	close(fd);
+	unlink(path);
+	got[n > 0 ? n : 0] = '\0';
+	for (p = got; (nl = strchr(p, '\n')); p = nl + 1) {
+		if (nl - p >= 1024 || strncmp(p, "metrics_test: info: stats: ", 27))
+			return -1;
+		lines++;
+	}
+	for (i = 0; i < 60; i++) {
+		snprintf(key, sizeof key, "%s%s=%llu", many_names[i],
+		    i % 2 ? "{why=\"something\"}" : "",
+		    (unsigned long long)many_values[i]);
+		if (!strstr(got, key))
+			return -1;
+	}
+	return lines;
+}
 
 int
 main(void)
@@ -60,5 +109,7 @@ main(void)
 		log_warn_limited(&rl, "flood %d", i);
 	T_CHECK(rl.suppressed == 15, "ratelimit suppresses after the burst (%llu)",
 	    (unsigned long long)rl.suppressed);
+	T_CHECK(stats_lines() > 1,
+	    "a long stats line is split, every counter on one of the lines");
 	T_DONE();
 }

@@ -1,0 +1,7 @@
+# nft-set: keeps nftables sets equal to ipcache's set.
+PROGS += nft-set
+nft-set_SRCS := nft-set/nft-set.c nft-set/nft.c
+nft-set_CFLAGS := $(NFTNL_CFLAGS) $(MNL_CFLAGS)
+nft-set_LIBS := $(NFTNL_LIBS) $(MNL_LIBS)
+MANS += nft-set/nft-set.8
+BENCHES += bench/kernel
