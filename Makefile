@@ -76,7 +76,6 @@ BASE_LIBS := $(BSD_LIBS) $(CDB_LIBS)
 
 PROGS :=
 SCRIPTS :=
-SCRIPT_LIBS :=
 MANS :=
 GEN_MANS :=
 UNITS :=
@@ -164,9 +163,6 @@ install: programs mans
 	set -e; for s in $(SCRIPTS); do \
 		$(INSTALL_SUBST) $$s > $(DESTDIR)$(LIBEXECDIR)/$${s##*/}; \
 		chmod 755 $(DESTDIR)$(LIBEXECDIR)/$${s##*/}; done
-	set -e; for s in $(SCRIPT_LIBS); do \
-		$(INSTALL_SUBST) $$s > $(DESTDIR)$(LIBEXECDIR)/$${s##*/}; \
-		chmod 644 $(DESTDIR)$(LIBEXECDIR)/$${s##*/}; done
 	set -e; for m in $(MANS) $(GEN_MANS); do d=$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
 		$(INSTALL_SUBST) $$m > $$d; chmod 644 $$d; done
 	$(INSTALL_SUBST) scripts/dnstap-bgp > $(DESTDIR)$(BINDIR)/dnstap-bgp

@@ -60,11 +60,11 @@ _dnstap_bgp() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	if [[ $COMP_CWORD -eq 1 ]]; then
 		local progs p
-		progs="status routes check"
+		progs="status routes check migrate"
 		for p in "$_dnstap_bgp_libexec"/*; do
 			[[ -f $p && -x $p ]] || continue
 			p=${p##*/}
-			[[ $p == dnstap-bgp-status || $p == dnstap-bgp-check || $p == dnstap-bgp-routes ]] && continue
+			case $p in dnstap-bgp-status | dnstap-bgp-check | dnstap-bgp-routes | dnstap-bgp-migrate | dnstap-bgp-conf) continue ;; esac
 			progs="$progs $p"
 		done
 		COMPREPLY=($(compgen -W "$progs -h -V" -- "$cur"))
@@ -72,6 +72,7 @@ _dnstap_bgp() {
 	fi
 	local p=${COMP_WORDS[1]}
 	case $p in
+	migrate) p=dnstap-bgp-migrate ;;
 	status | routes | check) ;;
 	*) [[ -x $_dnstap_bgp_libexec/$p && $p != */* ]] || return ;;
 	esac

@@ -1,9 +1,8 @@
 # scripts/: the supervision wrapper (service directories, units and the
 # default envdir are installed by the Makefile's install rule).
+# dnstap-bgp-conf is sourced by the others (run alone it says so).
 SCRIPTS += scripts/dnstap-bgp-run scripts/dnstap-bgp-status scripts/dnstap-bgp-check \
-	scripts/dnstap-bgp-routes
-# Read or sourced by those, installed beside them, not executable.
-SCRIPT_LIBS += scripts/dnstap-bgp-conf scripts/dnstap-bgp-status.awk
+	scripts/dnstap-bgp-routes scripts/dnstap-bgp-conf
 MANS += scripts/dnstap-bgp-run.8 scripts/dnstap-bgp.8
 # dnstap-bgp-records(5) is docs/records.md, made into a page at build time
 # (one text: the page cannot drift from the contract).
