@@ -65,7 +65,7 @@ pipe_install() {
 	else
 		pipe_put "$e" DNSTAP_BGP_USER nobody
 		pipe_put "$e" DNSTAP_BGP_SYNC_GROUP none
-		for s in bgp-announce sync-serve sync-pull; do pipe_put "$pipe_conf/$s" DNSTAP_BGP_USER nobody; done
+		for s in bgp-announce sync-serve sync-pull dns-hold; do pipe_put "$pipe_conf/$s" DNSTAP_BGP_USER nobody; done
 	fi
 	pipe_put "$b" PEERS bird
 	pipe_put "$b" PEER_bird_ADDRESS 127.0.0.1

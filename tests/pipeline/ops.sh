@@ -89,7 +89,7 @@ print(j["ok"], " ".join(s["name"] + "=" + s["state"] for s in j["stages"]),
 	[p["peer"] for p in j["sync_peers"]] == ["http://127.0.0.1:'"$PEER_PORT"'"])' "$1"
 }
 eq "status --json: valid, the same facts" "$(summary "$T/status.json" 2>&1)" \
-	"True dnstap-read=up domain-match=up ipcache=up fan-out=up bgp-announce=up nft-set=off route-sync=off sync-serve=up sync-pull=up bird=established 4 2 True True"
+	"True dnstap-read=up dns-hold=off domain-match=up ipcache=up fan-out=up bgp-announce=up nft-set=off route-sync=off sync-serve=up sync-pull=up bird=established 4 2 True True"
 
 # Each stage as its user; the pipes on stdin and stdout are root's (opened
 # by the run script before it drops privileges), the peer pipe ipcache's

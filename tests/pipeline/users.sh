@@ -7,7 +7,7 @@
 pipe_users() {
 	getent group dnstap-bgp-sync > /dev/null || groupadd --system dnstap-bgp-sync 2> /dev/null ||
 		getent group dnstap-bgp-sync > /dev/null || return 1
-	for u in dnstap-bgp dnstap-bgp-announce dnstap-bgp-serve dnstap-bgp-pull; do
+	for u in dnstap-bgp dnstap-bgp-announce dnstap-bgp-serve dnstap-bgp-pull dnstap-bgp-hold; do
 		g=--gid=dnstap-bgp
 		[ "$u" != dnstap-bgp ] || g=--user-group
 		getent passwd "$u" > /dev/null || useradd --system "$g" --no-create-home \
