@@ -32,6 +32,7 @@
 
 #include "clock.h"
 #include "frame.h"
+#include "hostport.h"
 #include "lineio.h"
 #include "log.h"
 #include "metrics.h"
@@ -230,60 +231,32 @@ listen_unix(struct listener *l, const char *path, long mode, uid_t uid,
 static int
 listen_tcp(struct listener *l, const char *spec)
 {
-	char host[64];
-	const char *orig = spec, *port, *err, *colon = strrchr(spec, ':');
-	struct addrinfo hints, *ai;
-	size_t hl;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char err[256];
 	int fd, one = 1, e;
 
-	if (!colon || colon == spec || !colon[1]) {
-		errno = EINVAL;
-		return -1;
-	}
-	port = colon + 1;
-	(void)strtonum(port, 1, 65535, &err); /* getaddrinfo takes 99999 */
-	if (err) {
-		errno = EINVAL;
-		return -1;
-	}
-	hl = (size_t)(colon - spec);
-	if (spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']') {
-		spec++;
-		hl -= 2;
-	}
-	if (hl >= sizeof host) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(host, spec, hl);
-	host[hl] = '\0';
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if (getaddrinfo(host, port, &hints, &ai) != 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	/* lib/hostport's rules, sync-serve's too: a bad one is a usage error */
+	if (hostport_parse(spec, &ss, &len, err, sizeof err) == -1)
+		log_fatal(EXIT_PERM, "unable to listen on %s: %s", spec, err);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1 ||
-	    (ai->ai_family == AF_INET6 &&
+	    (ss.ss_family == AF_INET6 &&
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) ==
 		    -1) ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    listen(fd, 128) == -1) {
 		e = errno;
 		if (fd != -1)
 			close(fd);
-		freeaddrinfo(ai);
 		errno = e;
 		return -1;
 	}
-	freeaddrinfo(ai);
 	l->fd = fd;
 	l->path = NULL;
-	snprintf(l->name, sizeof l->name, "tcp:%s", orig);
+	snprintf(l->name, sizeof l->name, "tcp:%s", spec);
 	return 0;
 }
 

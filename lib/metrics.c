@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 void
@@ -83,4 +84,18 @@ metrics_write(const char *path, const char *prog, const struct metric *m,
 		return -1;
 	}
 	return 0;
+}
+
+int
+metrics_file_tick(struct metrics_file *mf, int force)
+{
+	int64_t now = clock_mono_us();
+	int was = mf->failing;
+
+	if (!mf->path || (!force && mf->last_us &&
+	    now - mf->last_us < METRICS_EVERY_S * 1000000LL))
+		return 0;
+	mf->last_us = now;
+	mf->failing = metrics_write(mf->path, mf->prog, mf->m, mf->n) == -1;
+	return mf->failing && !was ? -1 : 0;
 }

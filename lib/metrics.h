@@ -34,4 +34,21 @@ void metrics_log(const struct metric *m, size_t n);
 int metrics_write(const char *path, const char *prog, const struct metric *m,
     size_t n);
 
+/*
+ * The file a program's loop keeps fresh: metrics_file_tick rewrites it when
+ * METRICS_EVERY_S seconds have passed since the last write (monotonic), or
+ * at once with force (at exit); nothing when path is NULL. It returns -1
+ * (errno set) only for a failure after a write that did not fail, so the
+ * caller warns once per run of failures, not every few seconds.
+ */
+#define METRICS_EVERY_S 5
+struct metrics_file {
+	const char *path, *prog;
+	const struct metric *m;
+	size_t n;
+	int64_t last_us; /* monotonic time of the last write, 0 before one */
+	int failing;
+};
+int metrics_file_tick(struct metrics_file *mf, int force);
+
 #endif

@@ -35,6 +35,7 @@ struct sync_parser {
 	unsigned entry_depth; /* depth inside an entry object */
 	enum key key;	      /* the key whose value comes next */
 	int done;	      /* the top-level value is complete */
+	int seen;	      /* a byte other than white space came */
 	int failed;
 	uint64_t count;
 	struct sync_raw raw;
@@ -298,6 +299,9 @@ scan(struct sync_parser *p, const unsigned char *b, size_t n)
 	for (i = 0; i < n; i++) {
 		unsigned char c = b[i];
 
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			p->seen = 1;
+
 		if (p->in_str) {
 			p->run++;
 			if (p->esc)
@@ -358,10 +362,16 @@ sync_parser_finish(struct sync_parser *p)
 {
 	if (p->failed)
 		return -1;
-	if (yajl_complete_parse(p->y) != yajl_status_ok)
-		return yajl_failed(p, NULL, 0);
-	if (!p->done) {
-		fail(p, "truncated");
+	/*
+	 * Every byte parsed (a bad one fails at feed): what yajl finds wrong
+	 * now is a value cut short.
+	 */
+	if (!p->seen) {
+		fail(p, "empty body");
+		return -1;
+	}
+	if (yajl_complete_parse(p->y) != yajl_status_ok || !p->done) {
+		fail(p, "truncated JSON: the body ends inside a value");
 		return -1;
 	}
 	return 0;

@@ -82,7 +82,11 @@ void sync_parser_free(struct sync_parser **p);
 int sync_parser_feed(struct sync_parser *p, const void *buf, size_t n);
 /* At the end of input: 0 when exactly one complete value was read. */
 int sync_parser_finish(struct sync_parser *p);
-/* The reason of the last failure ("parse error: ...", "truncated"). */
+/*
+ * The reason of the last failure: "parse error: ..." (yajl's, with where),
+ * "wrong type: ...", "token too long", "empty body" (nothing but white
+ * space), "truncated JSON: ..." (the input ended inside a value).
+ */
 const char *sync_parser_error(const struct sync_parser *p);
 /* Entries handed to the callback so far. */
 uint64_t sync_parser_count(const struct sync_parser *p);

@@ -43,13 +43,15 @@
 #include "lineio.h"
 #include "log.h"
 #include "metrics.h"
+#include "opt.h"
 #include "rec.h"
+#include "secret.h"
 #include "sig.h"
 #include "store.h"
 #include "sync.h"
 
 #define CURSOR_HEADER "X-Dnstap-Bgp-Cursor"
-#define PUSH_QUEUE 512		    /* entries waiting per peer */
+#define PUSH_QUEUE 512			   /* entries waiting per peer */
 #define PUSH_JSON (REC_NAME_MAX * 2 + 200) /* one entry's JSON, at most */
 
 struct peer {
@@ -67,6 +69,9 @@ struct peer {
 	char why[320]; /* why the response is refused, "" while fine */
 	char cursor_next[SYNC_TIME_MAX];
 	char cursor[SYNC_TIME_MAX]; /* since= for the next pull, "" for full */
+	/* for the metrics: the last merged pull (unix seconds), failures */
+	uint64_t last_ok_s, errors;
+	char *label; /* peer="BASE" */
 	/* push */
 	CURL *push_easy;
 	int push_busy;
@@ -80,26 +85,40 @@ static struct {
 	uint64_t pushes, push_errors, push_dropped;
 } st;
 
-static const struct metric metrics[] = {
-	{ "pulls_total", NULL, METRIC_COUNTER, "Pulls that completed and were merged", &st.pulls },
-	{ "pulls_full_total", NULL, METRIC_COUNTER, "Merged pulls of a whole cache", &st.pulls_full },
-	{ "pulls_incremental_total", NULL, METRIC_COUNTER, "Merged incremental pulls", &st.pulls_incremental },
-	{ "pull_errors_total", NULL, METRIC_COUNTER, "Pulls that failed: nothing merged", &st.pull_errors },
-	{ "entries_total", NULL, METRIC_COUNTER, "Entries received in merged pulls", &st.entries },
-	{ "entries_rejected_total", NULL, METRIC_COUNTER, "Entries refused by validation", &st.rejected },
-	{ "records_total", NULL, METRIC_COUNTER, "peer records written", &st.records },
-	{ "body_bytes_total", NULL, METRIC_COUNTER, "Response body bytes received", &st.bytes },
-	{ "pushes_total", NULL, METRIC_COUNTER, "New entries pushed (PUT /put, 200)", &st.pushes },
-	{ "push_errors_total", NULL, METRIC_COUNTER, "Pushes that failed", &st.push_errors },
-	{ "push_dropped_total", NULL, METRIC_COUNTER, "Pushes dropped: queue full", &st.push_dropped },
+static const struct metric base_metrics[] = {
+    {"pulls_total", NULL, METRIC_COUNTER,
+     "Pulls that completed and were merged", &st.pulls},
+    {"pulls_full_total", NULL, METRIC_COUNTER, "Merged pulls of a whole cache",
+     &st.pulls_full},
+    {"pulls_incremental_total", NULL, METRIC_COUNTER,
+     "Merged incremental pulls", &st.pulls_incremental},
+    {"pull_errors_total", NULL, METRIC_COUNTER,
+     "Pulls that failed: nothing merged", &st.pull_errors},
+    {"entries_total", NULL, METRIC_COUNTER, "Entries received in merged pulls",
+     &st.entries},
+    {"entries_rejected_total", NULL, METRIC_COUNTER,
+     "Entries refused by validation", &st.rejected},
+    {"records_total", NULL, METRIC_COUNTER, "peer records written",
+     &st.records},
+    {"body_bytes_total", NULL, METRIC_COUNTER, "Response body bytes received",
+     &st.bytes},
+    {"pushes_total", NULL, METRIC_COUNTER, "New entries pushed (PUT /put, 200)",
+     &st.pushes},
+    {"push_errors_total", NULL, METRIC_COUNTER, "Pushes that failed",
+     &st.push_errors},
+    {"push_dropped_total", NULL, METRIC_COUNTER, "Pushes dropped: queue full",
+     &st.push_dropped},
 };
-#define NMETRICS (sizeof metrics / sizeof metrics[0])
+#define NBASE (sizeof base_metrics / sizeof base_metrics[0])
+/* base_metrics, then two per peer (metrics_init) */
+static struct metric *metrics;
+static size_t nmetrics;
 
 static struct {
 	int64_t interval_us, timeout_ms, stall_s;
 	uint64_t max_body;
 	const char *out_path, *state_dir, *spool_dir, *dlist_path;
-	const char *metrics_path, *ca, *cert, *key, *push_store;
+	const char *ca, *cert, *key, *push_store, *token_from;
 	char *token;
 	int once;
 	int64_t push_every_us;
@@ -109,55 +128,22 @@ static struct dlist *dl;
 static struct ratelimit rl = RATELIMIT_INIT;
 static int out_fd = -1;
 static struct lw out;
-static struct store *pst;      /* the local store, with -p */
-static int64_t push_cursor;    /* newest change seen there */
+static struct store *pst;   /* the local store, with -p */
+static int64_t push_cursor; /* newest change seen there */
 static struct peer *peers;
 static int npeers;
+static struct metrics_file mfile = {NULL, "sync-pull", NULL, 0, 0, 0};
+static int sfd = -1;
+static CURLM *curlm; /* every transfer */
+static int failures; /* pulls that failed, for -1's exit code */
 
-static void
-usage(void)
-{
-	log_fatal(EXIT_PERM, "usage: sync-pull [-1] [-i SECONDS] [-t SECONDS] "
-	    "[-S SECONDS] [-b BYTES] [-o OUTPUT] [-s STATEDIR] [-w SPOOLDIR] "
-	    "[-d DOMAINS.cdb] [-T TOKENFILE] [-C CAFILE] [-c CERT -k KEY] "
-	    "[-p STORE [-P SECONDS]] [-M METRICS] PEER...");
-}
-
-
-
-static long long
-number(const char *s, long long min, long long max, const char *what)
-{
-	const char *err;
-	long long v = strtonum(s, min, max, &err);
-
-	if (err) {
-		log_warn("%s %s: %s", what, s, err);
-		usage();
-	}
-	return v;
-}
-
-/* The token from a file (one line), so that it never shows in ps. */
-static char *
-read_token(const char *path)
-{
-	char buf[1024];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd == -1)
-		log_fatal_sys(EXIT_PERM, "unable to open %s", path);
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n < 0)
-		log_fatal_sys(EXIT_TEMP, "unable to read %s", path);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0] == '\0')
-		log_fatal(EXIT_PERM, "unable to use %s: empty token", path);
-	return strdup(buf);
-}
+static const char usage_text[] =
+    "usage: sync-pull [-1] [-i SECONDS] [-t SECONDS] [-S SECONDS] [-b BYTES]\n"
+    "                 [-o OUTPUT] [-s STATEDIR] [-w SPOOLDIR] [-d "
+    "DOMAINS.cdb]\n"
+    "                 [-T TOKENFILE] [-C CAFILE] [-c CERT -k KEY]\n"
+    "                 [-p STORE [-P SECONDS]] [-M METRICS] PEER...\n"
+    "       sync-pull -h | -V\n";
 
 /* The state file of a peer: its base URL with unsafe bytes as '_'. */
 static void
@@ -176,6 +162,7 @@ static void
 state_load(struct peer *p)
 {
 	char path[PATH_MAX], buf[SYNC_TIME_MAX];
+	struct stat sb;
 	int64_t us;
 	ssize_t n;
 	int fd;
@@ -185,6 +172,9 @@ state_load(struct peer *p)
 	state_path(path, sizeof path, p);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return;
+	/* written after each merged pull: its time survives a restart */
+	if (fstat(fd, &sb) == 0)
+		p->last_ok_s = (uint64_t)sb.st_mtime;
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	if (n <= 0)
@@ -213,7 +203,7 @@ state_save(const struct peer *p)
 		return;
 	}
 	ok = write(fd, p->cursor, n) == (ssize_t)n && write(fd, "\n", 1) == 1 &&
-	    fsync(fd) == 0;
+	     fsync(fd) == 0;
 	close(fd);
 	if (!ok || rename(tmp, path) == -1) {
 		log_warn_sys("unable to write %s", path);
@@ -269,19 +259,19 @@ on_entry(const struct sync_raw *raw, void *arg)
 	    (!dlist_lookup(dl, e.name, e.name_len, &m) || m.excluded)) {
 		p->n_bad++;
 		log_warn_limited(&rl, "%s: entry %s %s: not in the domain list",
-		    p->base, e.name, raw->ip);
+				 p->base, e.name, raw->ip);
 		return 0;
 	}
 	if (err != SYNC_OK) {
 		p->n_bad++;
 		log_warn_limited(&rl, "%s: entry refused: %s", p->base,
-		    sync_strerror(err));
+				 sync_strerror(err));
 		return 0;
 	}
 	n = sync_entry_record(line, sizeof line, &e);
 	if (n == 0 || lw_put(&p->sw, line, n) == -1) {
 		refuse(p, "unable to write the spool file: %s",
-		    n ? strerror(errno) : "record too long");
+		       n ? strerror(errno) : "record too long");
 		return 1;
 	}
 	p->n_ok++;
@@ -304,7 +294,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	st.bytes += n;
 	if (p->body_bytes > cf.max_body) {
 		refuse(p, "body larger than %llu bytes",
-		    (unsigned long long)cf.max_body);
+		       (unsigned long long)cf.max_body);
 		return 0;
 	}
 	if (sync_parser_feed(p->parser, data, n) == -1) {
@@ -328,7 +318,7 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 		while (vl && (*v == ' ' || *v == '\t'))
 			v++, vl--;
 		while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' ||
-		    v[vl - 1] == ' '))
+			      v[vl - 1] == ' '))
 			vl--;
 		if (vl < sizeof p->cursor_next &&
 		    sync_time_parse(v, vl, &us) == 0) {
@@ -353,7 +343,7 @@ easy_new(struct peer *p)
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cf.timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)(cf.timeout_ms < 10000 ? cf.timeout_ms : 10000));
+			 (long)(cf.timeout_ms < 10000 ? cf.timeout_ms : 10000));
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "dnstap-bgp sync-pull");
 	if (p->headers)
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
@@ -409,7 +399,7 @@ setup_peer(struct peer *p)
 		h = curl_slist_append(NULL, "Content-Type: application/json");
 		if (h && cf.token) {
 			snprintf(hdr, sizeof hdr, "Authorization: Bearer %s",
-			    cf.token);
+				 cf.token);
 			h = curl_slist_append(h, hdr);
 		}
 		if (!h)
@@ -443,7 +433,7 @@ push_next(CURLM *multi, struct peer *p)
 	if (p->push_busy || p->qlen == 0)
 		return;
 	curl_easy_setopt(p->push_easy, CURLOPT_COPYPOSTFIELDS,
-	    p->queue[p->qhead]);
+			 p->queue[p->qhead]);
 	p->qhead = (p->qhead + 1) % PUSH_QUEUE;
 	p->qlen--;
 	if (curl_multi_add_handle(multi, p->push_easy) == CURLM_OK)
@@ -463,7 +453,8 @@ push_done(CURLM *multi, struct peer *p, CURLcode res)
 	} else {
 		st.push_errors++;
 		log_warn_limited(&rl, "%s: push failed: %s", p->base,
-		    res != CURLE_OK ? curl_easy_strerror(res) : "HTTP status");
+				 res != CURLE_OK ? curl_easy_strerror(res)
+						 : "HTTP status");
 	}
 	push_next(multi, p);
 }
@@ -483,7 +474,7 @@ struct scan {
 static struct pushed {
 	uint64_t key; /* 0: free */
 	int64_t first_us;
-} *ptab;
+} * ptab;
 static size_t pcap, pn;
 
 static uint64_t
@@ -575,7 +566,7 @@ scan_entry(const struct store_entry *e, void *arg)
 	    pushed_before(e, sc->floor))
 		return 0;
 	n = sync_entry_json(json, sizeof json, &e->addr, e->name,
-	    strlen(e->name), e->last_us, e->tag);
+			    strlen(e->name), e->last_us, e->tag);
 	for (i = 0; n && i < npeers; i++)
 		push_queue(&peers[i], json, n);
 	return 0;
@@ -594,8 +585,10 @@ push_scan(CURLM *multi)
 	sc.floor = push_cursor - 5000000;
 	sc.newest = push_cursor;
 	pushed_prune(sc.floor, pn);
-	if (store_each(pst, push_cursor, scan_entry, &sc, err, sizeof err) == -1)
-		log_warn_limited(&rl, "unable to read %s: %s", cf.push_store, err);
+	if (store_each(pst, push_cursor, scan_entry, &sc, err, sizeof err) ==
+	    -1)
+		log_warn_limited(&rl, "unable to read %s: %s", cf.push_store,
+				 err);
 	push_cursor = sc.newest;
 	for (i = 0; i < npeers; i++)
 		push_next(multi, &peers[i]);
@@ -638,7 +631,7 @@ start_pull(CURLM *multi, struct peer *p)
 		char *s, *plus;
 
 		snprintf(url, sizeof url, "%s/fetch?since=%s", p->base,
-		    p->cursor);
+			 p->cursor);
 		s = strchr(url, '?');
 		while ((plus = strchr(s, '+')) != NULL) {
 			size_t rest = strlen(plus + 1);
@@ -670,9 +663,9 @@ out_open(void)
 	if (!cf.out_path) {
 		out_fd = 1;
 	} else {
-		/* a FIFO without a reader fails now (ENXIO) instead of hanging */
-		fd = open(cf.out_path, O_WRONLY | O_APPEND | O_NONBLOCK |
-		    O_CLOEXEC);
+		/* a FIFO without a reader fails now (ENXIO), never hangs */
+		fd = open(cf.out_path,
+			  O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC);
 		if (fd == -1) {
 			log_warn_sys("unable to open %s", cf.out_path);
 			return -1;
@@ -710,7 +703,8 @@ deliver(struct peer *p)
 	int rc = 0;
 
 	if (lw_flush(&p->sw) == -1 || lseek(p->spool, 0, SEEK_SET) == -1) {
-		refuse(p, "unable to write the spool file: %s", strerror(errno));
+		refuse(p, "unable to write the spool file: %s",
+		       strerror(errno));
 		return -1;
 	}
 	if (out_open() == -1) {
@@ -739,7 +733,7 @@ deliver(struct peer *p)
 	if (rc == -1) {
 		if (out_fd == 1 && errno == EPIPE)
 			log_fatal(EXIT_TEMP, "unable to write to stdout: %s",
-			    strerror(errno));
+				  strerror(errno));
 		refuse(p, "unable to write the output: %s", strerror(errno));
 		out_close();
 	}
@@ -755,7 +749,8 @@ finish_pull(CURLM *multi, struct peer *p, CURLcode res)
 	curl_multi_remove_handle(multi, p->easy);
 	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (!p->why[0] && res != CURLE_OK)
-		refuse(p, "%s", p->errbuf[0] ? p->errbuf : curl_easy_strerror(res));
+		refuse(p, "%s",
+		       p->errbuf[0] ? p->errbuf : curl_easy_strerror(res));
 	if (!p->why[0] && code != 200)
 		refuse(p, "HTTP status %ld", code);
 	if (!p->why[0] && sync_parser_finish(p->parser) == -1)
@@ -764,9 +759,12 @@ finish_pull(CURLM *multi, struct peer *p, CURLcode res)
 		deliver(p);
 	if (p->why[0]) {
 		st.pull_errors++;
-		log_warn("%s: pull failed, nothing merged: %s", p->base, p->why);
+		p->errors++;
+		log_warn("%s: pull failed, nothing merged: %s", p->base,
+			 p->why);
 	} else {
 		st.pulls++;
+		p->last_ok_s = (uint64_t)(clock_wall_us() / 1000000);
 		if (incremental)
 			st.pulls_incremental++;
 		else
@@ -774,10 +772,10 @@ finish_pull(CURLM *multi, struct peer *p, CURLcode res)
 		st.entries += p->n_ok + p->n_bad;
 		st.rejected += p->n_bad;
 		log_info("%s: %s pull: %llu entries, %llu refused, %llu bytes",
-		    p->base, incremental ? "incremental" : "full",
-		    (unsigned long long)(p->n_ok + p->n_bad),
-		    (unsigned long long)p->n_bad,
-		    (unsigned long long)p->body_bytes);
+			 p->base, incremental ? "incremental" : "full",
+			 (unsigned long long)(p->n_ok + p->n_bad),
+			 (unsigned long long)p->n_bad,
+			 (unsigned long long)p->body_bytes);
 		/* a peer without the header (Go) is pulled whole next time */
 		memcpy(p->cursor, p->cursor_next, sizeof p->cursor);
 		state_save(p);
@@ -786,11 +784,10 @@ finish_pull(CURLM *multi, struct peer *p, CURLcode res)
 }
 
 static void
-write_metrics(void)
+write_metrics(int force)
 {
-	if (cf.metrics_path &&
-	    metrics_write(cf.metrics_path, "sync-pull", metrics, NMETRICS) == -1)
-		log_warn_sys("unable to write %s", cf.metrics_path);
+	if (metrics_file_tick(&mfile, force) == -1)
+		log_warn_sys("unable to write %s", mfile.path);
 }
 
 /*
@@ -813,103 +810,230 @@ reload_list(void)
 	}
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The counters, then per peer the time of its last merged pull and its
+ * failures, labelled peer="BASE" (for dnstap-bgp status and alerts).
+ */
+static void
+metrics_init(void)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0 };
-	CURLM *multi;
-	struct curl_waitfd wfd;
-	CURLMsg *msg;
-	char err[256];
-	int c, i, sfd, running, sig, stop = 0, failures = 0, permanent;
-	int64_t t, wait_us, last_metrics = 0, next_scan = 0, last_reload = 0;
-	const char *token_file = NULL, *s;
+	size_t i, o;
+	const char *c;
+	struct metric *m;
 
-	log_init(argv[0]);
+	nmetrics = NBASE + 2 * (size_t)npeers;
+	if (!(metrics = calloc(nmetrics, sizeof *metrics)))
+		log_fatal_sys(EXIT_TEMP, "unable to allocate");
+	memcpy(metrics, base_metrics, sizeof base_metrics);
+	for (i = 0; i < (size_t)npeers; i++) {
+		struct peer *p = &peers[i];
+
+		/* a label value escapes \ " and newline (Prometheus) */
+		if (!(p->label = malloc(2 * strlen(p->base) + 8)))
+			log_fatal_sys(EXIT_TEMP, "unable to allocate");
+		o = (size_t)sprintf(p->label, "peer=\"");
+		for (c = p->base; *c; c++) {
+			if (*c == '\\' || *c == '"' || *c == '\n')
+				p->label[o++] = '\\';
+			p->label[o++] = *c == '\n' ? 'n' : *c;
+		}
+		memcpy(p->label + o, "\"", 2);
+		m = &metrics[NBASE + i];
+		m->name = "peer_last_pull_timestamp_seconds";
+		m->labels = p->label;
+		m->type = METRIC_GAUGE;
+		m->help =
+		    "Unix time of the peer's last merged pull, 0 for never";
+		m->value = &p->last_ok_s;
+		m = &metrics[NBASE + (size_t)npeers + i];
+		m->name = "peer_pull_errors_total";
+		m->labels = p->label;
+		m->type = METRIC_COUNTER;
+		m->help = "Pulls of the peer that failed: nothing merged";
+		m->value = &p->errors;
+	}
+	mfile.m = metrics;
+	mfile.n = nmetrics;
+}
+
+/* "host:port" as the Go daemon's config has it means http. */
+static void
+add_peer(struct peer *p, const char *s)
+{
+	size_t n;
+
+	if (strstr(s, "://")) {
+		if (strncmp(s, "http://", 7) && strncmp(s, "https://", 8))
+			opt_usage("peer %.80s: only http:// and https://", s);
+		p->base = strdup(s);
+	} else if (asprintf(&p->base, "http://%s", s) == -1) {
+		p->base = NULL;
+	}
+	if (!p->base)
+		log_fatal_sys(EXIT_TEMP, "unable to allocate");
+	n = strlen(p->base);
+	while (n && p->base[n - 1] == '/')
+		p->base[--n] = '\0';
+	if (n > 1000)
+		opt_usage("peer %.40s...: longer than 1000 bytes", s);
+	p->spool = -1;
+}
+
+static void
+options(int argc, char **argv)
+{
+	int c, i;
+
 	cf.interval_us = 600 * 1000000LL; /* the Go daemon's default */
 	cf.timeout_ms = 60000;
 	cf.stall_s = 10;
 	cf.max_body = 1ULL << 30;
 	cf.push_every_us = 1000000;
-	cf.metrics_path = getenv("METRICS_FILE");
-	while ((c = getopt(argc, argv, "1b:c:C:d:i:k:M:o:p:P:s:S:t:T:w:")) != -1) {
+	mfile.path = getenv("METRICS_FILE");
+	opterr = 0;
+	while ((c = getopt(argc, argv, ":1b:c:C:d:hi:k:M:o:p:P:s:S:t:T:Vw:")) !=
+	       -1) {
 		switch (c) {
-		case '1': cf.once = 1; break;
-		case 'b': cf.max_body = (uint64_t)number(optarg, 2, LLONG_MAX, "body limit"); break;
-		case 'c': cf.cert = optarg; break;
-		case 'C': cf.ca = optarg; break;
-		case 'd': cf.dlist_path = optarg; break;
-		case 'i': cf.interval_us = number(optarg, 1, 86400 * 7, "interval") * 1000000LL; break;
-		case 'k': cf.key = optarg; break;
-		case 'M': cf.metrics_path = optarg; break;
-		case 'o': cf.out_path = optarg; break;
-		case 'p': cf.push_store = optarg; break;
-		case 'P': cf.push_every_us = number(optarg, 1, 3600, "push interval") * 1000000LL; break;
-		case 's': cf.state_dir = optarg; break;
-		case 'S': cf.stall_s = number(optarg, 1, 3600, "stall time"); break;
-		case 't': cf.timeout_ms = number(optarg, 1, 86400, "timeout") * 1000; break;
-		case 'T': token_file = optarg; break;
-		case 'w': cf.spool_dir = optarg; break;
-		default: usage();
+		case '1':
+			cf.once = 1;
+			break;
+		case 'b':
+			cf.max_body =
+			    (uint64_t)opt_number(optarg, 2, LLONG_MAX, "-b");
+			break;
+		case 'c':
+			cf.cert = optarg;
+			break;
+		case 'C':
+			cf.ca = optarg;
+			break;
+		case 'd':
+			cf.dlist_path = optarg;
+			break;
+		case 'h':
+			opt_help();
+		case 'i':
+			cf.interval_us =
+			    opt_number(optarg, 1, 86400 * 7, "-i") * 1000000LL;
+			break;
+		case 'k':
+			cf.key = optarg;
+			break;
+		case 'M':
+			mfile.path = optarg;
+			break;
+		case 'o':
+			cf.out_path = optarg;
+			break;
+		case 'p':
+			cf.push_store = optarg;
+			break;
+		case 'P':
+			cf.push_every_us =
+			    opt_number(optarg, 1, 3600, "-P") * 1000000LL;
+			break;
+		case 's':
+			cf.state_dir = optarg;
+			break;
+		case 'S':
+			cf.stall_s = opt_number(optarg, 1, 3600, "-S");
+			break;
+		case 't':
+			cf.timeout_ms =
+			    opt_number(optarg, 1, 86400, "-t") * 1000;
+			break;
+		case 'T':
+			cf.token_from = optarg;
+			break;
+		case 'V':
+			opt_version();
+		case 'w':
+			cf.spool_dir = optarg;
+			break;
+		default:
+			opt_bad(c);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
-		usage();
-	if (!cf.cert != !cf.key) {
-		log_warn("-c and -k go together");
-		usage();
-	}
+		opt_usage("no PEER to pull");
+	if (!cf.cert != !cf.key)
+		opt_usage("-c and -k go together");
 	npeers = argc;
 	if (!(peers = calloc((size_t)npeers, sizeof *peers)))
 		log_fatal_sys(EXIT_TEMP, "unable to allocate");
-	for (i = 0; i < npeers; i++) {
-		size_t n;
+	for (i = 0; i < npeers; i++)
+		add_peer(&peers[i], argv[i]);
+}
 
-		s = argv[i];
-		/* "host:port" as the Go daemon's config has it means http */
-		if (strstr(s, "://")) {
-			if (strncmp(s, "http://", 7) && strncmp(s, "https://", 8)) {
-				log_warn("peer %s: only http:// and https://", s);
-				usage();
-			}
-			peers[i].base = strdup(s);
-		} else if (asprintf(&peers[i].base, "http://%s", s) == -1) {
-			peers[i].base = NULL;
-		}
-		if (!peers[i].base)
-			log_fatal_sys(EXIT_TEMP, "unable to allocate");
-		n = strlen(peers[i].base);
-		while (n && peers[i].base[n - 1] == '/')
-			peers[i].base[--n] = '\0';
-		if (n > 1000) {
-			log_warn("peer %.40s...: too long", s);
-			usage();
-		}
-		peers[i].spool = -1;
-	}
-	if (token_file)
-		cf.token = read_token(token_file);
-	else if ((s = getenv("SYNC_TOKEN")) && *s && !(cf.token = strdup(s)))
-		log_fatal_sys(EXIT_TEMP, "unable to allocate");
+/* The token, from -T or $SYNC_TOKEN, by lib/secret's rules. */
+static void
+read_token(void)
+{
+	char err[256];
+	int permanent;
 
+	cf.token = secret_token(cf.token_from, "SYNC_TOKEN", &cf.token_from,
+				err, sizeof err, &permanent);
+	if (!cf.token && *err)
+		log_fatal(permanent ? EXIT_PERM : EXIT_TEMP,
+			  "unable to use the token of %s: %s", cf.token_from,
+			  err);
+}
+
+/*
+ * -s names where the cursors go: a directory that is not there or not
+ * writable is a configuration error (exit 100), found at start rather than
+ * by a warning after each pull, with every restart a full pull.
+ */
+static void
+check_state_dir(void)
+{
+	struct stat sb;
+
+	if (!cf.state_dir)
+		return;
+	if (stat(cf.state_dir, &sb) == -1)
+		log_fatal_sys(EXIT_PERM, "unable to use the state directory %s",
+			      cf.state_dir);
+	if (!S_ISDIR(sb.st_mode))
+		log_fatal(EXIT_PERM,
+			  "unable to use the state directory %s: "
+			  "not a directory",
+			  cf.state_dir);
+	if (access(cf.state_dir, W_OK | X_OK) == -1)
+		log_fatal_sys(EXIT_PERM,
+			      "unable to write in the state "
+			      "directory %s",
+			      cf.state_dir);
+}
+
+static void
+setup(void)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
+	char err[256];
+	int i, permanent;
+
+	read_token();
+	check_state_dir();
 	if (cf.dlist_path && !(dl = dlist_open(cf.dlist_path, err, sizeof err)))
 		log_fatal(errno == ENOENT ? EXIT_TEMP : EXIT_PERM,
-		    "unable to open %s: %s", cf.dlist_path, err);
+			  "unable to open %s: %s", cf.dlist_path, err);
 	if (cf.push_store) {
 		pst = store_open(cf.push_store, STORE_READ, err, sizeof err,
-		    &permanent);
+				 &permanent);
 		if (!pst)
 			log_fatal(permanent ? EXIT_PERM : EXIT_TEMP,
-			    "unable to open %s: %s", cf.push_store, err);
+				  "unable to open %s: %s", cf.push_store, err);
 		/* what is there already is not new */
 		push_cursor = store_changed(pst);
 	}
 	if ((sfd = sig_open(sigs)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    !(multi = curl_multi_init()))
+	    !(curlm = curl_multi_init()))
 		log_fatal(EXIT_TEMP, "unable to initialise libcurl");
 	for (i = 0; i < npeers; i++) {
 		if (setup_peer(&peers[i]) == -1)
@@ -917,31 +1041,87 @@ main(int argc, char **argv)
 		state_load(&peers[i]);
 		peers[i].next_us = clock_mono_us();
 	}
+	metrics_init();
+	log_info(
+	    "pulling %d peer%s (%s%s) %s%lld s into %s; cursors %s%s; "
+	    "token %s%s%s",
+	    npeers, npeers == 1 ? "" : "s", peers[0].base,
+	    npeers > 1 ? " ..." : "", cf.once ? "once, timeout " : "every ",
+	    (long long)(cf.once ? cf.timeout_ms / 1000
+				: cf.interval_us / 1000000),
+	    cf.out_path ? cf.out_path : "stdout",
+	    cf.state_dir ? "in " : "not kept", cf.state_dir ? cf.state_dir : "",
+	    cf.token_from ? "from " : "none",
+	    cf.token_from ? cf.token_from : "",
+	    cf.push_store ? "; pushing new entries of the store" : "");
 	if (cf.out_path)
 		out_open(); /* early, to warn at start; retried per delivery */
+}
 
-	while (!stop) {
-		t = clock_mono_us();
-		wait_us = cf.once ? 1000000 : cf.interval_us;
-		running = 0;
-		for (i = 0; i < npeers; i++) {
-			struct peer *p = &peers[i];
+/* Starts the pulls that are due; the microseconds until the next one. */
+static int64_t
+start_due(int64_t t, int *running)
+{
+	int64_t wait_us = cf.once ? 1000000 : cf.interval_us;
+	int i;
 
-			if (!p->busy && p->next_us <= t &&
-			    (!cf.once || p->next_us != INT64_MAX)) {
-				p->next_us = cf.once ? INT64_MAX : t + cf.interval_us;
-				if (start_pull(multi, p) == -1)
-					st.pull_errors++, failures++;
-			}
-			running += p->busy;
-			if (!p->busy && p->next_us - t < wait_us)
-				wait_us = p->next_us - t;
+	*running = 0;
+	for (i = 0; i < npeers; i++) {
+		struct peer *p = &peers[i];
+
+		if (!p->busy && p->next_us <= t &&
+		    (!cf.once || p->next_us != INT64_MAX)) {
+			p->next_us = cf.once ? INT64_MAX : t + cf.interval_us;
+			if (start_pull(curlm, p) == -1)
+				st.pull_errors++, p->errors++, failures++;
 		}
+		*running += p->busy;
+		if (!p->busy && p->next_us - t < wait_us)
+			wait_us = p->next_us - t;
+	}
+	return wait_us;
+}
+
+/* The transfers that ended: pulls merged or refused, pushes answered. */
+static void
+finish_done(void)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(curlm, &left)) != NULL) {
+		struct peer *p;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+				  (char **)&p);
+		if (msg->easy_handle == p->push_easy) {
+			push_done(curlm, p, msg->data.result);
+			continue;
+		}
+		finish_pull(curlm, p, msg->data.result);
+		if (p->why[0])
+			failures++;
+	}
+}
+
+/* Until TERM or INT (its name), or with -1 until every peer is pulled. */
+static const char *
+loop(void)
+{
+	struct curl_waitfd wfd;
+	int64_t t, wait_us, next_scan = 0, last_reload = 0;
+	int running, sig;
+
+	for (;;) {
+		t = clock_mono_us();
+		wait_us = start_due(t, &running);
 		if (cf.once && running == 0)
-			break;
+			return "all peers pulled once (-1)";
 		if (pst && !cf.once) {
 			if (t >= next_scan) {
-				push_scan(multi);
+				push_scan(curlm);
 				next_scan = t + cf.push_every_us;
 			}
 			if (next_scan - t < wait_us)
@@ -951,71 +1131,90 @@ main(int argc, char **argv)
 			reload_list();
 			last_reload = t;
 		}
-		if (cf.metrics_path && t - last_metrics >= 5000000) {
-			write_metrics();
-			last_metrics = t;
-		}
+		write_metrics(0);
 		wfd.fd = sfd;
 		wfd.events = CURL_WAIT_POLLIN;
 		wfd.revents = 0;
 		if (wait_us > 1000000)
 			wait_us = 1000000;
-		if (curl_multi_poll(multi, &wfd, 1, (int)(wait_us / 1000) + 1,
-		    NULL) != CURLM_OK)
+		if (curl_multi_poll(curlm, &wfd, 1, (int)(wait_us / 1000) + 1,
+				    NULL) != CURLM_OK)
 			log_fatal(EXIT_TEMP, "unable to poll");
 		while ((sig = sig_next(sfd)) > 0) {
 			if (sig == SIGUSR1) {
-				metrics_log(metrics, NMETRICS);
+				metrics_log(metrics, nmetrics);
 			} else if (sig == SIGHUP) {
 				reload_list();
 				out_close();
 			} else {
-				stop = 1;
+				return sig == SIGTERM ? "SIGTERM" : "SIGINT";
 			}
 		}
-		curl_multi_perform(multi, &running);
-		while ((msg = curl_multi_info_read(multi, &c)) != NULL) {
-			struct peer *p;
-
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-			    (char **)&p);
-			if (msg->easy_handle == p->push_easy) {
-				push_done(multi, p, msg->data.result);
-				continue;
-			}
-			finish_pull(multi, p, msg->data.result);
-			if (p->why[0])
-				failures++;
-		}
+		curl_multi_perform(curlm, &running);
+		finish_done();
 	}
+}
 
-	/* TERM: transfers in flight are dropped unmerged */
+/* Transfers in flight are dropped unmerged; the output is flushed. */
+static void
+finish(void)
+{
+	int i;
+
 	for (i = 0; i < npeers; i++) {
 		if (peers[i].busy) {
-			curl_multi_remove_handle(multi, peers[i].easy);
+			curl_multi_remove_handle(curlm, peers[i].easy);
 			end_response(&peers[i]);
 		}
 		if (peers[i].push_busy)
-			curl_multi_remove_handle(multi, peers[i].push_easy);
+			curl_multi_remove_handle(curlm, peers[i].push_easy);
 		curl_easy_cleanup(peers[i].push_easy);
 		free(peers[i].queue);
 		curl_slist_free_all(peers[i].headers);
 		curl_slist_free_all(peers[i].push_headers);
 		curl_easy_cleanup(peers[i].easy);
-		free(peers[i].base);
 	}
-	curl_multi_cleanup(multi);
+	curl_multi_cleanup(curlm);
 	curl_global_cleanup();
 	if (out_fd != -1 && lw_flush(&out) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to write the output");
 	out_close();
-	write_metrics();
+	write_metrics(1);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *why;
+	int i;
+
+	opt_init(argv[0], usage_text);
+	options(argc, argv);
+	setup();
+	why = loop();
+	finish();
+	log_info(
+	    "exiting: %s: %llu pulls merged (%llu full, %llu "
+	    "incremental), %llu failed, %llu records written, %llu entries "
+	    "refused, %llu pushed, %llu push errors, %llu pushes dropped",
+	    why, (unsigned long long)st.pulls,
+	    (unsigned long long)st.pulls_full,
+	    (unsigned long long)st.pulls_incremental,
+	    (unsigned long long)st.pull_errors, (unsigned long long)st.records,
+	    (unsigned long long)st.rejected, (unsigned long long)st.pushes,
+	    (unsigned long long)st.push_errors,
+	    (unsigned long long)st.push_dropped);
+	for (i = 0; i < npeers; i++) {
+		free(peers[i].base);
+		free(peers[i].label);
+	}
 	dlist_close(&dl);
 	store_close(&pst);
 	free(ptab);
 	free(peers);
+	free(metrics);
+	if (cf.token)
+		explicit_bzero(cf.token, strlen(cf.token));
 	free(cf.token);
 	close(sfd);
 	return cf.once && failures ? EXIT_TEMP : 0;

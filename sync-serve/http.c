@@ -1,7 +1,8 @@
 /*
  * http.c: sync-serve's request handlers (libmicrohttpd parses the HTTP):
  * the token, GET /fetch streamed from a child process that walks the store,
- * PUT /put parsed as it arrives, validated and forwarded as a peer record.
+ * PUT /put parsed as it arrives, validated and forwarded as a peer record;
+ * and the daemon that calls them, its messages sent to the program's log.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,7 +33,7 @@ struct fetch fetches[MAX_FETCHES];
 
 /* one per kind, so that a flood of one kind does not hide the others */
 static struct ratelimit rl = RATELIMIT_INIT, rl_put = RATELIMIT_INIT,
-    rl_auth = RATELIMIT_INIT;
+			rl_auth = RATELIMIT_INIT, rl_mhd = RATELIMIT_INIT;
 static int peer_fd = -1;
 
 /* Per-request state of a PUT. */
@@ -43,24 +44,9 @@ struct put {
 	struct sync_raw raw;
 };
 
-
-static const char *
-peer_name(struct MHD_Connection *c, char *buf, size_t cap)
-{
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
-	if (!sa || getnameinfo(sa, sa->sa_family == AF_INET6 ?
-	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), buf,
-	    (socklen_t)cap, NULL, 0, NI_NUMERICHOST) != 0)
-		snprintf(buf, cap, "?");
-	return buf;
-}
-
 /* Queues a short text answer ("Bad request: ..." as the Go daemon writes). */
-static enum MHD_Result
-answer(struct MHD_Connection *c, unsigned code, const char *fmt, ...)
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned code,
+			      const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static enum MHD_Result
 answer(struct MHD_Connection *c, unsigned code, const char *fmt, ...)
@@ -79,16 +65,17 @@ answer(struct MHD_Connection *c, unsigned code, const char *fmt, ...)
 	if ((size_t)n >= sizeof body)
 		n = sizeof body - 1;
 	r = MHD_create_response_from_buffer((size_t)n, body,
-	    MHD_RESPMEM_MUST_COPY);
+					    MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "text/plain; charset=utf-8");
+				"text/plain; charset=utf-8");
 	if (code == 401)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-		    "Bearer");
+					"Bearer");
 	ret = MHD_queue_response(c, code, r);
 	MHD_destroy_response(r);
+	conn_answered(c);
 	return ret;
 }
 
@@ -103,7 +90,7 @@ authorized(struct MHD_Connection *c)
 	if (!cf.token)
 		return 1;
 	h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_AUTHORIZATION);
+					MHD_HTTP_HEADER_AUTHORIZATION);
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
 		return 0;
 	h += 7;
@@ -132,7 +119,7 @@ walk_entry(const struct store_entry *e, void *arg)
 	if (e->expires_us && e->expires_us <= wk->now)
 		return 0;
 	n = sync_entry_json(buf + 1, sizeof buf - 1, &e->addr, e->name,
-	    strlen(e->name), e->last_us, e->tag);
+			    strlen(e->name), e->last_us, e->tag);
 	if (n == 0)
 		return 0;
 	buf[0] = wk->n ? ',' : '[';
@@ -141,7 +128,8 @@ walk_entry(const struct store_entry *e, void *arg)
 }
 
 /* The child: the JSON of the store on fd 3, then exit. */
-static void __attribute__((noreturn))
+static void fetch_child(int64_t since_us) __attribute__((noreturn));
+static void
 fetch_child(int64_t since_us)
 {
 	struct store *s;
@@ -160,14 +148,15 @@ fetch_child(int64_t since_us)
 	wk.now = clock_wall_us();
 	rc = store_each(s, since_us, walk_entry, &wk, err, sizeof err);
 	if (rc == -1) {
-		/* the body ends short of valid JSON: the client merges nothing */
+		/* the body ends short of JSON: the client merges nothing */
 		log_warn("unable to read %s: %s", cf.store_dir, err);
 		lw_flush(&wk.w);
 		_exit(EXIT_TEMP);
 	}
 	/* Go's encoding/json: an empty cache is null, then a newline */
 	if ((wk.n ? lw_put(&wk.w, "]\n", 2) : lw_put(&wk.w, "null\n", 5)) ==
-	    -1 || lw_flush(&wk.w) == -1)
+		-1 ||
+	    lw_flush(&wk.w) == -1)
 		_exit(EXIT_TEMP); /* the client went away */
 	_exit(0);
 }
@@ -179,13 +168,15 @@ fetch_read(void *cls, uint64_t pos, char *buf, size_t max)
 	ssize_t n;
 
 	(void)pos;
+	if (f->expired)
+		return MHD_CONTENT_READER_END_WITH_ERROR; /* past -D */
 	n = read(f->fd, buf, max);
 	if (n > 0)
 		return n;
 	if (n == 0)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (errno == EAGAIN || errno == EINTR) {
-		/* nothing yet: park the connection until the pipe is readable */
+		/* nothing yet: park the connection until there is */
 		f->suspended = 1;
 		MHD_suspend_connection(f->conn);
 		return 0;
@@ -208,8 +199,8 @@ fetch_free(void *cls)
 static enum MHD_Result
 handle_fetch(struct MHD_Connection *c, const char *who)
 {
-	const char *since = MHD_lookup_connection_value(c,
-	    MHD_GET_ARGUMENT_KIND, "since");
+	const char *since =
+	    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
 	struct MHD_Response *r;
 	struct store *s;
 	struct fetch *f = NULL;
@@ -222,10 +213,10 @@ handle_fetch(struct MHD_Connection *c, const char *who)
 
 	if (since && *since &&
 	    (sync_time_parse(since, strlen(since), &since_us) == -1 ||
-	    since_us < 0)) {
+	     since_us < 0)) {
 		st.bad_requests++;
 		log_warn_limited(&rl, "%s: GET /fetch: bad since %.40s", who,
-		    since);
+				 since);
 		return answer(c, 400, "Bad request: bad since");
 	}
 	for (i = 0; i < MAX_FETCHES; i++) {
@@ -247,7 +238,8 @@ handle_fetch(struct MHD_Connection *c, const char *who)
 	s = store_open(cf.store_dir, STORE_READ, err, sizeof err, &permanent);
 	if (!s) {
 		st.fetch_errors++;
-		log_warn_limited(&rl, "unable to open %s: %s", cf.store_dir, err);
+		log_warn_limited(&rl, "unable to open %s: %s", cf.store_dir,
+				 err);
 		return answer(c, 503, "Store unavailable\n");
 	}
 	n = sync_time_format(cursor, sizeof cursor - 1, store_changed(s));
@@ -276,16 +268,18 @@ handle_fetch(struct MHD_Connection *c, const char *who)
 	f->pid = pid;
 	f->conn = c;
 	f->suspended = 0;
+	f->expired = 0;
+	f->deadline_us = clock_mono_us() + (int64_t)cf.fetch_s * 1000000;
 	st.fetches_active++;
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536,
-	    fetch_read, f, fetch_free);
+					      fetch_read, f, fetch_free);
 	if (!r) {
 		fetch_free(f);
 		return MHD_NO;
 	}
 	/* what Go's net/http sniffs for a JSON body */
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "text/plain; charset=utf-8");
+				"text/plain; charset=utf-8");
 	MHD_add_response_header(r, "X-Dnstap-Bgp-Cursor", cursor);
 	st.fetches++;
 	if (since_us)
@@ -294,6 +288,7 @@ handle_fetch(struct MHD_Connection *c, const char *who)
 		enum MHD_Result ret = MHD_queue_response(c, 200, r);
 
 		MHD_destroy_response(r);
+		conn_answered(c);
 		return ret;
 	}
 }
@@ -320,8 +315,8 @@ peer_open(void)
 		return 0;
 	}
 	/* non-blocking: no reader (ENXIO) or a full pipe answers 503 */
-	peer_fd = open(cf.peer_input, O_WRONLY | O_APPEND | O_NONBLOCK |
-	    O_CLOEXEC);
+	peer_fd =
+	    open(cf.peer_input, O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC);
 	return peer_fd == -1 ? -1 : 0;
 }
 
@@ -336,12 +331,13 @@ peer_write(const char *line, size_t n)
 	w = write(peer_fd, line, n);
 	if (w == (ssize_t)n)
 		return 0;
+	/* a partial write: not on a pipe with n <= PIPE_BUF */
 	if (w >= 0)
-		errno = EIO; /* a partial write: not on a pipe with n <= PIPE_BUF */
+		errno = EIO;
 	if (peer_fd == 1) {
 		if (errno == EPIPE)
 			log_fatal(EXIT_TEMP, "unable to write to stdout: %s",
-			    strerror(errno));
+				  strerror(errno));
 		return -1;
 	}
 	if (errno != EAGAIN) {
@@ -362,41 +358,50 @@ finish_put(struct MHD_Connection *c, struct put *pu, const char *who)
 	int i;
 
 	if (sync_parser_finish(pu->parser) == -1 || pu->entries != 1) {
+		/* the parser says why: empty, truncated, where it went bad */
+		const char *why = *sync_parser_error(pu->parser)
+				      ? sync_parser_error(pu->parser)
+				      : "not one entry";
+
 		st.put_bad++;
-		log_warn_limited(&rl_put, "%s: PUT /put: %s", who,
-		    pu->entries ? sync_parser_error(pu->parser) : "empty body");
-		return answer(c, 400, "Bad request: %s",
-		    pu->entries ? sync_parser_error(pu->parser) : "empty body");
+		log_warn_limited(&rl_put, "%s: PUT /put: %s (%llu bytes)", who,
+				 why, (unsigned long long)pu->bytes);
+		return answer(c, 400, "Bad request: %s", why);
 	}
 	err = sync_entry_from_raw(&e, &pu->raw, clock_wall_us());
 	if (err != SYNC_OK) {
 		st.put_rejected++;
 		log_warn_limited(&rl_put, "%s: PUT /put: %s", who,
-		    sync_strerror(err));
+				 sync_strerror(err));
 		return answer(c, 400, "Bad request: %s", sync_strerror(err));
 	}
 	rec_addr_format(addr, sizeof addr, &e.addr, 0);
 	for (i = 0; i < cf.nexclude; i++) {
 		if (rec_addr_contains(&cf.exclude[i], &e.addr)) {
 			st.put_rejected++;
-			log_warn_limited(&rl_put, "%s: PUT /put: %s %s: address "
-			    "excluded", who, e.name, addr);
+			log_warn_limited(&rl_put,
+					 "%s: PUT /put: %s %s: address "
+					 "excluded",
+					 who, e.name, addr);
 			return answer(c, 400, "Bad request: address excluded");
 		}
 	}
 	if (!cf.any_name &&
 	    (!dlist_lookup(dl, e.name, e.name_len, &m) || m.excluded)) {
 		st.put_rejected++;
-		log_warn_limited(&rl_put, "%s: PUT /put: %s %s: not in the domain "
-		    "list", who, e.name, addr);
-		return answer(c, 400, "Bad request: name not in the domain list");
+		log_warn_limited(&rl_put,
+				 "%s: PUT /put: %s %s: not in the domain "
+				 "list",
+				 who, e.name, addr);
+		return answer(c, 400,
+			      "Bad request: name not in the domain list");
 	}
 	n = sync_entry_record(line, sizeof line, &e);
 	if (n == 0 || n > PIPE_BUF || peer_write(line, n) == -1) {
 		st.put_unavailable++;
 		log_warn_limited(&rl, "unable to write to %s: %s",
-		    cf.peer_input ? cf.peer_input : "stdout",
-		    n ? strerror(errno) : "record too long");
+				 cf.peer_input ? cf.peer_input : "stdout",
+				 n ? strerror(errno) : "record too long");
 		return answer(c, 503, "Peer input unavailable\n");
 	}
 	st.puts++;
@@ -404,10 +409,10 @@ finish_put(struct MHD_Connection *c, struct put *pu, const char *who)
 	return answer(c, 200, "%s", "");
 }
 
-enum MHD_Result
+static enum MHD_Result
 serve_handle(void *cls, struct MHD_Connection *c, const char *url,
-    const char *method, const char *version, const char *upload,
-    size_t *upload_size, void **con_cls)
+	     const char *method, const char *version, const char *upload,
+	     size_t *upload_size, void **con_cls)
 {
 	struct put *pu = *con_cls;
 	char who[64];
@@ -416,13 +421,15 @@ serve_handle(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)cls;
 	(void)version;
-	peer_name(c, who, sizeof who);
+	conn_who(c, who, sizeof who);
 	if (!pu && strcmp(url, "/put") != 0) {
 		/* everything but /put is answered on the first call */
 		if (!authorized(c)) {
 			st.unauthorized++;
-			log_warn_limited(&rl_auth, "%s: %s %s: bad or missing token",
-			    who, method, url);
+			log_warn_limited(&rl_auth,
+					 "%s: %.16s %.200s: bad or "
+					 "missing token",
+					 who, method, url);
 			return answer(c, 401, "Unauthorized\n");
 		}
 		if (strcmp(url, "/fetch") != 0) {
@@ -432,8 +439,8 @@ serve_handle(void *cls, struct MHD_Connection *c, const char *url,
 		if (strcmp(method, "GET") != 0) {
 			/* Go: any other method is 400 with no body */
 			st.bad_requests++;
-			log_warn_limited(&rl, "%s: %s /fetch: not GET", who,
-			    method);
+			log_warn_limited(&rl, "%s: %.16s /fetch: not GET", who,
+					 method);
 			return answer(c, 400, "%s", "");
 		}
 		return handle_fetch(c, who);
@@ -441,27 +448,33 @@ serve_handle(void *cls, struct MHD_Connection *c, const char *url,
 	if (!pu) {
 		if (!authorized(c)) {
 			st.unauthorized++;
-			log_warn_limited(&rl_auth, "%s: %s %s: bad or missing token",
-			    who, method, url);
+			log_warn_limited(&rl_auth,
+					 "%s: %.16s %.200s: bad or "
+					 "missing token",
+					 who, method, url);
 			return answer(c, 401, "Unauthorized\n");
 		}
 		if (strcmp(method, "PUT") != 0 && strcmp(method, "POST") != 0) {
 			st.bad_requests++;
-			log_warn_limited(&rl, "%s: %s /put: not PUT", who, method);
-			return answer(c, 400, "Bad request: method %s", method);
+			log_warn_limited(&rl, "%s: %.16s /put: not PUT", who,
+					 method);
+			return answer(c, 400, "Bad request: method not PUT\n");
 		}
-		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		cl = MHD_lookup_connection_value(
+		    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && (len = strtoull(cl, NULL, 10)) > cf.max_put) {
 			/* refused before a byte of the body is read */
 			st.put_toolarge++;
-			log_warn_limited(&rl_put, "%s: PUT /put: body of %llu bytes, "
-			    "limit %llu", who, len,
-			    (unsigned long long)cf.max_put);
+			log_warn_limited(&rl_put,
+					 "%s: PUT /put: body of %llu bytes, "
+					 "limit %llu",
+					 who, len,
+					 (unsigned long long)cf.max_put);
 			return answer(c, 413, "Body too large\n");
 		}
 		if (!(pu = calloc(1, sizeof *pu)) ||
-		    !(pu->parser = sync_parser_new(SYNC_OBJECT, put_entry, pu))) {
+		    !(pu->parser =
+			  sync_parser_new(SYNC_OBJECT, put_entry, pu))) {
 			free(pu);
 			return MHD_NO;
 		}
@@ -487,21 +500,21 @@ serve_handle(void *cls, struct MHD_Connection *c, const char *url,
 	if (pu->bytes > cf.max_put) {
 		st.put_toolarge++;
 		log_warn_limited(&rl_put, "%s: PUT /put: body over %llu bytes",
-		    who, (unsigned long long)cf.max_put);
+				 who, (unsigned long long)cf.max_put);
 		return answer(c, 413, "Body too large\n");
 	}
 	return finish_put(c, pu, who);
 }
 
-void
+static void
 serve_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-    enum MHD_RequestTerminationCode toe)
+		enum MHD_RequestTerminationCode toe)
 {
 	struct put *pu = *con_cls;
 
 	(void)cls;
-	(void)c;
 	(void)toe;
+	conn_next_request(c);
 	if (pu) {
 		sync_parser_free(&pu->parser);
 		free(pu);
@@ -520,39 +533,44 @@ accept_tls(struct MHD_Connection *c)
 	if (!cf.client_ca)
 		return MHD_YES;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (!ci || gnutls_certificate_verify_peers2(
-	    (gnutls_session_t)ci->tls_session, &status) != 0 || status != 0 ||
+	if (!ci ||
+	    gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session,
+					     &status) != 0 ||
+	    status != 0 ||
 	    gnutls_certificate_type_get((gnutls_session_t)ci->tls_session) !=
-	    GNUTLS_CRT_X509)
+		GNUTLS_CRT_X509)
 		return MHD_NO;
 	{
 		unsigned n = 0;
 
 		if (!gnutls_certificate_get_peers(
-		    (gnutls_session_t)ci->tls_session, &n) || n == 0)
+			(gnutls_session_t)ci->tls_session, &n) ||
+		    n == 0)
 			return MHD_NO;
 	}
 	return MHD_YES;
 }
 
-enum MHD_Result
+static enum MHD_Result
 serve_handle_tls(void *cls, struct MHD_Connection *c, const char *url,
-    const char *method, const char *version, const char *upload,
-    size_t *upload_size, void **con_cls)
+		 const char *method, const char *version, const char *upload,
+		 size_t *upload_size, void **con_cls)
 {
 	char who[64];
 
 	if (!*con_cls && accept_tls(c) != MHD_YES) {
 		st.unauthorized++;
-		log_warn_limited(&rl_auth, "%s: %s %s: no valid client certificate",
-		    peer_name(c, who, sizeof who), method, url);
+		log_warn_limited(&rl_auth,
+				 "%s: %.16s %.200s: no valid client "
+				 "certificate",
+				 conn_who(c, who, sizeof who), method, url);
 		return answer(c, 401, "Client certificate required\n");
 	}
 	return serve_handle(cls, c, url, method, version, upload, upload_size,
-	    con_cls);
+			    con_cls);
 }
 
-/* ---- main ---- */
+/* ---- the daemon ---- */
 
 void
 serve_peer_close(void)
@@ -560,4 +578,48 @@ serve_peer_close(void)
 	if (peer_fd > 1)
 		close(peer_fd);
 	peer_fd = -1;
+}
+
+/*
+ * libmicrohttpd's own messages (a malformed request, a connection cut):
+ * into the log as every other line, counted and rate-limited, since a
+ * client can cause them at will.
+ */
+static void __attribute__((format(printf, 2, 0)))
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[400];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	st.http_errors++;
+	log_warn_limited(&rl_mhd, "libmicrohttpd: %s", msg);
+}
+
+struct MHD_Daemon *
+serve_start(unsigned flags, const struct sockaddr *sa, const char *cert,
+	    const char *key, const char *ca)
+{
+	flags |= MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	if (sa && sa->sa_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (cert)
+		flags |= MHD_USE_TLS;
+	return MHD_start_daemon(
+	    flags, 0, conn_accept, NULL, cert ? serve_handle_tls : serve_handle,
+	    NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, serve_completed, NULL,
+	    MHD_OPTION_CONNECTION_LIMIT, cf.max_conns,
+	    MHD_OPTION_CONNECTION_TIMEOUT, cf.timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+	    sa ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, sa,
+	    cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, key,
+	    ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, ca,
+	    MHD_OPTION_END);
 }

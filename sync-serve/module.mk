@@ -2,7 +2,7 @@
 # /put into ipcache's peer input.
 GNUTLS_LIBS := $(call pc,libs,gnutls)
 PROGS += sync-serve
-sync-serve_SRCS := sync-serve/sync-serve.c sync-serve/http.c
+sync-serve_SRCS := sync-serve/sync-serve.c sync-serve/http.c sync-serve/conn.c
 sync-serve_LIBS := $(MHD_LIBS) $(GNUTLS_LIBS) $(YAJL_LIBS) $(LMDB_LIBS)
 MANS += sync-serve/sync-serve.8
 
@@ -13,5 +13,9 @@ unit-sync-storetool_LIBS := $(LMDB_LIBS)
 
 # libFuzzer: raw requests through libmicrohttpd into the handlers.
 FUZZERS += http-serve
-fuzz-http-serve_SRCS := tests/fuzz/http-serve.c sync-serve/http.c
+fuzz-http-serve_SRCS := tests/fuzz/http-serve.c sync-serve/http.c sync-serve/conn.c
 fuzz-http-serve_LIBS := $(MHD_LIBS) $(GNUTLS_LIBS) $(YAJL_LIBS) $(LMDB_LIBS)
+
+# libFuzzer: listening addresses and tokens (lib/hostport.c, lib/secret.c).
+FUZZERS += hostport
+fuzz-hostport_SRCS := tests/fuzz/hostport.c

@@ -12,13 +12,11 @@
  * A fetch streams: a child process opens the store, walks it and writes the
  * JSON into a pipe that the server forwards, so neither process holds the
  * answer in memory and a slow client only slows its own child. Everything
- * else (requests, signals, the pipes) runs in one poll loop. This file is
- * the loop; http.c the handlers.
+ * else (requests, signals, the pipes, the deadlines) runs in one poll loop.
+ * This file is the options and the loop; http.c the handlers; conn.c the
+ * limits on connections.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,120 +27,342 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "hostport.h"
 #include "metrics.h"
+#include "opt.h"
+#include "secret.h"
 #include "serve.h"
 #include "sig.h"
 #include "store.h"
 
 #define MAX_LISTEN 8
 
+static const char usage_text[] =
+    "usage: sync-serve -s STORE (-d DOMAINS.cdb | -A) [-p PEERINPUT]\n"
+    "                  [-l ADDR:PORT]... [-x PREFIX]... [-T TOKENFILE] [-O]\n"
+    "                  [-C CERT -K KEY [-a CLIENTCA]] [-b BYTES] [-F FETCHES]\n"
+    "                  [-c CONNS] [-m PERADDR] [-t SECONDS] [-H SECONDS]\n"
+    "                  [-D SECONDS] [-M METRICS]\n"
+    "       sync-serve -h | -V\n";
+
 static const struct metric metrics[] = {
-	{ "fetches_total", NULL, METRIC_COUNTER, "GET /fetch answered", &st.fetches },
-	{ "fetches_incremental_total", NULL, METRIC_COUNTER, "GET /fetch?since= answered", &st.fetches_incremental },
-	{ "fetch_errors_total", NULL, METRIC_COUNTER, "Fetches cut short by a store error", &st.fetch_errors },
-	{ "fetch_busy_total", NULL, METRIC_COUNTER, "Fetches refused (503): too many at once", &st.fetch_busy },
-	{ "fetches_active", NULL, METRIC_GAUGE, "Fetches being streamed", &st.fetches_active },
-	{ "puts_total", NULL, METRIC_COUNTER, "PUT /put entries forwarded", &st.puts },
-	{ "put_rejected_total", NULL, METRIC_COUNTER, "PUT entries refused by validation (400)", &st.put_rejected },
-	{ "put_bad_total", NULL, METRIC_COUNTER, "PUT bodies that are not one JSON entry (400)", &st.put_bad },
-	{ "put_toolarge_total", NULL, METRIC_COUNTER, "PUT bodies over the limit (413)", &st.put_toolarge },
-	{ "put_unavailable_total", NULL, METRIC_COUNTER, "PUT entries not forwarded: peer input unavailable (503)", &st.put_unavailable },
-	{ "unauthorized_total", NULL, METRIC_COUNTER, "Requests without the right token (401)", &st.unauthorized },
-	{ "bad_requests_total", NULL, METRIC_COUNTER, "Other requests refused (400, 404)", &st.bad_requests },
+    {"fetches_total", NULL, METRIC_COUNTER, "GET /fetch answered", &st.fetches},
+    {"fetches_incremental_total", NULL, METRIC_COUNTER,
+     "GET /fetch?since= answered", &st.fetches_incremental},
+    {"fetch_errors_total", NULL, METRIC_COUNTER,
+     "Fetches cut short by a store error", &st.fetch_errors},
+    {"fetch_busy_total", NULL, METRIC_COUNTER,
+     "Fetches refused (503): too many at once", &st.fetch_busy},
+    {"fetch_deadline_total", NULL, METRIC_COUNTER,
+     "Fetches cut off: not sent whole within -D seconds", &st.fetch_deadline},
+    {"fetches_active", NULL, METRIC_GAUGE, "Fetches being streamed",
+     &st.fetches_active},
+    {"puts_total", NULL, METRIC_COUNTER, "PUT /put entries forwarded",
+     &st.puts},
+    {"put_rejected_total", NULL, METRIC_COUNTER,
+     "PUT entries refused by validation (400)", &st.put_rejected},
+    {"put_bad_total", NULL, METRIC_COUNTER,
+     "PUT bodies that are not one JSON entry: empty, truncated, invalid (400)",
+     &st.put_bad},
+    {"put_toolarge_total", NULL, METRIC_COUNTER,
+     "PUT bodies over the limit (413)", &st.put_toolarge},
+    {"put_unavailable_total", NULL, METRIC_COUNTER,
+     "PUT entries not forwarded: peer input unavailable (503)",
+     &st.put_unavailable},
+    {"unauthorized_total", NULL, METRIC_COUNTER,
+     "Requests without the right token (401)", &st.unauthorized},
+    {"bad_requests_total", NULL, METRIC_COUNTER,
+     "Other requests refused (400, 404)", &st.bad_requests},
+    {"connections_active", NULL, METRIC_GAUGE, "Connections open",
+     &st.conns_active},
+    {"connections_refused_total", NULL, METRIC_COUNTER,
+     "Connections refused at accept: -c or -m reached", &st.conns_refused},
+    {"request_deadline_total", NULL, METRIC_COUNTER,
+     "Connections closed: a request not whole within -H seconds",
+     &st.head_deadline},
+    {"http_errors_total", NULL, METRIC_COUNTER,
+     "libmicrohttpd's messages: malformed requests, connections cut",
+     &st.http_errors},
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
+
+static struct {
+	const char *spec[MAX_LISTEN];
+	struct sockaddr_storage ss[MAX_LISTEN];
+	struct MHD_Daemon *d[MAX_LISTEN];
+	int n;
+} lsn;
+static const char *token_from; /* the -T file, or "$SYNC_TOKEN" */
+static char *pem_cert, *pem_key, *pem_ca;
+static struct metrics_file mfile = {NULL, "sync-serve", metrics, NMETRICS, 0,
+				    0};
+static int sfd = -1;
+
 static void
-usage(void)
+add_listen(const char *spec)
 {
-	log_fatal(EXIT_PERM, "usage: sync-serve -s STORE (-d DOMAINS.cdb | -A) "
-	    "[-p PEERINPUT] [-l ADDR:PORT]... [-x PREFIX]... [-b BYTES] "
-	    "[-F FETCHES] [-c CONNS] [-t SECONDS] [-T TOKENFILE] "
-	    "[-C CERT -K KEY [-V CLIENTCA]] [-M METRICS]");
+	char err[256];
+	socklen_t len;
+
+	if (lsn.n == MAX_LISTEN)
+		opt_usage("-l: at most %d addresses", MAX_LISTEN);
+	if (hostport_parse(spec, &lsn.ss[lsn.n], &len, err, sizeof err) == -1)
+		opt_usage("-l %s: %s", spec, err);
+	lsn.spec[lsn.n++] = spec;
 }
 
-static long long
-number(const char *s, long long min, long long max, const char *what)
+static void
+options(int argc, char **argv)
 {
-	const char *err;
-	long long v = strtonum(s, min, max, &err);
+	int c;
 
-	if (err) {
-		log_warn("%s %s: %s", what, s, err);
-		usage();
+	cf.max_put = 65536;
+	cf.max_fetches = 4;
+	cf.max_conns = 64;
+	cf.per_addr = 8;
+	cf.timeout_s = 60;
+	cf.head_s = 20;
+	cf.fetch_s = 300;
+	mfile.path = getenv("METRICS_FILE");
+	opterr = 0;
+	while ((c = getopt(argc, argv,
+			   ":a:Ab:c:C:d:D:F:hH:K:l:m:M:Op:s:t:T:Vx:")) != -1) {
+		switch (c) {
+		case 'a':
+			cf.client_ca = optarg;
+			break;
+		case 'A':
+			cf.any_name = 1;
+			break;
+		case 'b':
+			cf.max_put =
+			    (uint64_t)opt_number(optarg, 64, 1 << 24, "-b");
+			break;
+		case 'c':
+			cf.max_conns =
+			    (unsigned)opt_number(optarg, 1, 10000, "-c");
+			break;
+		case 'C':
+			cf.cert = optarg;
+			break;
+		case 'd':
+			cf.dlist_path = optarg;
+			break;
+		case 'D':
+			cf.fetch_s =
+			    (unsigned)opt_number(optarg, 1, 86400, "-D");
+			break;
+		case 'F':
+			cf.max_fetches =
+			    (unsigned)opt_number(optarg, 1, MAX_FETCHES, "-F");
+			break;
+		case 'h':
+			opt_help();
+		case 'H':
+			cf.head_s = (unsigned)opt_number(optarg, 1, 3600, "-H");
+			break;
+		case 'K':
+			cf.key = optarg;
+			break;
+		case 'l':
+			add_listen(optarg);
+			break;
+		case 'm':
+			cf.per_addr =
+			    (unsigned)opt_number(optarg, 1, 10000, "-m");
+			break;
+		case 'M':
+			mfile.path = optarg;
+			break;
+		case 'O':
+			cf.open = 1;
+			break;
+		case 'p':
+			cf.peer_input = optarg;
+			break;
+		case 's':
+			cf.store_dir = optarg;
+			break;
+		case 't':
+			cf.timeout_s =
+			    (unsigned)opt_number(optarg, 1, 3600, "-t");
+			break;
+		case 'T':
+			token_from = optarg;
+			break;
+		case 'V':
+			opt_version();
+		case 'x':
+			if (cf.nexclude == MAX_EXCLUDE)
+				opt_usage("-x: at most %d prefixes",
+					  MAX_EXCLUDE);
+			if (rec_addr_parse(&cf.exclude[cf.nexclude], optarg,
+					   strlen(optarg), 1) == -1)
+				opt_usage("-x %s: not an address or prefix",
+					  optarg);
+			cf.nexclude++;
+			break;
+		default:
+			opt_bad(c);
+		}
 	}
-	return v;
+	if (optind != argc)
+		opt_usage("unexpected argument %s", argv[optind]);
+	if (!cf.store_dir)
+		opt_usage("-s STORE is required");
+	if (!cf.dlist_path == !cf.any_name)
+		opt_usage("one of -d DOMAINS.cdb and -A is required");
+	if (!cf.cert != !cf.key)
+		opt_usage("-C and -K go together");
+	if (cf.client_ca && !cf.cert)
+		opt_usage("-a needs -C and -K");
+	if (lsn.n == 0)
+		add_listen("127.0.0.1:8080");
 }
 
-/* A whole small file (a token, a PEM), NUL-terminated. */
+/* The token, from -T or $SYNC_TOKEN, by lib/secret's rules. */
+static void
+read_token(void)
+{
+	char err[256];
+	int permanent;
+
+	cf.token = secret_token(token_from, "SYNC_TOKEN", &token_from, err,
+				sizeof err, &permanent);
+	if (!cf.token && *err)
+		log_fatal(permanent ? EXIT_PERM : EXIT_TEMP,
+			  "unable to use the token of %s: %s", token_from, err);
+	cf.token_len = cf.token ? strlen(cf.token) : 0;
+}
+
 static char *
-slurp(const char *path, size_t max)
+read_pem(const char *path)
 {
-	char *buf;
-	ssize_t n;
-	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char err[256], *pem;
+	size_t len;
+	int permanent;
 
-	if (fd == -1)
-		log_fatal_sys(EXIT_PERM, "unable to open %s", path);
-	if (!(buf = malloc(max + 1)))
-		log_fatal_sys(EXIT_TEMP, "unable to allocate");
-	while (len < max && (n = read(fd, buf + len, max - len)) != 0) {
-		if (n < 0)
-			log_fatal_sys(EXIT_TEMP, "unable to read %s", path);
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return buf;
+	if (!path)
+		return NULL;
+	if (!(pem = secret_file(path, 1 << 20, &len, err, sizeof err,
+				&permanent)))
+		log_fatal(permanent ? EXIT_PERM : EXIT_TEMP,
+			  "unable to read %s: %s", path, err);
+	return pem;
 }
 
-static int
-parse_listen(const char *s, struct sockaddr_storage *ss)
+/*
+ * Without a token or client certificates anyone who connects reads the
+ * cache and pushes entries: only on loopback, unless -O says so.
+ */
+static const char *
+access_policy(void)
 {
-	char host[256];
-	const char *colon = strrchr(s, ':');
-	struct addrinfo hints, *res;
-	size_t hl;
+	char a[HOSTPORT_MAX];
+	int i;
 
-	if (!colon || (hl = (size_t)(colon - s)) >= sizeof host)
-		return -1;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-		memmove(host, host + 1, hl - 2);
-		host[hl - 2] = '\0';
+	if (cf.token)
+		return cf.client_ca ? "token and client certificate required"
+				    : "token required";
+	if (cf.client_ca)
+		return "client certificate required";
+	for (i = 0; i < lsn.n; i++) {
+		if (hostport_loopback((struct sockaddr *)&lsn.ss[i]))
+			continue;
+		hostport_format(a, sizeof a, (struct sockaddr *)&lsn.ss[i]);
+		if (!cf.open)
+			log_fatal(
+			    EXIT_PERM,
+			    "refusing to serve %s without a "
+			    "token: anyone who connects could read the cache "
+			    "and push entries; give one (-T TOKENFILE or "
+			    "$SYNC_TOKEN), require client certificates (-a), "
+			    "or say -O to serve it open",
+			    a);
+		log_warn("serving %s open (-O): no token, no client "
+			 "certificate: anyone who connects reads the cache and "
+			 "pushes entries",
+			 a);
+		return "OPEN to anyone who connects (-O)";
 	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res) != 0)
-		return -1;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	return 0;
+	return "no token: loopback only";
+}
+
+static void
+setup(void)
+{
+	static const int sigs[] = {SIGTERM, SIGINT,  SIGHUP,
+				   SIGUSR1, SIGCHLD, 0};
+	char err[256], addrs[MAX_LISTEN * (HOSTPORT_MAX + 2)], a[HOSTPORT_MAX];
+	const char *policy;
+	struct store *st0;
+	size_t o = 0;
+	int i, permanent;
+
+	read_token();
+	policy = access_policy();
+	if (cf.dlist_path && !(dl = dlist_open(cf.dlist_path, err, sizeof err)))
+		log_fatal(errno == ENOENT ? EXIT_TEMP : EXIT_PERM,
+			  "unable to open %s: %s", cf.dlist_path, err);
+	/* the store must be there and readable now, not at the first fetch */
+	if (!(st0 = store_open(cf.store_dir, STORE_READ, err, sizeof err,
+			       &permanent)))
+		log_fatal(permanent ? EXIT_PERM : EXIT_TEMP,
+			  "unable to open %s: %s", cf.store_dir, err);
+	store_close(&st0);
+	pem_cert = read_pem(cf.cert);
+	pem_key = read_pem(cf.key);
+	pem_ca = read_pem(cf.client_ca);
+	for (i = 0; i < MAX_FETCHES; i++)
+		fetches[i].fd = -1;
+	if ((sfd = sig_open(sigs)) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
+	for (i = 0; i < lsn.n; i++) {
+		lsn.d[i] = serve_start(0, (struct sockaddr *)&lsn.ss[i],
+				       pem_cert, pem_key, pem_ca);
+		hostport_format(a, sizeof a, (struct sockaddr *)&lsn.ss[i]);
+		if (!lsn.d[i])
+			log_fatal(EXIT_TEMP, "unable to listen on %s", a);
+		o += (size_t)snprintf(addrs + o, sizeof addrs - o, "%s%s",
+				      i ? " " : "", a);
+	}
+	log_info(
+	    "listening on %s (%s, %s); serving %s; peer input %s; "
+	    "names %s; limits: %u connections, %u per address, request %u s, "
+	    "fetch %u s, %u fetches at once",
+	    addrs, cf.cert ? "https" : "http", policy, cf.store_dir,
+	    cf.peer_input ? cf.peer_input : "stdout",
+	    cf.dlist_path ? cf.dlist_path : "any (-A)", cf.max_conns,
+	    cf.per_addr, cf.head_s, cf.fetch_s, cf.max_fetches);
 }
 
 static void
 reap(void)
 {
-	int status, i;
+	int status, i, expired;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < MAX_FETCHES; i++)
-			if (fetches[i].pid == pid)
+		expired = 0;
+		for (i = 0; i < MAX_FETCHES; i++) {
+			if (fetches[i].pid == pid) {
 				fetches[i].pid = 0;
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				expired = fetches[i].expired;
+			}
+		}
+		/* one cut off at its deadline is counted there */
+		if (!expired &&
+		    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 			st.fetch_errors++;
 	}
 }
 
 static void
-write_metrics(void)
+write_metrics(int force)
 {
-	if (cf.metrics_path &&
-	    metrics_write(cf.metrics_path, "sync-serve", metrics, NMETRICS) == -1)
-		log_warn_sys("unable to write %s", cf.metrics_path);
+	if (metrics_file_tick(&mfile, force) == -1)
+		log_warn_sys("unable to write %s", mfile.path);
 }
 
 /*
@@ -165,140 +385,41 @@ reload_list(void)
 	}
 }
 
-int
-main(int argc, char **argv)
+/* Resumes the fetches whose pipe has something (or its end) to send. */
+static void
+resume_fetches(const struct pollfd *pfd, struct fetch *const *pf, int nf)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD,
-		0 };
-	const char *listen[MAX_LISTEN], *token_file = NULL, *s;
-	struct MHD_Daemon *d[MAX_LISTEN];
+	int i;
+
+	for (i = 0; i < nf; i++) {
+		if (pfd[i].revents && pf[i]->suspended) {
+			pf[i]->suspended = 0;
+			MHD_resume_connection(pf[i]->conn);
+		}
+	}
+}
+
+/* Until TERM or INT: returns the signal's name. */
+static const char *
+loop(void)
+{
 	struct pollfd pfd[1 + MAX_LISTEN + MAX_FETCHES];
 	struct fetch *pf[MAX_FETCHES];
-	struct sockaddr_storage ss[MAX_LISTEN];
-	char err[256], *pem_cert = NULL, *pem_key = NULL, *pem_ca = NULL;
-	int c, i, nlisten = 0, sfd, sig, stop = 0, np, nf, permanent;
-	time_t last_reload;
-	struct store *st0;
-	time_t last_metrics = 0;
+	time_t last_reload = time(NULL);
+	int i, np, nf, sig;
 
-	log_init(argv[0]);
-	cf.max_put = 65536;
-	cf.max_fetches = 4;
-	cf.max_conns = 64;
-	cf.timeout_s = 60;
-	cf.metrics_path = getenv("METRICS_FILE");
-	while ((c = getopt(argc, argv, "Ab:c:C:d:F:K:l:M:p:s:t:T:V:x:")) != -1) {
-		switch (c) {
-		case 'A': cf.any_name = 1; break;
-		case 'b': cf.max_put = (uint64_t)number(optarg, 64, 1 << 24, "body limit"); break;
-		case 'c': cf.max_conns = (unsigned)number(optarg, 1, 10000, "connection limit"); break;
-		case 'C': cf.cert = optarg; break;
-		case 'd': cf.dlist_path = optarg; break;
-		case 'F': cf.max_fetches = (unsigned)number(optarg, 1, MAX_FETCHES, "fetch limit"); break;
-		case 'K': cf.key = optarg; break;
-		case 'l':
-			if (nlisten == MAX_LISTEN) {
-				log_warn("at most %d -l", MAX_LISTEN);
-				usage();
-			}
-			listen[nlisten++] = optarg;
-			break;
-		case 'M': cf.metrics_path = optarg; break;
-		case 'p': cf.peer_input = optarg; break;
-		case 's': cf.store_dir = optarg; break;
-		case 't': cf.timeout_s = (unsigned)number(optarg, 1, 3600, "timeout"); break;
-		case 'T': token_file = optarg; break;
-		case 'V': cf.client_ca = optarg; break;
-		case 'x':
-			if (cf.nexclude == MAX_EXCLUDE ||
-			    rec_addr_parse(&cf.exclude[cf.nexclude], optarg,
-			    strlen(optarg), 1) == -1) {
-				log_warn("bad or too many -x %s", optarg);
-				usage();
-			}
-			cf.nexclude++;
-			break;
-		default: usage();
-		}
-	}
-	if (optind != argc || !cf.store_dir || (!cf.dlist_path == !cf.any_name))
-		usage();
-	if (!cf.cert != !cf.key || (cf.client_ca && !cf.cert)) {
-		log_warn("-C and -K go together; -V needs them");
-		usage();
-	}
-	if (nlisten == 0)
-		listen[nlisten++] = "127.0.0.1:8080";
-	for (i = 0; i < nlisten; i++) {
-		if (parse_listen(listen[i], &ss[i]) == -1) {
-			log_warn("bad listen address %s (ADDR:PORT)", listen[i]);
-			usage();
-		}
-	}
-	if (token_file) {
-		cf.token = slurp(token_file, 1024);
-		cf.token[strcspn(cf.token, "\r\n")] = '\0';
-	} else if ((s = getenv("SYNC_TOKEN")) && *s) {
-		cf.token = strdup(s);
-	}
-	if (cf.token && !*cf.token)
-		log_fatal(EXIT_PERM, "unable to use %s: empty token", token_file);
-	cf.token_len = cf.token ? strlen(cf.token) : 0;
-
-	if (cf.dlist_path && !(dl = dlist_open(cf.dlist_path, err, sizeof err)))
-		log_fatal(errno == ENOENT ? EXIT_TEMP : EXIT_PERM,
-		    "unable to open %s: %s", cf.dlist_path, err);
-	/* the store must be there and readable now, not at the first fetch */
-	if (!(st0 = store_open(cf.store_dir, STORE_READ, err, sizeof err,
-	    &permanent)))
-		log_fatal(permanent ? EXIT_PERM : EXIT_TEMP,
-		    "unable to open %s: %s", cf.store_dir, err);
-	store_close(&st0);
-	if (cf.cert) {
-		pem_cert = slurp(cf.cert, 1 << 20);
-		pem_key = slurp(cf.key, 1 << 20);
-		if (cf.client_ca)
-			pem_ca = slurp(cf.client_ca, 1 << 20);
-	}
-	for (i = 0; i < MAX_FETCHES; i++)
-		fetches[i].fd = -1;
-	if ((sfd = sig_open(sigs)) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
-	for (i = 0; i < nlisten; i++) {
-		unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-		    MHD_USE_ERROR_LOG;
-
-		if (ss[i].ss_family == AF_INET6)
-			flags |= MHD_USE_IPv6;
-		if (cf.cert)
-			flags |= MHD_USE_TLS;
-		d[i] = MHD_start_daemon(flags, 0, NULL, NULL,
-		    cf.cert ? serve_handle_tls : serve_handle, NULL,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss[i],
-		    MHD_OPTION_CONNECTION_LIMIT, cf.max_conns,
-		    MHD_OPTION_CONNECTION_TIMEOUT, cf.timeout_s,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
-		    MHD_OPTION_NOTIFY_COMPLETED, serve_completed, NULL,
-		    cf.cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
-		    pem_cert, MHD_OPTION_HTTPS_MEM_KEY, pem_key,
-		    pem_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, pem_ca,
-		    MHD_OPTION_END);
-		if (!d[i])
-			log_fatal(EXIT_TEMP, "unable to listen on %s", listen[i]);
-	}
-	log_info("listening on %s%s", listen[0], nlisten > 1 ? " and more" : "");
-
-	last_reload = time(NULL);
-	while (!stop) {
+	for (;;) {
 		MHD_UNSIGNED_LONG_LONG mto, to = 1000;
 
 		np = 0;
 		pfd[np].fd = sfd, pfd[np++].events = POLLIN;
-		for (i = 0; i < nlisten; i++) {
-			pfd[np].fd = MHD_get_daemon_info(d[i],
-			    MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
+		for (i = 0; i < lsn.n; i++) {
+			pfd[np].fd = MHD_get_daemon_info(
+					 lsn.d[i], MHD_DAEMON_INFO_EPOLL_FD)
+					 ->epoll_fd;
 			pfd[np++].events = POLLIN;
-			if (MHD_get_timeout(d[i], &mto) == MHD_YES && mto < to)
+			if (MHD_get_timeout(lsn.d[i], &mto) == MHD_YES &&
+			    mto < to)
 				to = mto;
 		}
 		nf = 0;
@@ -311,14 +432,7 @@ main(int argc, char **argv)
 		}
 		if (poll(pfd, (nfds_t)np, (int)to) == -1 && errno != EINTR)
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
-		for (i = 0; i < nf; i++) {
-			struct pollfd *q = &pfd[np - nf + i];
-
-			if (q->revents) {
-				pf[i]->suspended = 0;
-				MHD_resume_connection(pf[i]->conn);
-			}
-		}
+		resume_fetches(pfd + np - nf, pf, nf);
 		if (time(NULL) != last_reload) {
 			reload_list();
 			last_reload = time(NULL);
@@ -332,24 +446,48 @@ main(int argc, char **argv)
 				reload_list();
 				serve_peer_close();
 			} else {
-				stop = 1;
+				return sig == SIGTERM ? "SIGTERM" : "SIGINT";
 			}
 		}
-		for (i = 0; i < nlisten; i++)
-			MHD_run(d[i]);
-		if (cf.metrics_path && time(NULL) - last_metrics >= 5) {
-			write_metrics();
-			last_metrics = time(NULL);
-		}
+		conn_sweep(clock_mono_us());
+		for (i = 0; i < lsn.n; i++)
+			MHD_run(lsn.d[i]);
+		write_metrics(0);
 	}
+}
 
-	for (i = 0; i < nlisten; i++)
-		MHD_stop_daemon(d[i]);
+int
+main(int argc, char **argv)
+{
+	const char *why;
+	int i;
+
+	opt_init(argv[0], usage_text);
+	options(argc, argv);
+	setup();
+	why = loop();
+
+	for (i = 0; i < lsn.n; i++)
+		MHD_stop_daemon(lsn.d[i]);
 	for (i = 0; i < MAX_FETCHES; i++)
 		if (fetches[i].pid > 0)
 			kill(fetches[i].pid, SIGTERM);
 	reap();
-	write_metrics();
+	write_metrics(1);
+	log_info("exiting on %s: %llu fetches (%llu incremental, %llu "
+		 "failed, %llu cut off), %llu puts forwarded, %llu refused, "
+		 "%llu unauthorized, %llu connections refused, %llu closed at "
+		 "the request deadline",
+		 why, (unsigned long long)st.fetches,
+		 (unsigned long long)st.fetches_incremental,
+		 (unsigned long long)st.fetch_errors,
+		 (unsigned long long)st.fetch_deadline,
+		 (unsigned long long)st.puts,
+		 (unsigned long long)(st.put_rejected + st.put_bad +
+				      st.put_toolarge + st.put_unavailable),
+		 (unsigned long long)st.unauthorized,
+		 (unsigned long long)st.conns_refused,
+		 (unsigned long long)st.head_deadline);
 	serve_peer_close();
 	dlist_close(&dl);
 	free(cf.token);

@@ -1,5 +1,5 @@
 # Unit tests of lib/.
-UNITS += rec lineio metrics log opt dns answer
+UNITS += rec lineio metrics log opt dns answer hostport secret
 unit-rec_SRCS := tests/unit/rec_test.c
 unit-lineio_SRCS := tests/unit/lineio_test.c
 unit-metrics_SRCS := tests/unit/metrics_test.c
@@ -10,3 +10,5 @@ unit-answer_SRCS := tests/unit/answer_test.c
 # lib/sink against a simulated kernel (nft-set, route-sync).
 FUZZERS += sink
 fuzz-sink_SRCS := tests/fuzz/sink.c
+unit-hostport_SRCS := tests/unit/hostport_test.c
+unit-secret_SRCS := tests/unit/secret_test.c

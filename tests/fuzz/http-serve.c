@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../sync-serve/serve.h"
+#include "clock.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,15 +37,17 @@ setup(void)
 	cf.token_len = strlen(token);
 	cf.max_put = 1024;
 	cf.max_fetches = 4;
+	cf.max_conns = 64;
+	cf.per_addr = 64;
+	cf.timeout_s = 1;
+	cf.head_s = 1;
+	cf.fetch_s = 1;
 	rec_addr_parse(&cf.exclude[0], "203.0.113.0/24", 14, 1);
 	cf.nexclude = 1;
 	for (i = 0; i < MAX_FETCHES; i++)
 		fetches[i].fd = -1;
-	d = MHD_start_daemon(MHD_USE_NO_LISTEN_SOCKET |
-	    MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, serve_handle, NULL,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 1u,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
-	    MHD_OPTION_NOTIFY_COMPLETED, serve_completed, NULL, MHD_OPTION_END);
+	/* the daemon sync-serve runs, with its callbacks and limits */
+	d = serve_start(MHD_USE_NO_LISTEN_SOCKET, NULL, NULL, NULL, NULL);
 	if (!d)
 		abort();
 }
@@ -80,6 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (size == 0 && i == 0) {
 			shutdown(s[1], SHUT_WR);
 		}
+		conn_sweep(clock_mono_us());
 		MHD_run(d);
 		while ((n = read(s[1], buf, sizeof buf)) > 0)
 			;
@@ -88,8 +92,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	close(s[1]);
 	/* let libmicrohttpd see the close and free the connection */
-	for (i = 0; i < 100 && MHD_get_daemon_info(d,
-	    MHD_DAEMON_INFO_CURRENT_CONNECTIONS)->num_connections > 0; i++)
+	for (i = 0; i < 100 &&
+		    MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS)
+			    ->num_connections > 0;
+	     i++)
 		MHD_run(d);
 	return 0;
 }

@@ -61,7 +61,8 @@ pass "the pipeline is up under $SUP"
 settled() {
 	[ "$(metric ipcache dnstap_bgp_ipcache_entries)" = 4 ] &&
 		[ "$(metric dnstap-read dnstap_bgp_dnstap_read_frames_total)" -ge 4 ] &&
-		[ -n "$(metric sync-pull dnstap_bgp_sync_pull_pulls_total)" ] &&
+		[ "$(awk '/^dnstap_bgp_sync_pull_peer_last_pull_timestamp_seconds/ { print ($2 > 0) }' \
+			"$D/run/metrics/dnstap-bgp-sync-pull.prom" 2> /dev/null)" = 1 ] &&
 		[ -n "$(metric sync-serve dnstap_bgp_sync_serve_fetches_total)" ]
 }
 check "every stage wrote its metrics" wait_until 40 settled

@@ -259,8 +259,13 @@ main(void)
 	    "OK:a\\060b\\038c.example  1764150000000000 192.0.2.9|");
 
 	/* broken responses */
-	case_(SYNC_ARRAY, "", "ERR:");
-	case_(SYNC_ARRAY, "[{\"IP\":\"192.0.2.1\"", "ERR:");
+	case_(SYNC_ARRAY, "", "ERR:empty body");
+	case_(SYNC_OBJECT, " \r\n", "ERR:empty body");
+	case_(SYNC_ARRAY, "[{\"IP\":\"192.0.2.1\"", "ERR:truncated JSON");
+	case_(SYNC_OBJECT, "{\"IP\":\"192.0.2.6\",", "ERR:truncated JSON");
+	case_(SYNC_OBJECT, "{\"IP\":\"192.0.2.6\",\"Domain\":\"b.ex",
+	    "ERR:truncated JSON");
+	case_(SYNC_ARRAY, "nul", "ERR:truncated JSON");
 	case_(SYNC_ARRAY, "[{\"IP\":\"192.0.2.1\",\"Domain\":\"a.example\","
 	    "\"TS\":\"2025-11-26T09:40:00Z\"}", "ERR:");
 	case_(SYNC_ARRAY, "[{\"IP\":1}]", "ERR:wrong type: number");

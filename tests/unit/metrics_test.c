@@ -1,6 +1,7 @@
 /* metrics_test: the Prometheus text file, written whole, and the ratelimit. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -102,6 +103,32 @@ main(void)
 	snprintf(path, sizeof path, "%s/m.prom", dir);
 	T_CHECK(metrics_write(path, "x", table, 1) == -1,
 	    "metrics_write into a missing directory fails");
+
+	/* A file kept fresh: one failure reported per run of failures. */
+	{
+		struct metrics_file mf = { path, "x", table, 1, 0, 0 };
+		int r1, r2, r3, r4;
+
+		r1 = metrics_file_tick(&mf, 0); /* the directory is gone */
+		r2 = metrics_file_tick(&mf, 1);
+		T_CHECK(r1 == -1 && r2 == 0,
+		    "metrics_file_tick: a failure once, not at every try");
+		mkdir(dir, 0700);
+		r3 = metrics_file_tick(&mf, 0);
+		T_CHECK(r3 == 0 && access(path, F_OK) == -1,
+		    "metrics_file_tick: not again within %d s", METRICS_EVERY_S);
+		r3 = metrics_file_tick(&mf, 1);
+		T_CHECK(r3 == 0 && access(path, F_OK) == 0,
+		    "metrics_file_tick: forced, written");
+		rmdir(dir); /* not empty: still there */
+		unlink(path);
+		rmdir(dir);
+		r4 = metrics_file_tick(&mf, 1);
+		T_CHECK(r4 == -1, "metrics_file_tick: a new failure reported");
+		mf.path = NULL;
+		T_CHECK(metrics_file_tick(&mf, 1) == 0,
+		    "metrics_file_tick: no path, nothing");
+	}
 
 	/* A burst of 5 passes, the rest is suppressed and counted. */
 	log_init("metrics_test");
