@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
+static int __attribute__((format(printf, 3, 4)))
 cerr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -79,7 +79,7 @@ lookup(const char *prefix, const char *key)
 
 static int
 get_num(const char *prefix, const char *key, long long min, long long max,
-    long long def, long long *out, char *err, size_t errlen)
+	long long def, long long *out, char *err, size_t errlen)
 {
 	const char *v = lookup(prefix, key), *e = NULL;
 
@@ -94,7 +94,7 @@ get_num(const char *prefix, const char *key, long long min, long long max,
 
 static int
 get_addr(const char *prefix, const char *key, int family, struct addr *a,
-    char *err, size_t errlen)
+	 char *err, size_t errlen)
 {
 	const char *v = lookup(prefix, key);
 
@@ -103,7 +103,9 @@ get_addr(const char *prefix, const char *key, int family, struct addr *a,
 		return 0;
 	if (addr_parse(a, v) == -1 || (family && a->family != family))
 		return cerr(err, errlen, "%s: %s: bad %saddress", used, v,
-		    family == AF_INET ? "IPv4 " : family ? "IPv6 " : "");
+			    family == AF_INET ? "IPv4 "
+			    : family	      ? "IPv6 "
+					      : "");
 	return 0;
 }
 
@@ -129,7 +131,7 @@ parse_u32(const char *s, size_t n, uint32_t max, uint32_t *out)
 /* "A:B A:B" (16-bit halves) or well-known names; "A:B:C" when large. */
 static int
 get_comms(const char *prefix, const char *key, struct tag_conf *t, int large,
-    char *err, size_t errlen)
+	  char *err, size_t errlen)
 {
 	const char *v = lookup(prefix, key), *p, *end;
 	const char *q[3];
@@ -154,8 +156,8 @@ get_comms(const char *prefix, const char *key, struct tag_conf *t, int large,
 		else {
 			q[0] = p;
 			for (k = 0; k < 3; k++) {
-				const char *c = memchr(q[k], ':',
-				    (size_t)(end - q[k]));
+				const char *c =
+				    memchr(q[k], ':', (size_t)(end - q[k]));
 				ql[k] = (size_t)((c ? c : end) - q[k]);
 				if (!c)
 					break;
@@ -166,7 +168,8 @@ get_comms(const char *prefix, const char *key, struct tag_conf *t, int large,
 				goto bad;
 			for (k = 0; k <= (large ? 2u : 1u); k++)
 				if (parse_u32(q[k], ql[k],
-					large ? UINT32_MAX : 65535, &x[k]))
+					      large ? UINT32_MAX : 65535,
+					      &x[k]))
 					goto bad;
 			if (!large)
 				x[0] = x[0] << 16 | x[1];
@@ -174,12 +177,12 @@ get_comms(const char *prefix, const char *key, struct tag_conf *t, int large,
 		if (large) {
 			if (t->nlcomm == BGPA_MAX_LCOMMS)
 				return cerr(err, errlen, "%s: more than %d",
-				    used, BGPA_MAX_LCOMMS);
+					    used, BGPA_MAX_LCOMMS);
 			memcpy(t->lcomm[t->nlcomm++], x, sizeof x);
 		} else {
 			if (t->ncomm == BGPA_MAX_COMMS)
 				return cerr(err, errlen, "%s: more than %d",
-				    used, BGPA_MAX_COMMS);
+					    used, BGPA_MAX_COMMS);
 			t->comm[t->ncomm++] = x[0];
 		}
 		p = end;
@@ -187,8 +190,7 @@ get_comms(const char *prefix, const char *key, struct tag_conf *t, int large,
 	return 0;
 bad:
 	return cerr(err, errlen, "%s: %.*s: bad %scommunity", used,
-	    (int)(end - p), p,
-	    large ? "large " : "");
+		    (int)(end - p), p, large ? "large " : "");
 }
 
 static int
@@ -200,16 +202,15 @@ load_tag(struct tag_conf *t, const char *prefix, char *err, size_t errlen)
 	 * A tag's next hop is only its own: the plain NEXT_HOP is every
 	 * peer's default, which a tag's setting overrides.
 	 */
-	if ((prefix && (get_addr(prefix, "NEXT_HOP", AF_INET, &t->nh4, err,
-			    errlen) ||
-		get_addr(prefix, "NEXT_HOP6", AF_INET6, &t->nh6, err,
-		    errlen))) ||
+	if ((prefix &&
+	     (get_addr(prefix, "NEXT_HOP", AF_INET, &t->nh4, err, errlen) ||
+	      get_addr(prefix, "NEXT_HOP6", AF_INET6, &t->nh6, err, errlen))) ||
 	    get_comms(prefix, "COMMUNITIES", t, 0, err, errlen) ||
 	    get_comms(prefix, "LARGE_COMMUNITIES", t, 1, err, errlen))
 		return -1;
 	if (lookup(prefix, "LOCAL_PREF")) {
 		if (get_num(prefix, "LOCAL_PREF", 0, UINT32_MAX, 0, &v, err,
-			errlen))
+			    errlen))
 			return -1;
 		t->has_lp = 1;
 		t->lp = (uint32_t)v;
@@ -260,7 +261,7 @@ load_peer(struct peer_conf *pc, const char *name, char *err, size_t errlen)
 		return -1;
 	if (pc->source.family && pc->source.family != pc->addr.family)
 		return cerr(err, errlen, "%sSOURCE: not of the peer's family",
-		    prefix);
+			    prefix);
 	if (!rid.family && pc->source.family == AF_INET)
 		rid = pc->source;
 	if (!rid.family)
@@ -269,16 +270,17 @@ load_peer(struct peer_conf *pc, const char *name, char *err, size_t errlen)
 	pc->router_id = ntohl(pc->router_id);
 	if (pc->router_id == 0)
 		return cerr(err, errlen, "%sROUTER_ID: must not be 0.0.0.0",
-		    prefix);
+			    prefix);
 	if (get_num(prefix, "HOLD_TIME", 0, 65535, 90, &n, err, errlen))
 		return -1;
 	if (n == 1 || n == 2)
-		return cerr(err, errlen, "%sHOLD_TIME: 0 or at least 3", prefix);
+		return cerr(err, errlen, "%sHOLD_TIME: 0 or at least 3",
+			    prefix);
 	pc->hold = (uint16_t)n;
 	if ((v = lookup(prefix, "PASSWORD"))) {
 		if (strlen(v) > 80)
 			return cerr(err, errlen, "%sPASSWORD: longer than 80",
-			    prefix);
+				    prefix);
 		snprintf(pc->password, sizeof pc->password, "%s", v);
 	}
 	if (get_num(prefix, "PASSIVE", 0, 1, 0, &n, err, errlen))
@@ -290,6 +292,9 @@ load_peer(struct peer_conf *pc, const char *name, char *err, size_t errlen)
 	if (get_num(prefix, "GRACEFUL_RESTART", 0, 4095, 120, &n, err, errlen))
 		return -1;
 	pc->gr_time = (uint16_t)n;
+	if (get_num(prefix, "OPEN_TIMEOUT", 3, 240, 60, &n, err, errlen))
+		return -1;
+	pc->open_timeout = (uint16_t)n;
 	return 0;
 }
 
@@ -337,16 +342,16 @@ load_listen(struct config *c, const char *v, char *err, size_t errlen)
 		goto bad;
 	c->listen_port[c->nlisten] = BGP_PORT;
 	if (port) {
-		c->listen_port[c->nlisten] = (uint16_t)strtonum(port, 1, 65535,
-		    &e);
+		c->listen_port[c->nlisten] =
+		    (uint16_t)strtonum(port, 1, 65535, &e);
 		if (e)
 			goto bad;
 	}
 	c->nlisten++;
 	return 0;
 bad:
-	return cerr(err, errlen, "LISTEN: %s: want ADDR, ADDR:PORT or [ADDR]:PORT",
-	    v);
+	return cerr(err, errlen,
+		    "LISTEN: %s: want ADDR, ADDR:PORT or [ADDR]:PORT", v);
 }
 
 int
@@ -368,12 +373,12 @@ config_load(struct config *c, char *err, size_t errlen)
 				break;
 			if (rec_tag_check(p, n) != 0 || (n == 1 && *p == '-'))
 				return cerr(err, errlen, "TAGS: %.*s: bad tag",
-				    (int)n, p);
+					    (int)n, p);
 			if (c->ntags == BGPA_MAX_TAGS)
 				return cerr(err, errlen, "TAGS: more than %d",
-				    BGPA_MAX_TAGS - 1);
+					    BGPA_MAX_TAGS - 1);
 			snprintf(c->tags[c->ntags].name, REC_TAG_MAX + 1,
-			    "%.*s", (int)n, p);
+				 "%.*s", (int)n, p);
 			snprintf(name, sizeof name, "%.*s", (int)n, p);
 			for (j = 0; name[j]; j++)
 				if (name[j] == '-')
@@ -381,12 +386,13 @@ config_load(struct config *c, char *err, size_t errlen)
 			for (i = 1; i < c->ntags; i++) {
 				char other[64];
 				snprintf(other, sizeof other, "%s",
-				    c->tags[i].name);
+					 c->tags[i].name);
 				for (j = 0; other[j]; j++)
 					if (other[j] == '-')
 						other[j] = '_';
 				if (!strcmp(other, name))
-					return cerr(err, errlen,
+					return cerr(
+					    err, errlen,
 					    "TAGS: %s: listed twice (or "
 					    "clashes with %s)",
 					    c->tags[c->ntags].name,
@@ -407,16 +413,18 @@ config_load(struct config *c, char *err, size_t errlen)
 		if (!n)
 			break;
 		if (!valid_name(p, n))
-			return cerr(err, errlen, "PEERS: %.*s: bad name "
-			    "(letters, digits, _)", (int)n, p);
+			return cerr(err, errlen,
+				    "PEERS: %.*s: bad name "
+				    "(letters, digits, _)",
+				    (int)n, p);
 		if (c->npeers == BGPA_MAX_PEERS)
 			return cerr(err, errlen, "PEERS: more than %d",
-			    BGPA_MAX_PEERS);
+				    BGPA_MAX_PEERS);
 		snprintf(name, sizeof name, "%.*s", (int)n, p);
 		for (i = 0; i < c->npeers; i++)
 			if (!strcmp(c->peers[i].name, name))
 				return cerr(err, errlen,
-				    "PEERS: %s listed twice", name);
+					    "PEERS: %s listed twice", name);
 		if (load_peer(&c->peers[c->npeers], name, err, errlen))
 			return -1;
 		c->npeers++;
@@ -433,7 +441,7 @@ config_load(struct config *c, char *err, size_t errlen)
 				break;
 			if (c->nlisten == BGPA_MAX_LISTEN)
 				return cerr(err, errlen, "LISTEN: more than %d",
-				    BGPA_MAX_LISTEN);
+					    BGPA_MAX_LISTEN);
 			snprintf(one, sizeof one, "%.*s", (int)n, p);
 			if (load_listen(c, one, err, errlen))
 				return -1;
@@ -441,8 +449,9 @@ config_load(struct config *c, char *err, size_t errlen)
 		}
 	for (i = 0; i < c->npeers; i++)
 		if (c->peers[i].passive && !c->nlisten)
-			return cerr(err, errlen, "PEER_%s_PASSIVE: needs LISTEN",
-			    c->peers[i].name);
+			return cerr(err, errlen,
+				    "PEER_%s_PASSIVE: needs LISTEN",
+				    c->peers[i].name);
 	return 0;
 }
 
@@ -466,14 +475,14 @@ print_comms(const char *prefix, const struct tag_conf *t)
 		printf("%sCOMMUNITIES=", prefix);
 		for (i = 0; i < t->ncomm; i++)
 			printf("%s%u:%u", i ? " " : "", t->comm[i] >> 16,
-			    t->comm[i] & 0xffff);
+			       t->comm[i] & 0xffff);
 		printf("\n");
 	}
 	if (t->nlcomm) {
 		printf("%sLARGE_COMMUNITIES=", prefix);
 		for (i = 0; i < t->nlcomm; i++)
 			printf("%s%u:%u:%u", i ? " " : "", t->lcomm[i][0],
-			    t->lcomm[i][1], t->lcomm[i][2]);
+			       t->lcomm[i][1], t->lcomm[i][2]);
 		printf("\n");
 	}
 }
@@ -484,10 +493,11 @@ print_tag(const char *prefix, const struct tag_conf *t)
 	char b[64];
 
 	if (t->nh4.family)
-		printf("%sNEXT_HOP=%s\n", prefix, addr_str(&t->nh4, b, sizeof b));
+		printf("%sNEXT_HOP=%s\n", prefix,
+		       addr_str(&t->nh4, b, sizeof b));
 	if (t->nh6.family)
 		printf("%sNEXT_HOP6=%s\n", prefix,
-		    addr_str(&t->nh6, b, sizeof b));
+		       addr_str(&t->nh6, b, sizeof b));
 	print_comms(prefix, t);
 	if (t->has_lp)
 		printf("%sLOCAL_PREF=%u\n", prefix, t->lp);
@@ -506,10 +516,11 @@ config_print(const struct config *c)
 	if (c->nlisten) {
 		printf("LISTEN=");
 		for (i = 0; i < c->nlisten; i++)
-			printf(c->listen[i].family == AF_INET6 ? "%s[%s]:%u" :
-								 "%s%s:%u",
-			    i ? " " : "", addr_str(&c->listen[i], b, sizeof b),
-			    c->listen_port[i]);
+			printf(c->listen[i].family == AF_INET6 ? "%s[%s]:%u"
+							       : "%s%s:%u",
+			       i ? " " : "",
+			       addr_str(&c->listen[i], b, sizeof b),
+			       c->listen_port[i]);
 		printf("\n");
 	}
 	printf("PEERS=");
@@ -520,28 +531,30 @@ config_print(const struct config *c)
 		pc = &c->peers[i];
 		snprintf(prefix, sizeof prefix, "PEER_%s_", pc->name);
 		printf("%sADDRESS=%s\n", prefix,
-		    addr_str(&pc->addr, b, sizeof b));
+		       addr_str(&pc->addr, b, sizeof b));
 		printf("%sPORT=%u\n", prefix, pc->port);
 		printf("%sREMOTE_AS=%u\n", prefix, pc->peer_as);
 		printf("%sLOCAL_AS=%u\n", prefix, pc->local_as);
 		printf("%sTYPE=%s\n", prefix,
-		    pc->peer_as == pc->local_as ? "ibgp" : "ebgp");
+		       pc->peer_as == pc->local_as ? "ibgp" : "ebgp");
 		rid.s_addr = htonl(pc->router_id);
 		printf("%sROUTER_ID=%s\n", prefix, inet_ntoa(rid));
 		if (pc->source.family)
 			printf("%sSOURCE=%s\n", prefix,
-			    addr_str(&pc->source, b, sizeof b));
+			       addr_str(&pc->source, b, sizeof b));
 		if (pc->nh4.family)
 			printf("%sNEXT_HOP=%s\n", prefix,
-			    addr_str(&pc->nh4, b, sizeof b));
+			       addr_str(&pc->nh4, b, sizeof b));
 		if (pc->nh6.family)
 			printf("%sNEXT_HOP6=%s\n", prefix,
-			    addr_str(&pc->nh6, b, sizeof b));
+			       addr_str(&pc->nh6, b, sizeof b));
 		printf("%sHOLD_TIME=%u\n", prefix, pc->hold);
-		printf("%sPASSWORD=%s\n", prefix, pc->password[0] ? "(set)" : "");
+		printf("%sPASSWORD=%s\n", prefix,
+		       pc->password[0] ? "(set)" : "");
 		printf("%sPASSIVE=%d\n", prefix, pc->passive);
 		printf("%sTTL_SECURITY=%d\n", prefix, pc->ttl_security);
 		printf("%sGRACEFUL_RESTART=%u\n", prefix, pc->gr_time);
+		printf("%sOPEN_TIMEOUT=%u\n", prefix, pc->open_timeout);
 	}
 	print_tag("", &c->tags[0]);
 	if (c->ntags > 1) {
@@ -557,4 +570,204 @@ config_print(const struct config *c)
 				prefix[j] = '_';
 		print_tag(prefix, &c->tags[i]);
 	}
+}
+
+/* ---- variables that are not settings: misspelt, or of no peer or tag ---- */
+
+static const char *const peer_keys[] = {"ADDRESS",
+					"PORT",
+					"REMOTE_AS",
+					"LOCAL_AS",
+					"SOURCE",
+					"NEXT_HOP",
+					"NEXT_HOP6",
+					"ROUTER_ID",
+					"HOLD_TIME",
+					"PASSWORD",
+					"PASSIVE",
+					"TTL_SECURITY",
+					"GRACEFUL_RESTART",
+					"OPEN_TIMEOUT",
+					"TYPE" /* what -n prints: ignored */,
+					NULL};
+static const char *const tag_keys[] = {
+    "NEXT_HOP",	  "NEXT_HOP6", "COMMUNITIES", "LARGE_COMMUNITIES",
+    "LOCAL_PREF", "MED",       NULL};
+static const char *const globals[] = {"PEERS", "TAGS", "LISTEN", "METRICS_FILE",
+				      NULL};
+
+/* Optimal string alignment distance of a and b, capped at 9. */
+static unsigned
+distance(const char *a, const char *b)
+{
+	unsigned d[33][33], i, j, la = (unsigned)strlen(a),
+				  lb = (unsigned)strlen(b), c;
+
+	if (la > 32 || lb > 32)
+		return 9;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < c)
+				c = d[i - 2][j - 2] + 1;
+			d[i][j] = c;
+		}
+	return d[la][lb] > 9 ? 9 : d[la][lb];
+}
+
+/* The known name s is a near miss of: "" when none. */
+static const char *
+near(const char *s, const char *const *known)
+{
+	unsigned best = 9, d;
+	const char *b = "";
+	size_t n = strlen(s);
+
+	/* short names must match closer: PWD is not MED */
+	unsigned max = n >= 8 ? 2 : n >= 4 ? 1 : 0;
+
+	for (; *known; known++)
+		if ((d = distance(s, *known)) <= max && d < best)
+			best = d, b = *known;
+	return b;
+}
+
+static int
+in(const char *s, size_t n, const char *const *list)
+{
+	for (; *list; list++)
+		if (strlen(*list) == n && !memcmp(*list, s, n))
+			return 1;
+	return 0;
+}
+
+/* The length of the known key var ends with ("_KEY"), 0 when none. */
+static size_t
+key_suffix(const char *var, const char *const *list)
+{
+	size_t n = strlen(var), k;
+
+	for (; *list; list++) {
+		k = strlen(*list);
+		if (n > k + 1 && var[n - k - 1] == '_' &&
+		    !strcmp(var + n - k, *list))
+			return k;
+	}
+	return 0;
+}
+
+/*
+ * PREFIX<name>_<KEY> (PEER_, TAG_): names are those given (their '-' as
+ * '_'), the longest that fits first. 0 when it is a setting; else msg says
+ * why and it returns 2 for a known key of a name not listed (a peer taken
+ * out of PEERS), 1 for anything else.
+ */
+static int
+check_prefixed(const char *var, const char *prefix, const char *what,
+	       const char *list_var, const char *const *names, size_t nnames,
+	       const char *const *keys, char *msg, size_t cap)
+{
+	size_t pl = strlen(prefix), i, best = 0, nl, j, kl;
+	const char *key = NULL, *sugg;
+	char n[64];
+
+	for (i = 0; i < nnames; i++) {
+		snprintf(n, sizeof n, "%s", names[i]);
+		for (j = 0; n[j]; j++)
+			if (n[j] == '-')
+				n[j] = '_';
+		nl = strlen(n);
+		if (nl > best && !strncmp(var + pl, n, nl) &&
+		    var[pl + nl] == '_') {
+			best = nl;
+			key = var + pl + nl + 1;
+		}
+	}
+	if (key && in(key, strlen(key), keys))
+		return 0;
+	if ((kl = key_suffix(var, keys)) > 0) {
+		/* PEER_r2_ADDRESS without r2 in PEERS */
+		snprintf(msg, cap, "%s: %s %.*s is not in %s", var, what,
+			 (int)(strlen(var) - kl - 1 - pl), var + pl, list_var);
+		return 2;
+	}
+	if (!key) {
+		snprintf(msg, cap, "%s: unknown variable (no %s of %s, no key)",
+			 var, what, list_var);
+		return 1;
+	}
+	sugg = near(key, keys);
+	snprintf(msg, cap, "%s: unknown setting%s%.*s%s%s", var,
+		 *sugg ? " (did you mean " : "", *sugg ? (int)(key - var) : 0,
+		 var, sugg, *sugg ? "?)" : "");
+	return 1;
+}
+
+size_t
+config_unknown(const struct config *c, struct config_problem *pb, size_t max)
+{
+	extern char **environ;
+	const char *names[BGPA_MAX_TAGS], *sugg;
+	char var[256], *eq;
+	size_t i, n = 0, k;
+	const char *const *lists[] = {globals, peer_keys, tag_keys};
+
+	for (i = 0; environ[i] && n < max; i++) {
+		if (!(eq = strchr(environ[i], '=')) ||
+		    (size_t)(eq - environ[i]) >= sizeof var)
+			continue;
+		memcpy(var, environ[i], (size_t)(eq - environ[i]));
+		var[eq - environ[i]] = '\0';
+		if (!strncmp(var, "PEER_", 5)) {
+			for (k = 0; k < c->npeers; k++)
+				names[k] = c->peers[k].name;
+			if ((k = (size_t)check_prefixed(
+				 var, "PEER_", "peer", "PEERS", names,
+				 c->npeers, peer_keys, pb[n].msg,
+				 sizeof pb[n].msg)))
+				pb[n++].unlisted = k == 2;
+			continue;
+		}
+		if (!strncmp(var, "TAG_", 4)) {
+			for (k = 1; k < c->ntags; k++)
+				names[k - 1] = c->tags[k].name;
+			if ((k = (size_t)check_prefixed(
+				 var, "TAG_", "tag", "TAGS", names,
+				 c->ntags - 1, tag_keys, pb[n].msg,
+				 sizeof pb[n].msg)))
+				pb[n++].unlisted = k == 2;
+			continue;
+		}
+		if (!strcmp(var, "ADDRESS")) {
+			pb[n].unlisted = 0;
+			snprintf(pb[n++].msg, sizeof pb->msg,
+				 "ADDRESS: a peer's own (PEER_name_ADDRESS)");
+			continue;
+		}
+		for (k = 0; k < 3; k++)
+			if (in(var, strlen(var), lists[k]))
+				break;
+		if (k < 3)
+			continue;
+		for (k = 0; k < 3; k++)
+			if (*(sugg = near(var, lists[k]))) {
+				pb[n].unlisted = 0;
+				snprintf(
+				    pb[n++].msg, sizeof pb->msg,
+				    "%.64s: unknown variable (did you mean "
+				    "%s?)",
+				    var, sugg);
+				break;
+			}
+	}
+	return n;
 }

@@ -36,6 +36,10 @@ rib_init(struct rib *r)
 void
 rib_destroy(struct rib *r)
 {
+	uint32_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->e[i].label);
 	free(r->e);
 	free(r->free);
 	free(r->slot);
@@ -46,7 +50,7 @@ static int
 same(const struct rib_entry *e, int fam, const uint8_t *a, uint8_t plen)
 {
 	return e->fam == fam && e->plen == plen &&
-	    !memcmp(e->a, a, fam == FAM4 ? 4 : 16);
+	       !memcmp(e->a, a, fam == FAM4 ? 4 : 16);
 }
 
 uint32_t
@@ -143,19 +147,50 @@ rib_maybe_free(struct rib *r, uint32_t i)
 	for (s = hash(e->fam, e->a, e->plen) & m; r->slot[s] != i + 1;
 	     s = (s + 1) & m)
 		;
-	/* Backward-shift deletion keeps probe chains intact without tombstones. */
+	/* Backward-shift deletion keeps probe chains intact without tombstones.
+	 */
 	r->slot[s] = 0;
 	for (j = (s + 1) & m; r->slot[j]; j = (j + 1) & m) {
 		k = r->slot[j] - 1;
 		h = hash(r->e[k].fam, r->e[k].a, r->e[k].plen) & m;
 		/* Move it back when its home is not within (s, j]. */
-		if ((j > s && (h <= s || h > j)) || (j < s && h <= s && h > j)) {
+		if ((j > s && (h <= s || h > j)) ||
+		    (j < s && h <= s && h > j)) {
 			r->slot[s] = r->slot[j];
 			r->slot[j] = 0;
 			s = j;
 		}
 	}
 	e->used = 0;
+	free(e->label);
+	e->label = NULL;
 	r->nused--;
 	r->free[r->nfree++] = i;
+}
+
+int
+rib_label(struct rib *r, uint32_t i, const char *tag, size_t taglen,
+	  const char *name, size_t namelen)
+{
+	struct rib_entry *e = &r->e[i];
+	size_t n;
+	char *l;
+
+	if (!taglen)
+		tag = "-", taglen = 1;
+	n = taglen + 1 + namelen;
+	/* The same name again (the usual case): nothing to do. */
+	if (e->label && strlen(e->label) == n &&
+	    !memcmp(e->label, tag, taglen) && e->label[taglen] == ' ' &&
+	    !memcmp(e->label + taglen + 1, name, namelen))
+		return 0;
+	if (!(l = malloc(n + 1)))
+		return -1;
+	memcpy(l, tag, taglen);
+	l[taglen] = ' ';
+	memcpy(l + taglen + 1, name, namelen);
+	l[n] = '\0';
+	free(e->label);
+	e->label = l;
+	return 0;
 }

@@ -34,6 +34,21 @@ bit(const struct peer *p)
 	return 1ULL << p->idx;
 }
 
+/* Sets or clears p's "sent" bit of e, keeping p's per-family count. */
+static void
+set_sent(struct peer *p, struct rib_entry *e, int on)
+{
+	if (!(e->sent & bit(p)) == !on)
+		return;
+	if (on) {
+		e->sent |= bit(p);
+		p->nsent[e->fam]++;
+	} else {
+		e->sent &= ~bit(p);
+		p->nsent[e->fam]--;
+	}
+}
+
 static int
 q_push(struct peer *p, uint32_t i)
 {
@@ -42,7 +57,7 @@ q_push(struct peer *p, uint32_t i)
 	if (p->qlen == p->qcap) {
 		if (p->qhead > p->qcap / 2) {
 			memmove(p->q, p->q + p->qhead,
-			    (p->qlen - p->qhead) * sizeof *p->q);
+				(p->qlen - p->qhead) * sizeof *p->q);
 			p->qlen -= p->qhead;
 			p->qhead = 0;
 		} else {
@@ -55,6 +70,7 @@ q_push(struct peer *p, uint32_t i)
 		}
 	}
 	p->q[p->qlen++] = i;
+	p->q_pushed++;
 	return 0;
 }
 
@@ -96,15 +112,14 @@ put_attr(uint8_t *o, uint8_t flags, uint8_t type, const void *v, size_t n)
 	return (int)n + 3;
 }
 
-
 /*
  * Next hops: the tag's, the peer's, the source address, then for IPv4 the
  * router id as the Go daemon does (operators point routes at it, often a
  * loopback address), for IPv6 the session's own address if IPv6.
  */
-static void
-next_hops(const struct peer *p, const struct tag_conf *t, uint8_t nh4[4],
-    uint8_t nh6[16])
+void
+update_next_hops(const struct peer *p, const struct tag_conf *t, uint8_t nh4[4],
+		 uint8_t nh6[16])
 {
 	const struct peer_conf *pc = p->pc;
 
@@ -146,7 +161,7 @@ build_attrs(struct bgpa *g, struct peer *p, size_t tag, int fam)
 	int n = 0, ebgp = pc->peer_as != pc->local_as;
 	size_t i;
 
-	next_hops(p, t, nh4, nh6);
+	update_next_hops(p, t, nh4, nh6);
 	v[0] = 0; /* IGP */
 	n += put_attr(a + n, 0x40, 1, v, 1);
 	if (!ebgp)
@@ -156,8 +171,8 @@ build_attrs(struct bgpa *g, struct peer *p, size_t tag, int fam)
 		wire_put32(v + 2, pc->local_as);
 		n += put_attr(a + n, 0x40, 2, v, 6);
 	} else {
-		uint16_t as2 = pc->local_as > 65535 ? AS_TRANS :
-						       (uint16_t)pc->local_as;
+		uint16_t as2 =
+		    pc->local_as > 65535 ? AS_TRANS : (uint16_t)pc->local_as;
 		v[0] = 2, v[1] = 1, v[2] = (uint8_t)(as2 >> 8),
 		v[3] = (uint8_t)as2;
 		n += put_attr(a + n, 0x40, 2, v, 4);
@@ -246,6 +261,20 @@ update_stop(struct bgpa *g, struct peer *p)
 	p->q = NULL;
 	p->qhead = p->qlen = p->qcap = 0;
 	p->cursor = UINT32_MAX;
+	barrier_peer_down(g, p);
+	p->nsent[FAM4] = p->nsent[FAM6] = 0;
+}
+
+void
+update_refresh(struct bgpa *g, struct peer *p, int fam)
+{
+	uint32_t i;
+
+	/* Withdrawals still queued keep their bit. */
+	for (i = 0; i < g->rib.n; i++)
+		if (g->rib.e[i].fam == fam && g->rib.e[i].present)
+			set_sent(p, &g->rib.e[i], 0);
+	p->cursor = 0;
 }
 
 int
@@ -354,7 +383,7 @@ emit(struct bgpa *g, struct peer *p, size_t from, size_t to)
 			g->n.withdrawn += k;
 		}
 		bgp_put_header(m, n, BGP_UPDATE);
-		p->c.out.len += n;
+		buf_commit(&p->c.out, n);
 		sent_msg(g, p, n);
 	}
 	return 0;
@@ -363,7 +392,7 @@ emit(struct bgpa *g, struct peer *p, size_t from, size_t to)
 static void
 send_eor(struct bgpa *g, struct peer *p)
 {
-	static const uint8_t eor6[] = { 0, 0, 0, 6, 0x80, 15, 3, 0, 2, 1 };
+	static const uint8_t eor6[] = {0, 0, 0, 6, 0x80, 15, 3, 0, 2, 1};
 	uint8_t m[BGP_HDR_LEN + sizeof eor6];
 
 	if (p->fam[FAM4]) {
@@ -390,10 +419,11 @@ update_drain(struct bgpa *g, struct peer *p)
 	struct rib_entry *e;
 
 	while (p->c.state == ST_ESTABLISHED &&
-	    buf_pending(&p->c.out) < OUT_HIGH) {
+	       buf_pending(&p->c.out) < OUT_HIGH) {
 		n = 0;
 		while (n < BATCH && p->qhead < p->qlen) {
 			idx = p->q[p->qhead++];
+			p->q_popped++;
 			e = &g->rib.e[idx];
 			e->queued &= ~b;
 			if (!p->fam[e->fam]) {
@@ -401,12 +431,12 @@ update_drain(struct bgpa *g, struct peer *p)
 				continue;
 			}
 			if (e->present) {
-				e->sent |= b;
+				set_sent(p, e, 1);
 				batch[n].idx = idx;
-				batch[n++].key = 1u << 24 |
-				    (uint32_t)e->fam << 16 | e->tag;
+				batch[n++].key =
+				    1u << 24 | (uint32_t)e->fam << 16 | e->tag;
 			} else if (e->sent & b) {
-				e->sent &= ~b;
+				set_sent(p, e, 0);
 				batch[n].idx = idx;
 				batch[n++].key = (uint32_t)e->fam << 16;
 				rib_maybe_free(&g->rib, idx);
@@ -419,14 +449,17 @@ update_drain(struct bgpa *g, struct peer *p)
 			if (!e->used || !e->present || !p->fam[e->fam] ||
 			    ((e->sent | e->queued) & b))
 				continue;
-			e->sent |= b;
+			set_sent(p, e, 1);
 			batch[n].idx = idx;
-			batch[n++].key = 1u << 24 | (uint32_t)e->fam << 16 |
-			    e->tag;
+			batch[n++].key =
+			    1u << 24 | (uint32_t)e->fam << 16 | e->tag;
 		}
 		if (n == 0) {
-			if (p->cursor >= g->rib.n)
+			if (p->cursor != UINT32_MAX && p->cursor >= g->rib.n) {
 				p->cursor = UINT32_MAX;
+				p->walks++;
+				barrier_progress(g, p);
+			}
 			if (!p->eor_sent && g->eor_seen && !g->replaying)
 				send_eor(g, p);
 			return;
@@ -439,5 +472,7 @@ update_drain(struct bgpa *g, struct peer *p)
 			if (emit(g, p, i, j) == -1)
 				return;
 		}
+		if (p->cklen)
+			barrier_progress(g, p);
 	}
 }

@@ -286,22 +286,19 @@ out_mark(uint64_t n)
 static struct dlist *
 list_open(char *err, size_t errlen)
 {
-	struct dlist *n = dlist_open(list_path, err, errlen);
-
-	if (n && dlist_limit(n, map_max) == -1) {
-		snprintf(err, errlen, "out of memory");
-		dlist_close(&n);
-	}
-	return n;
+	return dlist_open_limit(list_path, map_max, err, errlen);
 }
 
-/* Follows the list file as cron replaces it (and on SIGHUP). */
+/*
+ * Follows the list file as cron replaces it (asked NULL) and reopens it on
+ * SIGHUP: lib/dlist's one policy and messages once the list is open.
+ */
 static void
-list_check(void)
+list_check(const char *asked)
 {
 	static int missing_said;
-	char err[256];
-	int r;
+	char err[256], msg[1024];
+	enum dlist_event r;
 
 	if (!list_path)
 		return;
@@ -319,19 +316,12 @@ list_check(void)
 			 (unsigned long long)dlist_count(dl));
 		return;
 	}
-	r = dlist_reload(&dl, list_path, err, sizeof err);
-	if (r == 1) {
-		if (dlist_limit(dl, map_max) == -1)
-			log_warn("%s: unable to limit its mapping: out of "
-				 "memory",
-				 list_path);
+	if ((r = dlist_reload(&dl, list_path, asked, msg, sizeof msg)) ==
+	    DLIST_SAME)
+		return;
+	(r == DLIST_LOADED ? log_info : log_warn)("%s", msg);
+	if (r == DLIST_LOADED)
 		st.list_reloads++;
-		log_info("%s: reloaded, %llu entries", list_path,
-			 (unsigned long long)dlist_count(dl));
-	} else if (r == -1) {
-		log_warn("unable to reload %s: %s: keeping the list in use",
-			 list_path, err);
-	}
 }
 
 static int
@@ -598,7 +588,7 @@ serve(int sigfd)
 		release(0);
 		if (now_us >= next_second) {
 			next_second = now_us + 1000000;
-			list_check();
+			list_check(NULL);
 			if (out.broken && !out.len)
 				out.broken = 0; /* try the next records */
 			if (hold.nsinks && !batch_mark &&
@@ -640,7 +630,7 @@ serve(int sigfd)
 					if (s == SIGINT)
 						return "SIGINT";
 					if (s == SIGHUP)
-						list_check();
+						list_check("SIGHUP");
 					if (s == SIGUSR1) {
 						metrics_flush();
 						metrics_log(metrics, NMETRICS);
@@ -883,7 +873,7 @@ main(int argc, char **argv)
 	flags = fcntl(1, F_GETFL);
 	if (flags == -1 || fcntl(1, F_SETFL, flags | O_NONBLOCK) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set stdout non-blocking");
-	list_check();
+	list_check(NULL);
 	if (user)
 		privileges_drop(user);
 

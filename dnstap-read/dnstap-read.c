@@ -12,7 +12,8 @@
  * healthy: resolvers keep theirs open for days). Each data frame becomes
  * records in frame.c. When stdout cannot take more, the loop stops reading
  * sockets (the DNS servers then drop on their side) instead of queueing:
- * memory stays bounded and the stall is counted.
+ * memory stays bounded and the stall is counted. Nothing waits anywhere but
+ * in the loop's poll: signals and -T work while stdout is blocked.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +22,11 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -36,22 +39,31 @@
 #include "lineio.h"
 #include "log.h"
 #include "metrics.h"
+#include "opt.h"
 #include "sig.h"
 #include "stream.h"
 
-#define OUT_CAP (256 * 1024)	 /* stdout buffer */
-#define OUT_HIGH (64 * 1024)	 /* stop reading sockets above this */
+/*
+ * Output is written in OUT_CAP batches; above OUT_HIGH buffered nothing more
+ * is read. One turn of the loop reads at most READ_MAX bytes per sender and
+ * stops reading senders once OUT_HIGH is reached, so the buffer never holds
+ * more than OUT_HIGH and what one READ_MAX of frames makes.
+ */
+#define OUT_CAP (256 * 1024)
+#define OUT_HIGH (64 * 1024)
+#define READ_MAX (64 * 1024)
 #define CONN_BUF_MIN (64 * 1024) /* initial per-connection buffer */
 #define FILE_BUF (1024 * 1024)
 #define MAX_LISTEN 16
 #define METRICS_INTERVAL 10 /* seconds */
-#define EXIT_FLUSH_MS 5000  /* how long TERM waits for a stuck stdout */
+#define EXIT_FLUSH_MS 1000  /* how long TERM waits for a stuck stdout */
 
 static const char usage_text[] =
     "usage: dnstap-read [-t TYPES] [-s MAXFRAME] [-M FILE] -r FILE ...\n"
     "       dnstap-read [-t TYPES] [-s MAXFRAME] [-M FILE] [-c MAXCONN]\n"
     "                   [-T TIMEOUT] [-m MODE] [-u USER[:GROUP]]\n"
-    "                   -l PATH|ADDR:PORT ...\n";
+    "                   -l PATH|ADDR:PORT ...\n"
+    "       dnstap-read -h | -V\n";
 
 static struct {
 	uint64_t conns, conns_open, frames, skipped, records;
@@ -88,13 +100,6 @@ static size_t max_frame = 256 * 1024;
 static int64_t io_timeout = 30 * 1000; /* ms; 0: never */
 static const char *metrics_file;
 static struct ratelimit rl_input = RATELIMIT_INIT;
-
-static void
-usage(void)
-{
-	(void)!write(2, usage_text, sizeof usage_text - 1);
-	exit(EXIT_PERM);
-}
 
 static void
 emit(void *arg, const char *line, size_t n)
@@ -152,29 +157,14 @@ metrics_flush(void)
 		log_warn_sys("unable to write %s", metrics_file);
 }
 
-/* Signals between frames of a file: 1 when told to stop. */
-static int
-file_signals(int sigfd)
-{
-	int s;
-
-	while ((s = sig_next(sigfd)) > 0) {
-		if (s == SIGTERM || s == SIGINT)
-			return 1;
-		if (s == SIGUSR1)
-			metrics_log(metrics, NMETRICS);
-	}
-	return 0;
-}
-
 /* ---- sockets ---- */
-
-
 
 struct listener {
 	int fd;
 	char name[128];
-	char *path; /* UNIX: unlinked at exit */
+	char *path; /* UNIX: ours to unlink at exit while it is ours */
+	dev_t dev;  /* the socket file we created */
+	ino_t ino;
 };
 
 struct conn {
@@ -190,13 +180,43 @@ static size_t nlisteners;
 static struct conn **conns;
 static size_t nconns, maxconns = 256;
 
+/*
+ * Is a listener alive behind the socket file? A connect() that is accepted
+ * or queued says yes (a live dnstap-read logs one connection that closes
+ * at once); ECONNREFUSED says it is left from a run that is gone. 1 alive,
+ * 0 stale or gone, -1 with errno when that cannot be told (EACCES...).
+ */
+static int
+unix_alive(const struct sockaddr_un *sun)
+{
+	int fd, r, e;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	r = connect(fd, (const struct sockaddr *)sun, sizeof *sun);
+	e = errno;
+	close(fd);
+	if (r == 0 || e == EAGAIN || e == EINPROGRESS)
+		return 1;
+	if (e == ECONNREFUSED || e == ENOENT)
+		return 0;
+	errno = e;
+	return -1;
+}
+
+/*
+ * Listens on a UNIX socket. A socket file left by a run that is gone is
+ * replaced; one a live listener serves is never touched: -1 with errno
+ * EADDRINUSE (the resolver keeps its connection to the one that serves).
+ */
 static int
 listen_unix(struct listener *l, const char *path, long mode, uid_t uid,
     gid_t gid)
 {
 	struct sockaddr_un sun;
 	struct stat sb;
-	int fd;
+	int fd, e;
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
@@ -205,19 +225,36 @@ listen_unix(struct listener *l, const char *path, long mode, uid_t uid,
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
-	/* A socket left by a previous run; never remove anything else. */
-	if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+	/* Never remove anything but a socket, nor a live one. */
+	if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
+		switch (unix_alive(&sun)) {
+		case 1:
+			errno = EADDRINUSE;
+			return -1;
+		case -1:
+			return -1;
+		}
 		unlink(path);
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
-	    (mode >= 0 && chmod(path, (mode_t)mode) == -1) ||
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1)
+		goto fail;
+	if (lstat(path, &sb) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	l->dev = sb.st_dev;
+	l->ino = sb.st_ino;
+	if ((mode >= 0 && chmod(path, (mode_t)mode) == -1) ||
 	    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-		chown(path, uid, gid) == -1) ||
+	     chown(path, uid, gid) == -1) ||
 	    listen(fd, 128) == -1) {
-		int e = errno;
-
+		e = errno;
+		unlink(path);
 		close(fd);
 		errno = e;
 		return -1;
@@ -226,19 +263,87 @@ listen_unix(struct listener *l, const char *path, long mode, uid_t uid,
 	l->path = strdup(path);
 	snprintf(l->name, sizeof l->name, "unix:%s", path);
 	return 0;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
+/* Removes the socket file if it is still the one we created. */
+static void
+unlink_ours(const struct listener *l)
+{
+	struct stat sb;
+
+	if (l->path && lstat(l->path, &sb) == 0 && sb.st_dev == l->dev &&
+	    sb.st_ino == l->ino)
+		unlink(l->path);
+}
+
+/*
+ * Is spec HOST:PORT with a host name (a letter in it, not in brackets)?
+ * Then host and port are filled. An address is lib/hostport's alone (its
+ * rules: sync-serve's too); a name is looked up when listening.
+ */
 static int
-listen_tcp(struct listener *l, const char *spec)
+tcp_name(const char *spec, char *host, size_t hostlen, const char **port)
+{
+	const char *err, *colon = strrchr(spec, ':'), *p;
+	size_t hl;
+	int alpha = 0;
+
+	if (!colon || spec[0] == '[' || (hl = (size_t)(colon - spec)) == 0 ||
+	    hl >= hostlen)
+		return 0;
+	for (p = spec; p < colon; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+			alpha = 1;
+		else if (!(*p >= '0' && *p <= '9') && *p != '.' && *p != '-')
+			return 0;
+	}
+	*port = colon + 1;
+	(void)strtonum(*port, 1, 65535, &err); /* getaddrinfo takes 99999 */
+	if (!alpha || err)
+		return 0;
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	return 1;
+}
+
+/*
+ * Listens on TCP: -1 with a reason in why. A host name is looked up now
+ * (the first address it has); one that does not resolve is a temporary
+ * error like a failed bind: the resolver may come later. A bad address
+ * was a usage error already (options).
+ */
+static int
+listen_tcp(struct listener *l, const char *spec, char *why, size_t whylen)
 {
 	struct sockaddr_storage ss;
+	struct addrinfo hints, *ai;
 	socklen_t len;
-	char err[256];
-	int fd, one = 1, e;
+	char host[256];
+	const char *port;
+	int fd, one = 1, e, r;
 
-	/* lib/hostport's rules, sync-serve's too: a bad one is a usage error */
-	if (hostport_parse(spec, &ss, &len, err, sizeof err) == -1)
-		log_fatal(EXIT_PERM, "unable to listen on %s: %s", spec, err);
+	if (tcp_name(spec, host, sizeof host, &port)) {
+		memset(&hints, 0, sizeof hints);
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+		if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
+			snprintf(why, whylen, "%s",
+				 r == EAI_SYSTEM ? strerror(errno) :
+						   gai_strerror(r));
+			return -1;
+		}
+		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+		len = ai->ai_addrlen;
+		freeaddrinfo(ai);
+	} else if (hostport_parse(spec, &ss, &len, why, whylen) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1 ||
@@ -251,7 +356,7 @@ listen_tcp(struct listener *l, const char *spec)
 		e = errno;
 		if (fd != -1)
 			close(fd);
-		errno = e;
+		snprintf(why, whylen, "%s", strerror(e));
 		return -1;
 	}
 	l->fd = fd;
@@ -387,7 +492,7 @@ conn_read(struct conn *c)
 	if (c->closing)
 		return -1;
 	p = stream_space(&c->s, &room);
-	n = read(c->fd, p, room);
+	n = read(c->fd, p, room < READ_MAX ? room : READ_MAX);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
@@ -425,17 +530,21 @@ conn_read(struct conn *c)
 
 /*
  * A connection that owed us bytes for -T: counted, logged, -1 (close it).
- * While reading is paused by back-pressure nobody owes us anything: the
- * clocks restart. *next is lowered to this connection's deadline.
+ * While reading is paused by back-pressure, a connection whose bytes wait
+ * in its socket owes us nothing (we are the ones not reading): its clock
+ * restarts; one with nothing waiting (stuck inside a frame, silent in its
+ * handshake) still owes, and is closed on time. *next is lowered to this
+ * connection's deadline.
  */
 static int
 conn_expired(struct conn *c, int paused, int64_t now, int64_t *next)
 {
 	const char *what;
+	int waiting = 0;
 
 	if (!io_timeout || !c->since)
 		return 0;
-	if (paused)
+	if (paused && (ioctl(c->fd, FIONREAD, &waiting) == -1 || waiting > 0))
 		c->since = now;
 	if (now - c->since < io_timeout) {
 		if (c->since + io_timeout < *next)
@@ -454,11 +563,71 @@ conn_expired(struct conn *c, int paused, int64_t now, int64_t *next)
 	return -1;
 }
 
+/* Writes what stdout takes now; exits 111 when the next stage is gone. */
+static void
+out_try(void)
+{
+	if (lw_flush(&out) == -1 && errno != EAGAIN)
+		log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
+}
+
+/*
+ * Waits in poll, with the signals, until stdout holds at most below bytes:
+ * 0; 1 when TERM or INT came (sigfd -1: no signals); -1 when the deadline
+ * (monotonic ms, 0 none) passed first.
+ */
+static int
+out_wait(int sigfd, size_t below, int64_t deadline)
+{
+	struct pollfd p[2];
+	int64_t t;
+	int s, timeout;
+
+	for (;;) {
+		out_try();
+		if (lw_pending(&out) <= below)
+			return 0;
+		timeout = -1;
+		if (deadline) {
+			if ((t = deadline - clock_mono_ms()) <= 0)
+				return -1;
+			timeout = (int)t;
+		}
+		p[0] = (struct pollfd){.fd = out.fd, .events = POLLOUT};
+		p[1] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+		if (poll(p, sigfd == -1 ? 1 : 2, timeout) == -1 &&
+		    errno != EINTR)
+			log_fatal_sys(EXIT_TEMP, "unable to poll");
+		while (sigfd != -1 && (s = sig_next(sigfd)) > 0) {
+			if (s == SIGTERM || s == SIGINT)
+				return 1;
+			if (s == SIGUSR1)
+				metrics_log(metrics, NMETRICS);
+		}
+	}
+}
+
+/*
+ * At TERM: what stdout takes within EXIT_FLUSH_MS. The rest is dropped
+ * with a warning, as ipcache does: a next stage that does not read would
+ * only hold the supervisor's stop up (the senders' frames are gone anyway).
+ */
+static void
+out_last(void)
+{
+	if (out_wait(-1, 0, clock_mono_ms() + EXIT_FLUSH_MS) == -1) {
+		log_warn("standard output blocked: %zu bytes not written",
+			 lw_pending(&out));
+		out.len = 0;
+	}
+}
+
 /*
  * Replays one Frame Streams file through the same frame parser as the
  * sockets (libfstrm's file reader takes a file cut inside a frame for a
  * clean end): 0, or 1 when a signal said stop. Bad data exits 100 after the
- * records before it are written.
+ * records before it are written. While stdout is blocked the file waits
+ * (and signals are still taken).
  */
 static int
 file_read(const char *path, int sigfd)
@@ -479,8 +648,12 @@ file_read(const char *path, int sigfd)
 	if (stream_init(&sm, FILE_BUF, max_frame) == -1)
 		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
 	while (r == 0) {
+		if (out_wait(sigfd, OUT_HIGH - 1, 0) == 1) {
+			stop = 1;
+			break;
+		}
 		p = stream_space(&sm, &room);
-		n = read(fd, p, room);
+		n = read(fd, p, room < READ_MAX ? room : READ_MAX);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
@@ -490,10 +663,6 @@ file_read(const char *path, int sigfd)
 		/* A READY in a file gets an ACCEPT nobody reads. */
 		sm.wlen = 0;
 		r = stream_input(&sm, (size_t)n, frame_in, name);
-		if (file_signals(sigfd)) {
-			stop = 1;
-			break;
-		}
 	}
 	if (r == -1) {
 		if (sm.err == STREAM_E_SIZE)
@@ -508,8 +677,8 @@ file_read(const char *path, int sigfd)
 		why = "ends in the middle of a frame";
 	}
 	if (why) {
-		if (lw_flush(&out) == -1)
-			log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
+		if (out_wait(sigfd, 0, 0) == 1)
+			out_last();
 		metrics_flush();
 		log_fatal(EXIT_PERM, "unable to read %s: %s", name, why);
 	}
@@ -517,47 +686,6 @@ file_read(const char *path, int sigfd)
 		close(fd);
 	stream_destroy(&sm);
 	return stop;
-}
-
-/* Writes what stdout takes without blocking. */
-static void
-out_try(void)
-{
-	ssize_t k;
-
-	while (out.len) {
-		k = write(out.fd, out.buf, out.len);
-		if (k == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return;
-			log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
-		}
-		memmove(out.buf, out.buf + k, out.len - (size_t)k);
-		out.len -= (size_t)k;
-	}
-}
-
-/* At exit: flush stdout, but do not wait forever on a stuck reader. */
-static void
-out_drain(void)
-{
-	struct pollfd pfd = { .fd = out.fd, .events = POLLOUT };
-	int waited = 0;
-
-	for (;;) {
-		out_try();
-		if (!out.len)
-			return;
-		if (waited >= EXIT_FLUSH_MS)
-			log_fatal(EXIT_TEMP,
-			    "unable to write to stdout: %zu bytes left after "
-			    "%d s",
-			    out.len, EXIT_FLUSH_MS / 1000);
-		(void)poll(&pfd, 1, 100);
-		waited += 100;
-	}
 }
 
 static void
@@ -569,51 +697,59 @@ conn_close(size_t i)
 	conns[i] = NULL;
 }
 
-static void
+/* The listening sockets, the connections and stdout into pfd; the count. */
+static size_t
+serve_pollfds(struct pollfd *pfd, int sigfd, int paused)
+{
+	size_t i, np = 0;
+
+	pfd[np++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+	pfd[np++] = (struct pollfd){.fd = lw_pending(&out) ? out.fd : -1,
+				    .events = POLLOUT};
+	for (i = 0; i < nlisteners; i++)
+		pfd[np++] = (struct pollfd){
+		    .fd = !paused && nconns < maxconns ? listeners[i].fd : -1,
+		    .events = POLLIN};
+	for (i = 0; i < nconns; i++) {
+		struct conn *c = conns[i];
+		short ev =
+		    (short)((paused ? 0 : POLLIN) | (c->s.wlen ? POLLOUT : 0));
+
+		/* Left out entirely while paused: a hung-up socket would
+		 * wake poll at once, again and again. */
+		pfd[np++] =
+		    (struct pollfd){.fd = ev ? c->fd : -1, .events = ev};
+	}
+	return np;
+}
+
+/*
+ * Serves the listeners until TERM or INT: the exit reason. Everything
+ * waits in the one poll here; stdout is non-blocking.
+ */
+static const char *
 serve(int sigfd)
 {
 	struct pollfd *pfd;
 	size_t i, j, np, first_conn;
 	int64_t next_metrics = clock_mono_ms() + METRICS_INTERVAL * 1000, t, now;
 	int64_t next_expiry = INT64_MAX;
-	int s, paused, outflags, timeout;
+	int s, paused, timeout;
+	const char *why = NULL;
 
 	if (!(conns = calloc(maxconns, sizeof *conns)) ||
 	    !(pfd = calloc(2 + MAX_LISTEN + maxconns, sizeof *pfd)))
 		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
-	/* Never block on stdout: a slow next stage pauses the reading. */
-	outflags = fcntl(1, F_GETFL);
-	if (outflags == -1 || fcntl(1, F_SETFL, outflags | O_NONBLOCK) == -1)
-		log_fatal_sys(EXIT_TEMP, "unable to set stdout non-blocking");
 
-	for (;;) {
+	while (!why) {
 		out_try();
-		paused = out.len >= OUT_HIGH;
+		paused = lw_pending(&out) >= OUT_HIGH;
 		if (paused && !st.stalled)
 			st.stalls++;
 		st.stalled = (uint64_t)paused;
 
-		np = 0;
-		pfd[np++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
-		pfd[np++] = (struct pollfd){ .fd = out.len ? 1 : -1,
-			.events = POLLOUT };
-		for (i = 0; i < nlisteners; i++)
-			pfd[np++] = (struct pollfd){
-				.fd = !paused && nconns < maxconns ?
-				    listeners[i].fd :
-				    -1,
-				.events = POLLIN };
-		first_conn = np;
-		for (i = 0; i < nconns; i++) {
-			struct conn *c = conns[i];
-			short ev = (short)((paused ? 0 : POLLIN) |
-			    (c->s.wlen ? POLLOUT : 0));
-
-			/* Left out entirely while paused: a hung-up socket
-			 * would wake poll at once, again and again. */
-			pfd[np++] = (struct pollfd){ .fd = ev ? c->fd : -1,
-				.events = ev };
-		}
+		np = serve_pollfds(pfd, sigfd, paused);
+		first_conn = 2 + nlisteners;
 		t = next_expiry;
 		if (metrics_file && next_metrics < t)
 			t = next_metrics;
@@ -630,16 +766,21 @@ serve(int sigfd)
 
 		if (pfd[0].revents) {
 			while ((s = sig_next(sigfd)) > 0) {
-				if (s == SIGTERM || s == SIGINT)
-					goto done;
-				if (s == SIGUSR1)
+				if (s == SIGTERM)
+					why = "SIGTERM";
+				else if (s == SIGINT)
+					why = "SIGINT";
+				else if (s == SIGUSR1)
 					metrics_log(metrics, NMETRICS);
 			}
+			if (why)
+				break;
 		}
 		if (metrics_file && clock_mono_ms() >= next_metrics) {
 			metrics_flush();
 			next_metrics = clock_mono_ms() + METRICS_INTERVAL * 1000;
 		}
+		out_try();
 		for (i = 0; i < nlisteners; i++)
 			if (pfd[2 + i].revents & POLLIN)
 				for (j = 0; j < 16 && nconns < maxconns; j++) {
@@ -650,7 +791,8 @@ serve(int sigfd)
 						break;
 				}
 		/* Connections accepted just now are not in pfd: only the
-		 * first (np - first_conn) are looked at. */
+		 * first (np - first_conn) are looked at. Once stdout holds
+		 * OUT_HIGH the others wait for the next turn. */
 		for (i = 0; i < np - first_conn; i++) {
 			struct conn *c = conns[i];
 			short re = pfd[first_conn + i].revents;
@@ -660,7 +802,8 @@ serve(int sigfd)
 				continue;
 			if (re & POLLOUT)
 				conn_write(c);
-			if (re & (POLLIN | POLLHUP | POLLERR))
+			if ((re & (POLLIN | POLLHUP | POLLERR)) &&
+			    lw_pending(&out) < OUT_HIGH)
 				gone = conn_read(c) == -1;
 			if (c->closing && c->s.wlen == 0)
 				gone = 1;
@@ -681,19 +824,17 @@ serve(int sigfd)
 				conns[j++] = conns[i];
 		nconns = j;
 	}
-done:
-	out_drain();
-	fcntl(1, F_SETFL, outflags);
+	out_last();
 	for (i = 0; i < nconns; i++)
 		conn_free(conns[i]);
 	for (i = 0; i < nlisteners; i++) {
 		close(listeners[i].fd);
-		if (listeners[i].path)
-			unlink(listeners[i].path);
+		unlink_ours(&listeners[i]);
 		free(listeners[i].path);
 	}
 	free(conns);
 	free(pfd);
+	return why;
 }
 
 /* "client,resolver,forwarder" to FRAME_T_ bits; 0 when bad. */
@@ -757,106 +898,177 @@ owner_parse(char *s, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
-{
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0 };
-	const char *files[64], *lspec[MAX_LISTEN], *err;
-	size_t nfiles = 0, nl = 0, i;
-	unsigned types = FRAME_T_CLIENT;
-	long mode = -1;
-	uid_t uid = (uid_t)-1;
-	gid_t gid = (gid_t)-1;
-	char *end;
-	int c, sigfd, rc = 0;
+/* The command line. */
+static struct {
+	const char *files[64], *lspec[MAX_LISTEN];
+	size_t nfiles, nl;
+	unsigned types;
+	long mode;
+	uid_t uid;
+	gid_t gid;
+} cf = {
+    .types = FRAME_T_CLIENT, .mode = -1, .uid = (uid_t)-1, .gid = (gid_t)-1};
 
-	log_init("dnstap-read");
+static void
+options(int argc, char **argv)
+{
+	char host[256], err[256], *end;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	const char *port;
+	int c;
+
+	opt_init("dnstap-read", usage_text);
+	opterr = 0;
 	metrics_file = getenv("METRICS_FILE");
 	if (metrics_file && !*metrics_file)
 		metrics_file = NULL;
-	while ((c = getopt(argc, argv, "c:l:M:m:r:s:T:t:u:")) != -1) {
+	while ((c = getopt(argc, argv, ":c:hl:M:m:r:s:T:t:u:V")) != -1) {
 		switch (c) {
 		case 'c':
-			maxconns = (size_t)strtonum(optarg, 1, 65536, &err);
-			if (err)
-				log_fatal(EXIT_PERM, "-c %s: %s", optarg, err);
+			maxconns = (size_t)opt_number(optarg, 1, 65536, "-c");
 			break;
+		case 'h':
+			opt_help();
 		case 'l':
-			if (nl == MAX_LISTEN)
-				log_fatal(EXIT_PERM, "at most %d -l", MAX_LISTEN);
-			lspec[nl++] = optarg;
+			if (cf.nl == MAX_LISTEN)
+				opt_usage("at most %d -l", MAX_LISTEN);
+			/* A path has a slash; a name is looked up later. */
+			if (!strchr(optarg, '/') &&
+			    !tcp_name(optarg, host, sizeof host, &port) &&
+			    hostport_parse(optarg, &ss, &sl, err, sizeof err) ==
+				-1)
+				opt_usage("-l %s: %s", optarg, err);
+			cf.lspec[cf.nl++] = optarg;
 			break;
 		case 'M':
 			metrics_file = *optarg ? optarg : NULL;
 			break;
 		case 'm':
 			errno = 0;
-			mode = strtol(optarg, &end, 8);
-			if (errno || *end || !*optarg || mode < 0 ||
-			    mode > 07777)
-				log_fatal(EXIT_PERM, "-m %s: not an octal mode",
-				    optarg);
+			cf.mode = strtol(optarg, &end, 8);
+			if (errno || *end || !*optarg || cf.mode < 0 ||
+			    cf.mode > 07777)
+				opt_usage("-m %s: not an octal mode", optarg);
 			break;
 		case 'r':
-			if (nfiles == sizeof files / sizeof files[0])
-				log_fatal(EXIT_PERM, "too many -r");
-			files[nfiles++] = optarg;
+			if (cf.nfiles == sizeof cf.files / sizeof cf.files[0])
+				opt_usage("too many -r");
+			cf.files[cf.nfiles++] = optarg;
 			break;
 		case 's':
-			max_frame = (size_t)strtonum(optarg, 1024, 16777216,
-			    &err);
-			if (err)
-				log_fatal(EXIT_PERM, "-s %s: %s", optarg, err);
+			max_frame =
+			    (size_t)opt_number(optarg, 1024, 16777216, "-s");
 			break;
 		case 'T':
-			io_timeout = strtonum(optarg, 0, 86400, &err) * 1000;
-			if (err)
-				log_fatal(EXIT_PERM, "-T %s: %s", optarg, err);
+			io_timeout = opt_number(optarg, 0, 86400, "-T") * 1000;
 			break;
 		case 't':
-			if (!(types = types_parse(optarg)))
-				log_fatal(EXIT_PERM,
-				    "-t %s: want client, resolver, forwarder, "
-				    "comma-separated",
-				    optarg);
+			if (!(cf.types = types_parse(optarg)))
+				opt_usage("-t %s: want client, resolver, "
+					  "forwarder, comma-separated",
+					  optarg);
 			break;
 		case 'u':
-			if (owner_parse(optarg, &uid, &gid) == -1)
-				log_fatal(EXIT_PERM, "-u: unknown user or group");
+			if (owner_parse(optarg, &cf.uid, &cf.gid) == -1)
+				opt_usage("-u %s: unknown user or group",
+					  optarg);
 			break;
+		case 'V':
+			opt_version();
 		default:
-			usage();
+			opt_bad(c);
 		}
 	}
-	if (optind != argc || (nfiles == 0) == (nl == 0))
-		usage();
+	if (optind != argc)
+		opt_usage("unexpected argument %s", argv[optind]);
+	if ((cf.nfiles == 0) == (cf.nl == 0))
+		opt_usage("give -r FILE or -l ADDRESS (not both)");
+}
 
+/* Opens every -l; on failure removes the socket files made so far. */
+static void
+setup_listeners(void)
+{
+	char why[256], names[512];
+	size_t i, k = 0;
+	int r, e;
+
+	for (i = 0; i < cf.nl; i++) {
+		struct listener *l = &listeners[nlisteners];
+
+		why[0] = '\0';
+		if (strchr(cf.lspec[i], '/'))
+			r = listen_unix(l, cf.lspec[i], cf.mode, cf.uid,
+					cf.gid);
+		else
+			r = listen_tcp(l, cf.lspec[i], why, sizeof why);
+		if (r == -1) {
+			e = errno;
+			while (nlisteners)
+				unlink_ours(&listeners[--nlisteners]);
+			if (!why[0])
+				snprintf(why, sizeof why, "%s",
+					 e == EADDRINUSE &&
+						 strchr(cf.lspec[i], '/')
+					     ? "a live listener is serving it "
+					       "(another "
+					       "dnstap-read?); left alone"
+					     : strerror(e));
+			log_fatal(e == ENAMETOOLONG ? EXIT_PERM : EXIT_TEMP,
+				  "unable to listen on %s: %s", cf.lspec[i],
+				  why);
+		}
+		nlisteners++;
+		k += (size_t)snprintf(names + k,
+				      k < sizeof names ? sizeof names - k : 0,
+				      "%s%s", i ? ", " : "", l->name);
+	}
+	log_info("listening on %s; answer records to stdout", names);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
+	const char *why = "end of input";
+	size_t i;
+	int sigfd;
+
+	options(argc, argv);
 	if (lw_init(&out, 1, OUT_CAP) == -1 ||
-	    !(fctx = frame_ctx_init(types, max_frame)))
+	    !(fctx = frame_ctx_init(cf.types, max_frame)))
 		log_fatal(EXIT_TEMP, "unable to allocate: out of memory");
 	if ((sigfd = sig_open(sigs)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
-	for (i = 0; i < nl; i++) {
-		struct listener *l = &listeners[nlisteners];
-
-		if (strchr(lspec[i], '/') ?
-			listen_unix(l, lspec[i], mode, uid, gid) == -1 :
-			listen_tcp(l, lspec[i]) == -1)
-			log_fatal_sys(errno == EINVAL || errno == ENAMETOOLONG ?
-			    EXIT_PERM : EXIT_TEMP,
-			    "unable to listen on %s", lspec[i]);
-		nlisteners++;
-	}
-
-	if (nfiles) {
-		for (i = 0; i < nfiles && !rc; i++)
-			rc = file_read(files[i], sigfd);
-		if (lw_flush(&out) == -1)
-			log_fatal_sys(EXIT_TEMP, "unable to write to stdout");
+	/* Never block on stdout: the loops wait for it in their poll. */
+	if (lw_nonblock(&out) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to set stdout non-blocking");
+	if (cf.nl) {
+		setup_listeners();
+		why = serve(sigfd);
 	} else {
-		serve(sigfd);
+		log_info("reading %zu file%s; answer records to stdout",
+			 cf.nfiles, cf.nfiles == 1 ? "" : "s");
+		for (i = 0; i < cf.nfiles; i++)
+			if (file_read(cf.files[i], sigfd)) {
+				why = "signal";
+				out_last();
+				break;
+			}
+		if (out_wait(sigfd, 0, 0) == 1)
+			out_last();
 	}
 	metrics_flush();
+	log_info("exiting (%s): %llu connections, %llu frames, %llu records, "
+		 "%llu errors, %llu stalls",
+		 why, (unsigned long long)st.conns,
+		 (unsigned long long)st.frames, (unsigned long long)st.records,
+		 (unsigned long long)(st.e_proto + st.e_dnstap + st.e_dns +
+				      st.e_size + st.e_ctype + st.e_handshake +
+				      st.e_truncated + st.e_read +
+				      st.e_timeout),
+		 (unsigned long long)st.stalls);
 	lw_destroy(&out);
 	frame_ctx_destroy(&fctx);
 	close(sigfd);

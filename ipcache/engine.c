@@ -84,25 +84,34 @@ prefixes_add(struct prefixes *l, const struct rec_addr *p)
 	return 0;
 }
 
-static int
+/* The index of the first prefix of l that holds a, or -1. */
+static long
 in_prefixes(const struct prefixes *l, const struct rec_addr *a)
 {
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
 		if (rec_addr_contains(&l->p[i], a))
-			return 1;
-	return 0;
+			return (long)i;
+	return -1;
+}
+
+/* DENY_OWN, -1 when a passes, else the index of the deny prefix. */
+#define DENY_OWN -2
+static long
+deny_which(const struct ic *ic, const struct rec_addr *a)
+{
+	if (in_prefixes(&ic->own, a) != -1)
+		return DENY_OWN;
+	if (in_prefixes(&ic->allow, a) != -1)
+		return -1;
+	return in_prefixes(&ic->deny, a);
 }
 
 int
 ic_denied(const struct ic *ic, const struct rec_addr *a)
 {
-	if (in_prefixes(&ic->own, a))
-		return 1;
-	if (in_prefixes(&ic->allow, a))
-		return 0;
-	return in_prefixes(&ic->deny, a);
+	return deny_which(ic, a) != -1;
 }
 
 int
@@ -277,7 +286,8 @@ name_unref(struct ic *ic, uint32_t o)
 		if (!ic->nset[j])
 			break;
 		k = (uint32_t)(ic->nset[j] >> 32) & mask;
-		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+		if ((j > i && (k <= i || k > j)) ||
+		    (j < i && k <= i && k > j)) {
 			ic->nset[i] = ic->nset[j];
 			i = j;
 		}
@@ -319,9 +329,15 @@ ic_compact(struct ic *ic)
 	return 0;
 }
 
-/* Tags: id, or -1 when the table is full. */
+/*
+ * Tags: the id of tag t, added when new; -1 when the table is full. A tag
+ * that only peer records name (peer) takes one of IC_PEER_TAGS slots at
+ * most: -2 when those are taken, so that whatever a peer sends, the local
+ * list's tags always find a slot. A peer tag that local input uses becomes
+ * local.
+ */
 static int
-tag_id(struct ic *ic, const char *t, size_t n)
+tag_id(struct ic *ic, const char *t, size_t n, int peer)
 {
 	unsigned i;
 
@@ -329,11 +345,22 @@ tag_id(struct ic *ic, const char *t, size_t n)
 		return 0;
 	for (i = 1; i < ic->ntags; i++)
 		if (strncmp(ic->tags[i], t, n) == 0 && ic->tags[i][n] == '\0')
-			return (int)i;
+			break;
+	if (i < ic->ntags) {
+		if (!peer && ic->tag_peer[i]) {
+			ic->tag_peer[i] = 0;
+			ic->npeer_tags--;
+		}
+		return (int)i;
+	}
 	if (ic->ntags == IC_TAGS_MAX || n > REC_TAG_MAX)
 		return -1;
+	if (peer && ic->npeer_tags == IC_PEER_TAGS)
+		return -2;
 	memcpy(ic->tags[i], t, n);
 	ic->tags[i][n] = '\0';
+	ic->tag_peer[i] = (uint8_t)peer;
+	ic->npeer_tags += (unsigned)peer;
 	ic->ntags++;
 	return (int)i;
 }
@@ -387,9 +414,9 @@ static int
 heap_push(struct ic *ic, uint32_t idx)
 {
 	if (grow32(&ic->heap, sizeof *ic->heap, &ic->hcap, (size_t)ic->hn + 1,
-		1024) == -1)
+		   1024) == -1)
 		return -1;
-	ic->heap[ic->hn] = (struct hnode){ exp_s(ic->e[idx].expires_us), idx };
+	ic->heap[ic->hn] = (struct hnode){exp_s(ic->e[idx].expires_us), idx};
 	ic->e[idx].hpos = ic->hn;
 	ic->hn++;
 	sift_up(ic, ic->hn - 1);
@@ -416,7 +443,7 @@ static uint32_t
 find(const struct ic *ic, const struct rec_addr *a, unsigned tag)
 {
 	uint32_t i = ic->bucket[ehash(a->a, a->family, (uint8_t)tag) &
-	    (ic->nbucket - 1)];
+				(ic->nbucket - 1)];
 
 	for (; i; i = ic->e[i].hnext)
 		if (ic->e[i].tag == tag && ic->e[i].family == a->family &&
@@ -451,7 +478,7 @@ mark_dirty(struct ic *ic, uint32_t idx)
 	if (ic->e[idx].flags & F_DIRTY)
 		return;
 	if (grow(&ic->dirty, sizeof *ic->dirty, &ic->dcap, ic->ndirty + 1,
-		1024) == -1)
+		 1024) == -1)
 		return; /* written with the next change of this entry */
 	ic->dirty[ic->ndirty++] = idx;
 	ic->e[idx].flags |= F_DIRTY;
@@ -475,7 +502,8 @@ emit(struct ic *ic, enum rec_type type, uint32_t idx)
 	r.tag = ic->tags[e->tag];
 	r.tag_len = strlen(r.tag);
 	r.name = name_str(ic, e->name, &r.name_len);
-	if ((n = rec_format(buf, sizeof buf, &r)) && lw_put(ic->out, buf, n) == -1)
+	if ((n = rec_format(buf, sizeof buf, &r)) &&
+	    lw_put(ic->out, buf, n) == -1)
 		ic->out_err = errno ? errno : EIO;
 }
 
@@ -488,10 +516,21 @@ emit_plain(struct ic *ic, enum rec_type type)
 		ic->out_err = errno ? errno : EIO;
 }
 
+static void
+emit_mark(struct ic *ic, const struct rec *r)
+{
+	char buf[64];
+	size_t n;
+
+	if (ic->out && !ic->out_err && (n = rec_format(buf, sizeof buf, r)) &&
+	    lw_put(ic->out, buf, n) == -1)
+		ic->out_err = errno ? errno : EIO;
+}
+
 static uint32_t
 new_entry(struct ic *ic, const struct rec_addr *a, unsigned tag,
-    const char *name, size_t nlen, uint8_t origin, int64_t first, int64_t last,
-    int64_t expires)
+	  const char *name, size_t nlen, uint8_t origin, int64_t first,
+	  int64_t last, int64_t expires)
 {
 	uint32_t idx, nm, h;
 	struct ent *e;
@@ -502,8 +541,8 @@ new_entry(struct ic *ic, const struct rec_addr *a, unsigned tag,
 		idx = ic->freelist;
 		ic->freelist = ic->e[idx].hnext;
 	} else {
-		if (grow32(&ic->e, sizeof *ic->e, &ic->ecap, (size_t)ic->eused + 1,
-			1024) == -1) {
+		if (grow32(&ic->e, sizeof *ic->e, &ic->ecap,
+			   (size_t)ic->eused + 1, 1024) == -1) {
 			name_unref(ic, nm);
 			return 0;
 		}
@@ -532,6 +571,7 @@ new_entry(struct ic *ic, const struct rec_addr *a, unsigned tag,
 	e->hnext = ic->bucket[h];
 	ic->bucket[h] = idx;
 	ic->cnt.entries++;
+	ic->cnt.by_origin[origin == STORE_PEER]++;
 	if (ic->cnt.entries > ic->nbucket)
 		rehash(ic); /* on failure, longer chains: still correct */
 	return idx;
@@ -549,7 +589,8 @@ remove_entry(struct ic *ic, uint32_t idx, int withdraw)
 		ic->cnt.withdraws++;
 	}
 	if ((e->flags & F_STORED) &&
-	    grow(&ic->dels, sizeof *ic->dels, &ic->delcap, ic->ndels + 1, 256) == 0) {
+	    grow(&ic->dels, sizeof *ic->dels, &ic->delcap, ic->ndels + 1,
+		 256) == 0) {
 		d = &ic->dels[ic->ndels++];
 		memcpy(d->a, e->a, 16);
 		d->family = e->family;
@@ -566,11 +607,12 @@ remove_entry(struct ic *ic, uint32_t idx, int withdraw)
 	e->hnext = ic->freelist;
 	ic->freelist = idx;
 	ic->cnt.entries--;
+	ic->cnt.by_origin[e->origin == STORE_PEER]--;
 }
 
 static void
 refresh(struct ic *ic, uint32_t idx, int64_t last, int64_t expires,
-    uint8_t origin)
+	uint8_t origin)
 {
 	struct ent *e = &ic->e[idx];
 	int changed = 0;
@@ -586,12 +628,14 @@ refresh(struct ic *ic, uint32_t idx, int64_t last, int64_t expires,
 	}
 	if (origin == STORE_LOCAL && e->origin != STORE_LOCAL) {
 		e->origin = STORE_LOCAL;
+		ic->cnt.by_origin[STORE_PEER]--;
+		ic->cnt.by_origin[STORE_LOCAL]++;
 		mark_dirty(ic, idx);
 	}
 	/* Coarse persistence: only when the expiry moved by gran_s. */
 	if (changed && (e->flags & F_STORED) &&
 	    (ic->gran_s == 0 ||
-		(int64_t)exp_s(e->expires_us) - e->stored_s >= ic->gran_s))
+	     (int64_t)exp_s(e->expires_us) - e->stored_s >= ic->gran_s))
 		mark_dirty(ic, idx);
 }
 
@@ -630,8 +674,8 @@ name_full(const struct ic *ic, const char *name, size_t n)
 	uint32_t o;
 
 	return ic->max_per_name &&
-	    (o = (uint32_t)ic->nset[name_slot(ic, name, n, NULL)]) &&
-	    name_refs(ic, o) >= ic->max_per_name;
+	       (o = (uint32_t)ic->nset[name_slot(ic, name, n, NULL)]) &&
+	       name_refs(ic, o) >= ic->max_per_name;
 }
 
 /* Is name (n bytes) the QNAME or one of the CHAIN of r? */
@@ -672,10 +716,31 @@ rename_entry(struct ic *ic, uint32_t idx, const struct rec *r)
 	if (!(name = pick_name(ic, r, &nlen)) || name_full(ic, name, nlen))
 		return;
 	if (!(nm = name_ref(ic, name, nlen)))
-		return; /* out of memory: keeping the old name is still correct */
+		return; /* out of memory: keeping the old name is still correct
+			 */
 	name_unref(ic, ic->e[idx].name);
 	ic->e[idx].name = nm;
 	mark_dirty(ic, idx);
+}
+
+/*
+ * A peer's entry in a range of the default deny list: the Go daemon
+ * announces what peers send whatever the address, so a fleet moving from
+ * it would lose these routes without a word. Said once per range.
+ */
+static void
+said_denied(struct ic *ic, size_t d, const char *as, const char *name,
+	    size_t nlen)
+{
+	char ps[64];
+
+	ic->deny_said |= 1ULL << (d - ic->ndeny_own);
+	rec_addr_format(ps, sizeof ps, &ic->deny.p[d], 1);
+	log_warn("peer input: entries in %s (the first: %s of %.*s) are "
+		 "dropped by the default deny list, never announced; if peers "
+		 "mean them to be routed, allow them with -a %s (said once per "
+		 "range, counted in denied_total{input=\"peer\"})",
+		 ps, as, (int)nlen, name, ps);
 }
 
 static int
@@ -684,19 +749,27 @@ add(struct ic *ic, const struct rec *r, const char *name, size_t nlen,
 {
 	char as[64];
 	uint32_t i;
+	long d;
 
-	if (ic_denied(ic, &r->addr)) {
+	if ((d = deny_which(ic, &r->addr)) != -1) {
 		ic->cnt.filtered++;
+		ic->cnt.denied[origin == STORE_PEER]++;
 		rec_addr_format(as, sizeof as, &r->addr, 0);
-		log_warn_limited(&ic->rl_filter,
+		log_warn_limited(
+		    &ic->rl_filter,
 		    "%s of %.*s: denied by the prefix filters, not announced",
 		    as, (int)nlen, name);
+		if (origin == STORE_PEER && d >= (long)ic->ndeny_own &&
+		    d - (long)ic->ndeny_own < 64 &&
+		    !(ic->deny_said & 1ULL << (d - (long)ic->ndeny_own)))
+			said_denied(ic, (size_t)d, as, name, nlen);
 		return 0;
 	}
 	if (ic->max_total && ic->cnt.entries >= ic->max_total) {
 		ic->cnt.limited++;
 		rec_addr_format(as, sizeof as, &r->addr, 0);
-		log_warn_limited(&ic->rl_limit,
+		log_warn_limited(
+		    &ic->rl_limit,
 		    "limit of %u entries reached: %s of %.*s not added",
 		    ic->max_total, as, (int)nlen, name);
 		return 0;
@@ -705,12 +778,13 @@ add(struct ic *ic, const struct rec *r, const char *name, size_t nlen,
 		ic->cnt.limited++;
 		rec_addr_format(as, sizeof as, &r->addr, 0);
 		log_warn_limited(&ic->rl_limit,
-		    "limit of %u entries per name reached for %.*s: %s not added",
-		    ic->max_per_name, (int)nlen, name, as);
+				 "limit of %u entries per name reached for "
+				 "%.*s: %s not added",
+				 ic->max_per_name, (int)nlen, name, as);
 		return 0;
 	}
 	if (!(i = new_entry(ic, &r->addr, tag, name, nlen, origin, last, last,
-		  expires)))
+			    expires)))
 		return -1;
 	emit(ic, REC_ANNOUNCE, i);
 	ic->cnt.announces++;
@@ -723,7 +797,7 @@ bad(struct ic *ic, const char *why, int peer)
 {
 	ic->cnt.malformed++;
 	log_warn_limited(&ic->rl_bad, "%s: bad record: %s",
-	    peer ? "peer input" : "stdin", why);
+			 peer ? "peer input" : "stdin", why);
 }
 
 int
@@ -742,8 +816,15 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 		bad(ic, rec_strerror(err), peer);
 		return 0;
 	}
+	if (r.type == REC_MARK && !peer) {
+		/* Everything earlier input caused is in ic->out already. */
+		ic->cnt.marks++;
+		emit_mark(ic, &r);
+		return 0;
+	}
 	if (r.type != (peer ? REC_PEER : REC_ANSWER)) {
-		bad(ic, peer ? "not a peer record" : "not an answer record", peer);
+		bad(ic, peer ? "not a peer record" : "not an answer record",
+		    peer);
 		return 0;
 	}
 	if (ic->record_clock && r.time_us > ic->now_us) {
@@ -752,7 +833,7 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 	}
 	if (!peer) {
 		ic->cnt.answers++;
-		if ((tag = tag_id(ic, r.tag, r.tag_len)) < 0) {
+		if ((tag = tag_id(ic, r.tag, r.tag_len, 0)) < 0) {
 			bad(ic, "too many distinct tags", peer);
 			return 0;
 		}
@@ -777,29 +858,40 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 		 * list change just withdrew, until it expires. */
 		if (!(name = pick_name(ic, &r, &nlen))) {
 			ic->cnt.filtered++;
-			log_warn_limited(&ic->rl_filter,
+			log_warn_limited(
+			    &ic->rl_filter,
 			    "answer for %.*s: not on the domain list: ignored",
 			    (int)r.name_len, r.name);
 			return 0;
 		}
 		return add(ic, &r, name, nlen, (unsigned)tag, STORE_LOCAL, last,
-		    exp);
+			   exp);
 	}
 	ic->cnt.peers++;
 	/* with a list, a peer's name must be on it, tagged or not: a tag
 	 * picks BGP attributes, it never lets a name past the list */
 	if (ic->dl && !listed(ic, r.name, r.name_len, &m)) {
 		ic->cnt.filtered++;
-		log_warn_limited(&ic->rl_filter,
+		log_warn_limited(
+		    &ic->rl_filter,
 		    "peer entry %s is not on the domain list: ignored", r.name);
 		return 0;
 	}
 	if (r.tag_len)
-		tag = tag_id(ic, r.tag, r.tag_len);
+		tag = tag_id(ic, r.tag, r.tag_len, 1);
 	else if (!ic->dl)
 		tag = 0;
 	else
-		tag = tag_id(ic, m.tag, m.tag_len);
+		tag = tag_id(ic, m.tag, m.tag_len, 0);
+	if (tag == -2) {
+		ic->cnt.limited++;
+		log_warn_limited(
+		    &ic->rl_limit,
+		    "peer input: tag %.*s of %s refused: %d tags that only "
+		    "peers use are in the table already",
+		    (int)r.tag_len, r.tag, r.name, IC_PEER_TAGS);
+		return 0;
+	}
 	if (tag < 0) {
 		bad(ic, "too many distinct tags", peer);
 		return 0;
@@ -813,7 +905,7 @@ ic_line(struct ic *ic, char *line, size_t len, int peer)
 		return 0;
 	}
 	return add(ic, &r, r.name, r.name_len, (unsigned)tag, STORE_PEER, last,
-	    exp);
+		   exp);
 }
 
 void
@@ -846,13 +938,39 @@ ic_expire(struct ic *ic)
 void
 ic_replay(struct ic *ic)
 {
-	uint32_t i;
+	ic->replay_wanted = 1;
+}
 
-	emit_plain(ic, REC_REPLAY);
-	for (i = 1; i < ic->eused; i++)
-		if (ic->e[i].family)
-			emit(ic, REC_ANNOUNCE, i);
+/* Is there room in the output for one more record without a flush? */
+static int
+out_room(const struct ic *ic)
+{
+	return !ic->out || ic->out->len + REC_NAME_MAX + 128 <= ic->out->cap;
+}
+
+int
+ic_replay_step(struct ic *ic)
+{
+	if (!ic->replay_at) {
+		if (!ic->replay_wanted)
+			return 0;
+		if (!out_room(ic))
+			return 1;
+		ic->replay_wanted = 0;
+		emit_plain(ic, REC_REPLAY);
+		ic->replay_at = 1;
+	}
+	for (; ic->replay_at < ic->eused; ic->replay_at++) {
+		if (!out_room(ic))
+			return 1;
+		if (ic->e[ic->replay_at].family)
+			emit(ic, REC_ANNOUNCE, ic->replay_at);
+	}
+	if (!out_room(ic))
+		return 1;
 	emit_plain(ic, REC_EOR);
+	ic->replay_at = 0;
+	return ic->replay_wanted;
 }
 
 int
@@ -878,7 +996,7 @@ ic_relist(struct ic *ic, const struct dlist *dl, int emit_changes)
 			remove_entry(ic, i, emit_changes);
 			continue;
 		}
-		if ((tag = tag_id(ic, m.tag, m.tag_len)) < 0 ||
+		if ((tag = tag_id(ic, m.tag, m.tag_len, 0)) < 0 ||
 		    (unsigned)tag == ic->e[i].tag)
 			continue;
 		old = ic->e[i];
@@ -893,7 +1011,8 @@ ic_relist(struct ic *ic, const struct dlist *dl, int emit_changes)
 			continue;
 		}
 		if (!(j = new_entry(ic, &a, (unsigned)tag, name, n, old.origin,
-			  old.first_us, old.last_us, old.expires_us))) {
+				    old.first_us, old.last_us,
+				    old.expires_us))) {
 			ret = -1;
 			continue;
 		}
@@ -913,13 +1032,14 @@ ic_load(struct ic *ic, const struct store_entry *se)
 	uint32_t i;
 	int tag;
 
-	if ((tag = tag_id(ic, se->tag, strlen(se->tag))) < 0)
+	/* Stored entries passed these limits when they came. */
+	if ((tag = tag_id(ic, se->tag, strlen(se->tag), 0)) < 0)
 		return 0;
 	/* No duplicate check: the store's keys are (address, tag) already. */
 	if (ic_denied(ic, &se->addr) || se->expires_us <= ic->now_us) {
 		/* Gone for good: drop it from the store too. */
-		if (grow(&ic->dels, sizeof *ic->dels, &ic->delcap, ic->ndels + 1,
-			256) == -1)
+		if (grow(&ic->dels, sizeof *ic->dels, &ic->delcap,
+			 ic->ndels + 1, 256) == -1)
 			return -1;
 		d = &ic->dels[ic->ndels++];
 		memcpy(d->a, se->addr.a, 16);
@@ -928,8 +1048,8 @@ ic_load(struct ic *ic, const struct store_entry *se)
 		return 0;
 	}
 	if (!(i = new_entry(ic, &se->addr, (unsigned)tag, se->name,
-		  strlen(se->name), (uint8_t)se->origin, se->first_us,
-		  se->last_us, se->expires_us)))
+			    strlen(se->name), (uint8_t)se->origin, se->first_us,
+			    se->last_us, se->expires_us)))
 		return -1;
 	ic->e[i].flags |= F_STORED;
 	ic->e[i].stored_s = exp_s(se->expires_us);

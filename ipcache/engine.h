@@ -24,6 +24,7 @@
 #include "store.h"
 
 #define IC_TAGS_MAX 256
+#define IC_PEER_TAGS 16 /* slots for tags that only peer records name */
 
 enum { F_DIRTY = 1, F_STORED = 2 };
 
@@ -33,7 +34,7 @@ struct ent {
 	uint8_t tag;
 	uint8_t origin;
 	uint8_t flags;
-	uint32_t name;	/* offset of the interned name */
+	uint32_t name; /* offset of the interned name */
 	int64_t first_us, last_us, expires_us;
 	uint32_t stored_s; /* expiry (seconds) as last written to the store */
 	uint32_t hpos;	   /* position in the expiry heap */
@@ -59,6 +60,9 @@ struct prefixes {
 struct ic_counters {
 	uint64_t entries, announces, withdraws, refreshes, filtered, limited,
 	    malformed, store_writes, store_errors, answers, peers;
+	uint64_t store_map_bytes, marks;
+	uint64_t denied[2]; /* by the prefix filters: [0] answers, [1] peers */
+	uint64_t by_origin[2]; /* entries: [STORE_LOCAL], [STORE_PEER] */
 };
 
 struct ic {
@@ -66,16 +70,21 @@ struct ic {
 	int64_t lifetime_us;
 	int ttl_mode;
 	int64_t ttl_floor_us, ttl_ceil_us;
-	int64_t gran_s;	       /* refresh persisted when expiry moved this far */
-	int record_clock;      /* time comes from the records (tests) */
+	int64_t gran_s;	  /* refresh persisted when expiry moved this far */
+	int record_clock; /* time comes from the records (tests) */
 	uint32_t max_per_name; /* 0: no limit */
 	uint32_t max_total;
 	struct prefixes deny, allow, own;
+	size_t ndeny_own;   /* deny[0..ndeny_own) are the operator's (-x), the
+			       rest the default list */
+	uint64_t deny_said; /* default ranges a peer's entry fell in, said */
 	const struct dlist *dl; /* may be NULL */
 
 	int64_t now_us;
 	struct lw *out;
-	int out_err; /* errno of a failed write to out */
+	int out_err;	    /* errno of a failed write to out */
+	uint32_t replay_at; /* the next slot of the replay in progress, or 0 */
+	int replay_wanted;
 	struct ic_counters cnt;
 
 	/* entries */
@@ -93,7 +102,8 @@ struct ic {
 	uint32_t nsetcap, nnames;
 	/* tags */
 	char tags[IC_TAGS_MAX][REC_TAG_MAX + 1];
-	unsigned ntags;
+	uint8_t tag_peer[IC_TAGS_MAX]; /* only peer records named it so far */
+	unsigned ntags, npeer_tags;
 	/* for the store */
 	uint32_t *dirty;
 	size_t ndirty, dcap;
@@ -108,15 +118,28 @@ int ic_init(struct ic *ic, struct lw *out);
 void ic_free(struct ic *ic);
 
 /*
- * One input line, from stdin (peer = 0: answer records) or the peer input
- * (peer = 1: peer records). Bad lines are counted and warned about.
- * Returns -1 only when out of memory.
+ * One input line, from stdin (peer = 0: answer and mark records) or the
+ * peer input (peer = 1: peer records). A mark is written on at once: every
+ * announce and withdraw that earlier lines caused is written before it.
+ * Bad lines are counted and warned about. Returns -1 only when out of
+ * memory.
  */
 int ic_line(struct ic *ic, char *line, size_t len, int peer);
 /* Withdraws every entry expired at ic->now_us. */
 void ic_expire(struct ic *ic);
-/* Writes replay, one announce per entry, eor. */
+/*
+ * Asks for a replay: replay, one announce per entry, eor. ic_replay_step
+ * writes it as the output has room, so that a replay of millions of
+ * entries never holds up the input, the store or the signals: a caller
+ * calls it whenever its output has drained, until it returns 0. Records
+ * that input causes meanwhile go out between (an entry changed after the
+ * replay passed it is announced or withdrawn again, one not yet reached is
+ * replayed as it is then): a reader that applies everything up to eor
+ * holds the cache. One replay at a time: a request during one makes
+ * another follow it.
+ */
 void ic_replay(struct ic *ic);
+int ic_replay_step(struct ic *ic);
 /*
  * Applies the domain list dl to every entry: drops those whose name is no
  * longer listed, re-tags those listed with another tag; with emit, writes

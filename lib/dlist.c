@@ -10,8 +10,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "rec.h"
 
+/*
+ * cdb.cdb_mem is our own copy: of the whole file, or with cold set (the
+ * file is larger than the limit) of its first 2048 bytes only, the hash
+ * table pointers that cold_read starts from; then bloom and depths point to
+ * copies too and everything else is read from fd with pread. Nothing ever
+ * reads the file through a mapping of it: a file truncated or written over
+ * in place cannot fault a lookup (SIGBUS), and a copy keeps the list as it
+ * was opened whatever happens to the file.
+ */
 struct dlist {
 	struct cdb cdb;
 	int fd;
@@ -23,8 +33,13 @@ struct dlist {
 	const unsigned char *bloom; /* NULL: no filter in the file */
 	uint64_t bloom_blocks;
 	const unsigned char *depths; /* NULL: no label count mask */
-	struct cold *cold; /* NULL: everything read through the mapping */
-	struct stat refused; /* the last replacement refused, to say it once */
+	struct cold *cold;	     /* NULL: everything read from the copy */
+	unsigned char *mem;	     /* the copy (an anonymous mapping) */
+	size_t memlen;
+	uint64_t max; /* the limit it was opened with, for reloads */
+	/* dlist_reload: what was said already, to say it once */
+	struct stat refused;
+	int have_refused, gone;
 };
 
 /*
@@ -159,62 +174,116 @@ dlist_layout_ok(const struct cdb *c, uint64_t fsize)
 	return next == fsize ? 0 : -1;
 }
 
-struct dlist *
-dlist_open(const char *path, char *err, size_t errlen)
+/* Reads n bytes at off; -1 with errno EPROTO when the file is shorter. */
+static int
+read_at(int fd, void *buf, size_t n, uint64_t off)
 {
-	struct dlist *dl;
-	struct stat st;
-	char hdr[64];
+	ssize_t r;
+
+	while (n) {
+		r = pread(fd, buf, n, (off_t)off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EPROTO;
+			return -1;
+		}
+		buf = (char *)buf + r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+/*
+ * An anonymous private mapping of n bytes (zero), or NULL; populate: its
+ * pages allocated at once (a copy is written whole: one call instead of a
+ * page fault per page).
+ */
+static unsigned char *
+mem_new(size_t n, int populate)
+{
+	void *p = mmap(
+	    NULL, n, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* What cdb_init sets, on our copy instead of a mapping of the file. */
+static void
+cdb_on(struct cdb *c, const unsigned char *mem, unsigned fsize)
+{
+	unsigned dend = cdb_unpack(mem);
+
+	memset(c, 0, sizeof *c);
+	c->cdb_fd = -1;
+	c->cdb_fsize = fsize;
+	c->cdb_mem = mem;
+	c->cdb_dend = dend < 2048 ? 2048 : dend >= fsize ? fsize : dend;
+}
+
+/*
+ * The value of key in the file (read with cdb_seek, never mapped) into a
+ * new piece of dl->mem at *at: its length, 0 when absent or unusable.
+ */
+static unsigned
+copy_key(struct dlist *dl, const char *key, unsigned min, unsigned max,
+	 size_t *at)
+{
+	unsigned n;
+
+	if (cdb_seek(dl->fd, key, (unsigned)strlen(key), &n) <= 0 || n < min ||
+	    n > max || *at + n > dl->memlen ||
+	    cdb_bread(dl->fd, dl->mem + *at, (int)n) == -1)
+		return 0;
+	*at += n;
+	return n;
+}
+
+/*
+ * Reads the list into memory: all of it when it is at most max bytes,
+ * else only its first 2048 bytes (the rest is read with pread at each
+ * lookup, see cold_read). -1 with errno (EPROTO: shorter than it was).
+ */
+static int
+load(struct dlist *dl, uint64_t max)
+{
+	unsigned size = (unsigned)dl->size;
+
+	dl->memlen = size <= max ? size : 2048 + 16 + size / 2;
+	if (!(dl->mem = mem_new(dl->memlen, size <= max)) ||
+	    read_at(dl->fd, dl->mem, size <= max ? size : 2048, 0) == -1)
+		return -1;
+	if (size > max &&
+	    !(dl->cold = (struct cold *)mem_new(sizeof *dl->cold, 0)))
+		return -1;
+	cdb_on(&dl->cdb, dl->mem, size);
+	return 0;
+}
+
+/*
+ * The optional filter and label-count keys, from the copy, or with cold
+ * copied from the file (the filter is at most 2 bytes per byte of keys).
+ */
+static void
+extras(struct dlist *dl)
+{
+	size_t at = 2048;
 	unsigned n;
 	const char *p;
-	char *end;
-	int e;
 
-	dl = calloc(1, sizeof *dl);
-	if (!dl) {
-		dlist_err(err, errlen, strerror(errno));
-		return NULL;
-	}
-	dl->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (dl->fd == -1 || fstat(dl->fd, &st) == -1) {
-		e = errno;
-		dlist_err(err, errlen, strerror(e));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size < 2048) {
-		e = EPROTO;
-		dlist_err(err, errlen, "not a domain list cdb (too short)");
-		goto fail;
-	}
-	if (cdb_init(&dl->cdb, dl->fd) == -1) {
-		e = errno;
-		dlist_err(err, errlen, strerror(e));
-		goto fail;
-	}
-	if (dlist_layout_ok(&dl->cdb, (uint64_t)st.st_size) == -1) {
-		cdb_free(&dl->cdb);
-		e = EPROTO;
-		dlist_err(err, errlen,
-		    "not a domain list cdb (truncated or corrupt)");
-		goto fail;
-	}
-	if (cdb_find(&dl->cdb, "", 0) <= 0 ||
-	    (n = cdb_datalen(&dl->cdb)) >= sizeof hdr ||
-	    !(p = cdb_getdata(&dl->cdb))) {
-		cdb_free(&dl->cdb);
-		e = EPROTO;
-		dlist_err(err, errlen, "not a domain list cdb (no header)");
-		goto fail;
-	}
-	memcpy(hdr, p, n);
-	hdr[n] = '\0';
-	if (strncmp(hdr, DLIST_HEADER, sizeof DLIST_HEADER - 1) != 0 ||
-	    (errno = 0, dl->count = strtoull(hdr + sizeof DLIST_HEADER - 1,
-			     &end, 10), errno != 0 || *end != '\0')) {
-		cdb_free(&dl->cdb);
-		e = EPROTO;
-		dlist_err(err, errlen, "not a domain list cdb (bad header)");
-		goto fail;
+	if (dl->cold) {
+		if ((n = copy_key(dl, DLIST_BLOOM_KEY, 64, (unsigned)dl->size,
+				  &at)) &&
+		    n % 64 == 0) {
+			dl->bloom = dl->mem + at - n;
+			dl->bloom_blocks = n / 64;
+		}
+		if (copy_key(dl, DLIST_DEPTHS_KEY, 16, 16, &at))
+			dl->depths = dl->mem + at - 16;
+		return;
 	}
 	if (cdb_find(&dl->cdb, DLIST_BLOOM_KEY, sizeof DLIST_BLOOM_KEY - 1) >
 		0 &&
@@ -227,57 +296,166 @@ dlist_open(const char *path, char *err, size_t errlen)
 		0 &&
 	    cdb_datalen(&dl->cdb) == 16 && (p = cdb_getdata(&dl->cdb)))
 		dl->depths = (const unsigned char *)p;
-	/*
-	 * Lookups jump around the file: no readahead or fault-around, so
-	 * only the pages actually read become resident.
-	 */
-	(void)madvise((void *)(uintptr_t)dl->cdb.cdb_mem, dl->cdb.cdb_fsize,
-	    MADV_RANDOM);
-	dl->dev = st.st_dev;
-	dl->ino = st.st_ino;
-	dl->size = st.st_size;
-	dl->mtime = st.st_mtim;
-	return dl;
-fail:
+}
+
+/* The header's entry count: 0, or -1 when the file is not a list. */
+static int
+header(struct dlist *dl, const char **why)
+{
+	char hdr[64], *end;
+	unsigned n;
+	int r;
+
+	/* With cold set the header is read from the file like any key. */
+	if (dl->cold) {
+		if ((r = cdb_seek(dl->fd, "", 0, &n)) == -1 && errno != EPROTO)
+			return -1;
+		if (r <= 0 || n >= sizeof hdr ||
+		    cdb_bread(dl->fd, hdr, (int)n) == -1)
+			goto bad;
+	} else {
+		if (cdb_find(&dl->cdb, "", 0) <= 0 ||
+		    (n = cdb_datalen(&dl->cdb)) >= sizeof hdr)
+			goto bad;
+		memcpy(hdr, cdb_getdata(&dl->cdb), n);
+	}
+	hdr[n] = '\0';
+	if (strncmp(hdr, DLIST_HEADER, sizeof DLIST_HEADER - 1) != 0 ||
+	    (errno = 0,
+	     dl->count = strtoull(hdr + sizeof DLIST_HEADER - 1, &end, 10),
+	     errno != 0 || *end != '\0')) {
+		*why = "not a domain list cdb (bad header)";
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+bad:
+	*why = "not a domain list cdb (no header)";
+	errno = EPROTO;
+	return -1;
+}
+
+static void
+dlist_free(struct dlist *dl)
+{
 	if (dl->fd != -1)
 		close(dl->fd);
+	if (dl->mem)
+		munmap(dl->mem, dl->memlen);
+	if (dl->cold)
+		munmap(dl->cold, sizeof *dl->cold);
 	free(dl);
+}
+
+struct dlist *
+dlist_open_limit(const char *path, uint64_t max, char *err, size_t errlen)
+{
+	struct dlist *dl;
+	struct stat st, st2;
+	const char *why = NULL;
+	int e;
+
+	if (!(dl = calloc(1, sizeof *dl))) {
+		dlist_err(err, errlen, strerror(errno));
+		return NULL;
+	}
+	dl->max = max;
+	dl->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (dl->fd == -1 || fstat(dl->fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || st.st_size < 2048) {
+		why = "not a domain list cdb (too short)";
+		errno = EPROTO;
+		goto fail;
+	}
+	if (st.st_size > 0xffffffff) {
+		why = "not a domain list cdb (over 4 GB)";
+		errno = EPROTO;
+		goto fail;
+	}
+	dl->size = st.st_size;
+	if (load(dl, max) == -1) {
+		if (errno == EPROTO) /* shorter than it said */
+			goto changed;
+		goto fail;
+	}
+	if (dlist_layout_ok(&dl->cdb, (uint64_t)st.st_size) == -1) {
+		why = "not a domain list cdb (truncated or corrupt)";
+		errno = EPROTO;
+		goto fail;
+	}
+	if (header(dl, &why) == -1)
+		goto fail;
+	extras(dl);
+	/* Written to while we read: whatever we read is no one list. */
+	if (fstat(dl->fd, &st2) == -1)
+		goto fail;
+	if (st2.st_size != st.st_size ||
+	    st2.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+	    st2.st_mtim.tv_nsec != st.st_mtim.tv_nsec)
+		goto changed;
+	if (!dl->cold)
+		(void)mprotect(dl->mem, dl->memlen, PROT_READ);
+	dl->dev = st.st_dev;
+	dl->ino = st.st_ino;
+	dl->mtime = st.st_mtim;
+	return dl;
+changed:
+	why = "the file changed while it was read";
+	errno = EAGAIN;
+fail:
+	e = errno;
+	dlist_err(err, errlen, why ? why : strerror(e));
+	dlist_free(dl);
 	errno = e;
 	return NULL;
+}
+
+struct dlist *
+dlist_open(const char *path, char *err, size_t errlen)
+{
+	return dlist_open_limit(path, DLIST_COPY_MAX, err, errlen);
 }
 
 void
 dlist_close(struct dlist **dlp)
 {
-	struct dlist *dl = *dlp;
-
-	if (!dl)
+	if (!*dlp)
 		return;
-	cdb_free(&dl->cdb);
-	close(dl->fd);
-	if (dl->cold)
-		munmap(dl->cold, sizeof *dl->cold);
-	free(dl);
+	dlist_free(*dlp);
 	*dlp = NULL;
 }
 
 int
 dlist_limit(struct dlist *dl, uint64_t max)
 {
-	void *p;
+	unsigned char *small;
+	size_t n;
 
-	if (dl->cdb.cdb_fsize <= max || dl->cold)
+	dl->max = max;
+	if ((uint64_t)dl->size <= max || dl->cold)
 		return 0;
-	/*
-	 * Mapped apart, not malloc'd: the pages are zero until used, and go
-	 * back to the system the moment the list is closed (a reload), so a
-	 * reload never holds two caches.
-	 */
-	p = mmap(NULL, sizeof *dl->cold, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	/* A copy made before the limit was known: keep what cold needs. */
+	n = 2048 + (dl->bloom ? dl->bloom_blocks * 64 : 0) + 16;
+	if (!(small = mem_new(n, 1)))
 		return -1;
-	dl->cold = p;
+	if (!(dl->cold = (struct cold *)mem_new(sizeof *dl->cold, 0))) {
+		munmap(small, n);
+		return -1;
+	}
+	memcpy(small, dl->mem, 2048);
+	if (dl->bloom) {
+		memcpy(small + 2048, dl->bloom, dl->bloom_blocks * 64);
+		dl->bloom = small + 2048;
+	}
+	if (dl->depths) {
+		memcpy(small + n - 16, dl->depths, 16);
+		dl->depths = small + n - 16;
+	}
+	munmap(dl->mem, dl->memlen);
+	dl->mem = small;
+	dl->memlen = n;
+	cdb_on(&dl->cdb, small, (unsigned)dl->size);
 	return 0;
 }
 
@@ -285,6 +463,12 @@ uint64_t
 dlist_count(const struct dlist *dl)
 {
 	return dl->count;
+}
+
+int64_t
+dlist_mtime(const struct dlist *dl)
+{
+	return (int64_t)dl->mtime.tv_sec;
 }
 
 /*
@@ -620,23 +804,87 @@ same_file(const struct stat *a, const struct stat *b)
 	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-int
-dlist_reload(struct dlist **dlp, const char *path, char *err, size_t errlen)
+/* Is st another file, or the same one changed, than dl was read from? */
+static int
+differs(const struct dlist *dl, const struct stat *st)
 {
-	struct dlist *n;
+	return st->st_ino != dl->ino || st->st_dev != dl->dev ||
+	       st->st_size != dl->size ||
+	       st->st_mtim.tv_sec != dl->mtime.tv_sec ||
+	       st->st_mtim.tv_nsec != dl->mtime.tv_nsec;
+}
+
+/*
+ * Does the list in use read a file that changed under it? Only with cold
+ * (a copy never changes).
+ */
+static int
+file_changed(const struct dlist *dl)
+{
 	struct stat st;
 
-	if (!dlist_changed(*dlp, path) || stat(path, &st) == -1 ||
-	    same_file(&st, &(*dlp)->refused))
-		return 0;
-	n = dlist_open(path, err, errlen);
-	if (!n) {
-		(*dlp)->refused = st;
-		return -1;
+	return dl->cold && fstat(dl->fd, &st) == 0 && differs(dl, &st);
+}
+
+enum dlist_event
+dlist_reload(struct dlist **dlp, const char *path, const char *asked, char *msg,
+	     size_t msglen)
+{
+	struct dlist *dl = *dlp, *n;
+	struct stat st;
+	const char *why = asked;
+	char err[256];
+	int64_t t0;
+	int e;
+
+	if (stat(path, &st) == -1) {
+		e = errno;
+		if (!asked) {
+			if (dl->gone)
+				return DLIST_SAME;
+			dl->gone = 1;
+			snprintf(msg, msglen,
+				 "list %s gone; keeping the list in use (%llu "
+				 "entries): %s",
+				 path, (unsigned long long)dl->count,
+				 strerror(e));
+			return DLIST_GONE;
+		}
+		snprintf(err, sizeof err, "%s", strerror(e));
+		goto refused;
 	}
+	dl->gone = 0;
+	if (!asked) {
+		if (!differs(dl, &st) ||
+		    (dl->have_refused && same_file(&st, &dl->refused)))
+			return DLIST_SAME;
+		why = st.st_ino == dl->ino && st.st_dev == dl->dev
+			  ? "file changed in place"
+			  : "file replaced";
+	}
+	t0 = clock_mono_us();
+	if (!(n = dlist_open_limit(path, dl->max, err, sizeof err))) {
+		/* A file being written is tried again at the next look. */
+		dl->have_refused = errno != EAGAIN;
+		dl->refused = st;
+		goto refused;
+	}
+	snprintf(msg, msglen, "reloaded %s (%s): %llu entries in %.3f ms", path,
+		 why, (unsigned long long)n->count,
+		 (double)(clock_mono_us() - t0) / 1e3);
 	dlist_close(dlp);
 	*dlp = n;
-	return 1;
+	return DLIST_LOADED;
+refused:
+	snprintf(msg, msglen,
+		 "unable to reload %s (%s): %s; keeping the list in use (%llu "
+		 "entries%s)",
+		 path, why, err, (unsigned long long)dl->count,
+		 file_changed(dl)
+		     ? ", read from its file, which changed: where "
+		       "it changed, nothing matches"
+		     : "");
+	return DLIST_REFUSED;
 }
 
 int
@@ -646,7 +894,5 @@ dlist_changed(const struct dlist *dl, const char *path)
 
 	if (stat(path, &st) == -1)
 		return 0; /* gone: keep the one we have */
-	return st.st_ino != dl->ino || st.st_dev != dl->dev ||
-	    st.st_size != dl->size || st.st_mtim.tv_sec != dl->mtime.tv_sec ||
-	    st.st_mtim.tv_nsec != dl->mtime.tv_nsec;
+	return differs(dl, &st);
 }

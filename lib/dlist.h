@@ -1,5 +1,5 @@
 /*
- * dlist: the compiled domain list, a cdb mapped read-only (tinycdb).
+ * dlist: the compiled domain list, a cdb (tinycdb's format).
  * domain-compile (domain-match/) writes these files.
  *
  * The cdb holds one key per list entry, the entry's name in the canonical
@@ -29,10 +29,16 @@
  * domain list. Matching walks from the full name up, label by label, and
  * the first key found that covers the name decides (an exact entry covers
  * only the full name): the most specific entry wins. Readers older than
- * the exact kind take "=TAG" for a damaged value, so no match. Nothing is
- * loaded into the heap: memory does not grow with the list. The pages of
- * the mapping that lookups read do count in the process's RSS; with
- * dlist_limit only the header and the filter are read through it.
+ * the exact kind take "=TAG" for a damaged value, so no match.
+ *
+ * The file is never read through a mapping of it: a list file truncated or
+ * written over in place would then fault the next lookup (SIGBUS). A list
+ * is copied into private memory when opened, so nothing done to the file
+ * afterwards reaches a lookup; one larger than a limit is not: its first
+ * 2048 bytes and its filter are copied and the rest is read with pread at
+ * each lookup, so memory stays bounded whatever the list size, and a file
+ * changed under it gives short reads or garbage that lookups refuse (no
+ * entry), never a fault.
  */
 #ifndef DLIST_H
 #define DLIST_H
@@ -56,26 +62,34 @@ struct dlist_match {
 	int exact;	   /* the entry covers this name only ("=TAG") */
 };
 
+/* dlist_open's limit: lists up to this size are copied whole. */
+#define DLIST_COPY_MAX ((uint64_t)64 << 20)
+
 /*
- * Opens and maps path. NULL with errno set and a reason in err (for the
- * "unable to open X: reason" line) when it is missing or not a valid list.
+ * Opens path and copies it (see above) if it is at most max bytes. A
+ * larger one keeps only its first 2048 bytes and the Bloom filter in
+ * memory; hash slots and records are read with pread (from the page
+ * cache), and the last 16384 keys looked up are remembered in 1.8 MB so a
+ * hot set costs no system call: a match's tag then stays valid only until
+ * the next lookup in dl, and dl must not be used by two threads at once.
+ * NULL with errno set and a reason in err (for the "unable to open X:
+ * reason" line): ENOENT and the like, EPROTO when it is not a valid list,
+ * EAGAIN when it changed while it was read (a writer at work: try again).
  */
+struct dlist *dlist_open_limit(const char *path, uint64_t max, char *err,
+			       size_t errlen);
+/* dlist_open_limit(path, DLIST_COPY_MAX, ...). */
 struct dlist *dlist_open(const char *path, char *err, size_t errlen);
 void dlist_close(struct dlist **dl);
 /*
- * Keeps lookups in a list whose file is larger than max bytes from making
- * its pages resident in this process: only the first 2048 bytes and the
- * Bloom filter are then read through the mapping; hash slots and records
- * are read with pread (from the page cache, like the mapping's pages), and
- * the last 16384 keys looked up are remembered in 1.8 MB mapped apart so a
- * hot set costs no system call. -1 (ENOMEM) when that cannot be allocated.
- * Afterwards a match's tag stays valid only until the next lookup in dl,
- * and dl must not be used by two threads at once. Smaller files are left
- * as they are: read through the mapping, every page may become resident.
+ * Sets the limit of an open list (and of its reloads): a copied list
+ * larger than max is cut down to what dlist_open_limit keeps. -1 (ENOMEM).
  */
 int dlist_limit(struct dlist *dl, uint64_t max);
 /* The entry count from the header. */
 uint64_t dlist_count(const struct dlist *dl);
+/* The file's modification time when it was read, in Unix seconds. */
+int64_t dlist_mtime(const struct dlist *dl);
 
 /*
  * Looks name (canonical form, name_len bytes) up. Returns 1 and fills m when
@@ -115,18 +129,28 @@ int dlist_probe_lookup(const struct dlist *dl, struct dlist_probe *pr,
     struct dlist_match *m);
 
 /*
- * Has the file at path been replaced since dl was opened (another inode,
- * size or mtime)? For polling at most about once a second.
+ * Has the file at path been replaced or changed since dl was opened
+ * (another inode, size or mtime)? 0 when it is gone.
  */
 int dlist_changed(const struct dlist *dl, const char *path);
 
 /*
- * Replaces *dl with the file at path when that has changed: 1 when replaced,
- * 0 when unchanged (or the same refused file again), -1 when the new file is
- * refused (err says why, *dl stays in use; it is reported once per file).
+ * The one list-reload policy of every program that reads a list: called
+ * about once a second with asked NULL, it looks at path and reopens it
+ * when it was replaced or changed in place (inode, size, mtime); with
+ * asked set (the reason, "SIGHUP") it reopens it whatever it looks like.
+ * The new list gets the old one's limit. What happened, and in msg one
+ * line to log as it is (info for DLIST_LOADED, warning for the others):
  */
-int dlist_reload(struct dlist **dl, const char *path, char *err,
-    size_t errlen);
+enum dlist_event {
+	DLIST_SAME = 0, /* nothing new (a refused or gone file said once) */
+	DLIST_LOADED,	/* "reloaded PATH (WHY): N entries in T ms"; *dl new */
+	DLIST_REFUSED,	/* "unable to reload PATH (WHY): REASON; keeping the
+			   list in use (N entries)"; *dl stays */
+	DLIST_GONE,	/* "list PATH gone; keeping the list in use..." */
+};
+enum dlist_event dlist_reload(struct dlist **dl, const char *path,
+			      const char *asked, char *msg, size_t msglen);
 
 /* The 64-bit hash of a name that the filter uses (part of the format). */
 uint64_t dlist_hash(const char *name, size_t len);

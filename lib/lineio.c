@@ -1,9 +1,12 @@
 #include "lineio.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int
@@ -98,62 +101,129 @@ lr_fill(struct lr *r)
 int
 lw_init(struct lw *w, int fd, size_t cap)
 {
+	struct stat st;
+
+	memset(w, 0, sizeof *w);
 	w->fd = fd;
 	w->cap = cap;
-	w->len = 0;
-	w->buf = malloc(cap);
+	w->size = cap;
+	w->oflags = -1;
+	w->pieces = fstat(fd, &st) == 0 &&
+		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+	w->buf = malloc(cap ? cap : 1);
 	return w->buf ? 0 : -1;
 }
 
 void
 lw_destroy(struct lw *w)
 {
+	if (w->oflags != -1)
+		(void)fcntl(w->fd, F_SETFL, w->oflags);
+	w->oflags = -1;
 	free(w->buf);
 	w->buf = NULL;
 }
 
-static int
-lw_write_all(int fd, const char *s, size_t n)
+int
+lw_nonblock(struct lw *w)
 {
-	ssize_t k;
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	struct stat st;
+	int fl;
 
-	while (n) {
-		k = write(fd, s, n);
-		if (k == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
-					return -1;
-				continue;
-			}
-			return -1;
-		}
-		s += k;
-		n -= (size_t)k;
-	}
+	if (fstat(w->fd, &st) == -1)
+		return -1;
+	if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+		return 0; /* a file, a terminal: leave its flags alone */
+	if ((fl = fcntl(w->fd, F_GETFL)) == -1)
+		return -1;
+	if (fl & O_NONBLOCK)
+		return 0;
+	if (fcntl(w->fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		return -1;
+	w->oflags = fl;
 	return 0;
+}
+
+size_t
+lw_pending(const struct lw *w)
+{
+	return w->len;
+}
+
+/*
+ * How much of buf[0..n) the next write(2) takes: all of it on a file; on
+ * a pipe or socket whole lines up to PIPE_BUF bytes (or one longer line).
+ */
+static size_t
+piece(const struct lw *w, const char *buf, size_t n)
+{
+	const char *nl;
+
+	if (!w->pieces || n <= PIPE_BUF)
+		return n;
+	if ((nl = memrchr(buf, '\n', PIPE_BUF)) ||
+	    (nl = memchr(buf + PIPE_BUF, '\n', n - PIPE_BUF)))
+		return (size_t)(nl + 1 - buf);
+	return n;
 }
 
 int
 lw_flush(struct lw *w)
 {
-	if (w->len == 0)
-		return 0;
-	if (lw_write_all(w->fd, w->buf, w->len) == -1)
+	size_t off = 0;
+	ssize_t k;
+	int e = 0;
+
+	while (off < w->len) {
+		k = write(w->fd, w->buf + off,
+			  piece(w, w->buf + off, w->len - off));
+		if (k == -1) {
+			if (errno == EINTR)
+				continue;
+			e = errno;
+			break;
+		}
+		off += (size_t)k;
+	}
+	if (off) {
+		memmove(w->buf, w->buf + off, w->len - off);
+		w->len -= off;
+	}
+	if (w->len) {
+		errno = e ? e : EAGAIN;
 		return -1;
-	w->len = 0;
+	}
+	return 0;
+}
+
+static int
+lw_grow(struct lw *w, size_t need)
+{
+	size_t size = w->size ? w->size : 1;
+	char *nb;
+
+	while (size < need) {
+		if (size > SIZE_MAX / 2) {
+			errno = ENOMEM;
+			return -1;
+		}
+		size *= 2;
+	}
+	if (!(nb = realloc(w->buf, size)))
+		return -1;
+	w->buf = nb;
+	w->size = size;
 	return 0;
 }
 
 int
 lw_put(struct lw *w, const char *s, size_t n)
 {
-	if (w->len + n > w->cap && lw_flush(w) == -1)
+	if (w->len && w->len + n > w->cap && lw_flush(w) == -1 &&
+	    errno != EAGAIN)
 		return -1;
-	if (n > w->cap)
-		return lw_write_all(w->fd, s, n);
+	if (w->len + n > w->size && lw_grow(w, w->len + n) == -1)
+		return -1;
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;
 	return 0;

@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,37 @@ metrics_log(const struct metric *m, size_t n)
 	log_info("stats: %s", line);
 }
 
+/*
+ * The temporary file is created, never opened: O_EXCL with O_NOFOLLOW, so
+ * that nothing planted at its name (a symlink to a file of ours, in a
+ * directory node_exporter's users may share) is followed or written
+ * through. A file left at that name by a process that died with our pid is
+ * removed (unlink removes a symlink, not its target) and the name tried
+ * once more.
+ */
+static FILE *
+create_tmp(const char *tmp)
+{
+	FILE *f;
+	int fd, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0644);
+		if (fd != -1)
+			break;
+		if (errno != EEXIST || unlink(tmp) == -1)
+			return NULL;
+	}
+	if (fd == -1)
+		return NULL;
+	if (!(f = fdopen(fd, "w"))) {
+		close(fd);
+		unlink(tmp);
+	}
+	return f;
+}
+
 int
 metrics_write(const char *path, const char *prog, const struct metric *m,
     size_t n)
@@ -56,7 +88,7 @@ metrics_write(const char *path, const char *prog, const struct metric *m,
 	for (j = 0; pfx[j]; j++)
 		if (pfx[j] == '-')
 			pfx[j] = '_';
-	if (!(f = fopen(tmp, "w")))
+	if (!(f = create_tmp(tmp)))
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (!last || strcmp(last, m[i].name) != 0) {

@@ -28,8 +28,11 @@ struct metric {
 void metrics_log(const struct metric *m, size_t n);
 
 /*
- * Writes the table to path atomically. prog ("dnstap-read") becomes part of
- * each metric name (dnstap_bgp_dnstap_read_...). 0, or -1 with errno.
+ * Writes the table to path atomically (PATH.tmp.PID, created with
+ * O_EXCL|O_NOFOLLOW so that a symlink planted there is never followed, then
+ * renamed over path; mode 0644 less the umask: node_exporter reads it).
+ * prog ("dnstap-read") becomes part of each metric name
+ * (dnstap_bgp_dnstap_read_...). 0, or -1 with errno.
  */
 int metrics_write(const char *path, const char *prog, const struct metric *m,
     size_t n);

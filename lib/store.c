@@ -16,6 +16,12 @@
  * fdatasync'ed, but the meta page is not, so a power loss can at worst undo
  * the last batch, never corrupt the store. The writer also holds an flock on
  * the directory so a second ipcache cannot write the same store.
+ *
+ * The entries say which listed names this host resolved: the writer creates
+ * the files itself (never through a symlink) with the modes of store.h and
+ * takes every right of others from existing files of its own at every
+ * start, so a store made world-readable by an older version is closed on
+ * upgrade.
  */
 #include "clock.h"
 #include "store.h"
@@ -29,11 +35,20 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define STORE_FORMAT "dnstap-bgp-ipcache 1"
-/* Virtual only: the file grows as needed. About 40 million entries. */
-#define STORE_MAPSIZE ((size_t)8 << 30)
+/*
+ * The map is address space only: the file grows as pages are written. An
+ * entry takes 100 to 600 bytes in the two databases (the longest names,
+ * IPv6, a tag); a KiB each leaves room for the copies a reader's snapshot
+ * keeps. Past that the writer doubles the map whenever it is full.
+ */
+#define STORE_MAP_MIN ((size_t)1 << 20)
+#define STORE_MAP_PER_ENTRY 1024
+#define STORE_MAP_UNLIMITED ((size_t)8 << 30)
+#define STORE_MAP_MAX ((size_t)1 << 42)
 #define KEY_MAX (1 + 16 + REC_TAG_MAX)
 #define VAL_FIXED (4 * 8 + 1)
 
@@ -44,6 +59,7 @@ struct store {
 	int dirfd;
 	int mode;
 	int full;
+	int map_full; /* the last batch ran out of map: grow before the next */
 	int64_t last_changed; /* of the last committed batch */
 	int64_t batch_changed;
 	char datapath[4096];
@@ -74,7 +90,6 @@ mdb_permanent(int rc)
 	}
 	return 0;
 }
-
 
 static size_t
 key_make(uint8_t *k, const struct rec_addr *a, const char *tag)
@@ -129,7 +144,8 @@ entry_decode(struct store_entry *e, const MDB_val *k, const MDB_val *v)
 	e->tag[t] = '\0';
 	if (t && rec_tag_check(e->tag, t) != 0)
 		return -1;
-	if (v->mv_size <= VAL_FIXED || (nl = v->mv_size - VAL_FIXED) >= REC_NAME_MAX)
+	if (v->mv_size <= VAL_FIXED ||
+	    (nl = v->mv_size - VAL_FIXED) >= REC_NAME_MAX)
 		return -1;
 	memcpy(&e->first_us, vp, 8);
 	memcpy(&e->last_us, vp + 8, 8);
@@ -150,21 +166,21 @@ static int
 open_dbs(struct store *s, char *err, size_t errlen, int *permanent)
 {
 	MDB_txn *txn;
-	MDB_val k = { 6, (void *)"format" }, v;
+	MDB_val k = {6, (void *)"format"}, v;
 	MDB_stat st;
 	MDB_cursor *c;
 	MDB_dbi main;
 	unsigned fl = s->mode == STORE_WRITE ? MDB_CREATE : 0;
 	int rc;
 
-	rc = mdb_txn_begin(s->env, NULL, s->mode == STORE_WRITE ? 0 : MDB_RDONLY,
-	    &txn);
+	rc = mdb_txn_begin(s->env, NULL,
+			   s->mode == STORE_WRITE ? 0 : MDB_RDONLY, &txn);
 	if (rc) {
 		*permanent = mdb_permanent(rc);
 		serr(err, errlen, "", mdb_strerror(rc));
 		return -1;
 	}
-	/* Only a brand-new environment (nothing in its main DB) is made ours. */
+	/* Only a brand-new environment (an empty main DB) is made ours. */
 	if ((rc = mdb_dbi_open(txn, NULL, 0, &main)) ||
 	    (rc = mdb_stat(txn, main, &st))) {
 		*permanent = mdb_permanent(rc);
@@ -178,7 +194,7 @@ open_dbs(struct store *s, char *err, size_t errlen, int *permanent)
 	    (rc = mdb_dbi_open(txn, "changed", fl, &s->changed))) {
 		*permanent = rc == MDB_NOTFOUND || mdb_permanent(rc);
 		serr(err, errlen, "not an ipcache store",
-		    rc == MDB_NOTFOUND ? "no meta data" : mdb_strerror(rc));
+		     rc == MDB_NOTFOUND ? "no meta data" : mdb_strerror(rc));
 		goto fail;
 	}
 	rc = mdb_get(txn, s->meta, &k, &v);
@@ -195,10 +211,10 @@ open_dbs(struct store *s, char *err, size_t errlen, int *permanent)
 	} else if (rc) {
 		*permanent = rc == MDB_NOTFOUND || mdb_permanent(rc);
 		serr(err, errlen, "not an ipcache store",
-		    rc == MDB_NOTFOUND ? "no format mark" : mdb_strerror(rc));
+		     rc == MDB_NOTFOUND ? "no format mark" : mdb_strerror(rc));
 		goto fail;
 	} else if (v.mv_size != strlen(STORE_FORMAT) ||
-	    memcmp(v.mv_data, STORE_FORMAT, v.mv_size) != 0) {
+		   memcmp(v.mv_data, STORE_FORMAT, v.mv_size) != 0) {
 		*permanent = 1;
 		serr(err, errlen, "not an ipcache store", "unknown format");
 		goto fail;
@@ -232,18 +248,100 @@ check_size(struct store *s, char *err, size_t errlen)
 		serr(err, errlen, "", strerror(errno ? errno : EIO));
 		return -1;
 	}
-	if ((uint64_t)fst.st_size < ((uint64_t)info.me_last_pgno + 1) * st.ms_psize) {
+	if ((uint64_t)fst.st_size <
+	    ((uint64_t)info.me_last_pgno + 1) * st.ms_psize) {
 		serr(err, errlen, "corrupt store", "data.mdb is truncated");
 		return -1;
 	}
 	return 0;
 }
 
+/*
+ * Creates (or opens) dir/name without following a symlink. With a group
+ * (not (gid_t)-1) the file gets that group and the mode shared; without,
+ * a new file is 0600 and one of ours keeps at most the group bits of shared
+ * that the operator gave it (a supervisor's script may share the store
+ * itself), never any for others.
+ */
+static int
+own_file(int dirfd, const char *name, mode_t shared, gid_t group)
+{
+	struct stat st;
+	mode_t want;
+	int fd, e;
+
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		    group != (gid_t)-1 ? shared : 0600);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (st.st_uid == geteuid()) {
+		want =
+		    group != (gid_t)-1 ? shared : (st.st_mode & shared) | 0600;
+		if (group != (gid_t)-1 && st.st_gid != group &&
+		    fchown(fd, (uid_t)-1, group) == -1)
+			goto fail;
+		if ((st.st_mode & 07777) != want && fchmod(fd, want) == -1)
+			goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* The writer's directory and files, before LMDB opens them. */
+static int
+own_files(struct store *s, const char *dir, gid_t group, char *err,
+	  size_t errlen, int *permanent)
+{
+	const char *what = "";
+	struct stat st;
+
+	if (group != (gid_t)-1 && fstat(s->dirfd, &st) == 0 &&
+	    st.st_uid == geteuid()) {
+		what = dir;
+		if ((st.st_gid != group &&
+		     fchown(s->dirfd, (uid_t)-1, group)) ||
+		    ((st.st_mode & 0050) != 0050 &&
+		     fchmod(s->dirfd, (st.st_mode & 07777) | 0050)))
+			goto fail;
+	}
+	what = "data.mdb";
+	if (own_file(s->dirfd, what, 0640, group) == -1)
+		goto fail;
+	/* An LMDB reader writes its slot into the lock file. */
+	what = "lock.mdb";
+	if (own_file(s->dirfd, what, 0660, group) == -1)
+		goto fail;
+	return 0;
+fail:
+	*permanent = mdb_permanent(errno) || errno == ELOOP || errno == EINVAL;
+	serr(err, errlen, what,
+	     errno == ELOOP    ? "a symbolic link, refused"
+	     : errno == EINVAL ? "not a regular file"
+	     : errno == EPERM && group != (gid_t)-1
+		 ? "unable to give it the readers' "
+		   "group (the writer must be "
+		   "a member)"
+		 : strerror(errno));
+	return -1;
+}
+
 struct store *
-store_open(const char *dir, enum store_mode mode, char *err, size_t errlen,
-    int *permanent)
+store_open_group(const char *dir, enum store_mode mode, gid_t group, char *err,
+		 size_t errlen, int *permanent)
 {
 	struct store *s;
+	struct stat st;
 	unsigned flags;
 	int rc;
 
@@ -255,12 +353,14 @@ store_open(const char *dir, enum store_mode mode, char *err, size_t errlen,
 	s->mode = mode;
 	s->dirfd = -1;
 	if ((size_t)snprintf(s->datapath, sizeof s->datapath, "%s/data.mdb",
-		dir) >= sizeof s->datapath) {
+			     dir) >= sizeof s->datapath) {
 		*permanent = 1;
 		serr(err, errlen, "", strerror(ENAMETOOLONG));
 		goto fail;
 	}
-	if (mode == STORE_WRITE && mkdir(dir, 0755) == -1 && errno != EEXIST) {
+	if (mode == STORE_WRITE &&
+	    mkdir(dir, group != (gid_t)-1 ? 0750 : 0700) == -1 &&
+	    errno != EEXIST) {
 		*permanent = mdb_permanent(errno);
 		serr(err, errlen, "", strerror(errno));
 		goto fail;
@@ -274,22 +374,38 @@ store_open(const char *dir, enum store_mode mode, char *err, size_t errlen,
 		}
 		if (flock(s->dirfd, LOCK_EX | LOCK_NB) == -1) {
 			serr(err, errlen, "",
-			    errno == EWOULDBLOCK ? "in use by another ipcache"
-						 : strerror(errno));
+			     errno == EWOULDBLOCK ? "in use by another ipcache"
+						  : strerror(errno));
 			goto fail;
 		}
+		if (own_files(s, dir, group, err, errlen, permanent) == -1)
+			goto fail;
+	} else if (stat(s->datapath, &st) == -1) {
+		/* Not even a lock file is left behind by a reader. */
+		*permanent = mdb_permanent(errno);
+		serr(err, errlen, "", strerror(errno));
+		goto fail;
 	}
+	/*
+	 * A reader takes the map size the writer last committed; a writer
+	 * starts with room for tens of millions of entries, which
+	 * store_reserve sets to the entry limit.
+	 */
 	if ((rc = mdb_env_create(&s->env)) ||
 	    (rc = mdb_env_set_maxdbs(s->env, 4)) ||
-	    (rc = mdb_env_set_mapsize(s->env, STORE_MAPSIZE))) {
+	    (mode == STORE_WRITE &&
+	     (rc = mdb_env_set_mapsize(s->env, STORE_MAP_UNLIMITED)))) {
 		serr(err, errlen, "", mdb_strerror(rc));
 		goto fail;
 	}
 	flags = MDB_NOTLS | (mode == STORE_WRITE ? MDB_NOMETASYNC : MDB_RDONLY);
-	if ((rc = mdb_env_open(s->env, dir, flags, 0644))) {
+	if ((rc = mdb_env_open(s->env, dir, flags, 0600))) {
 		*permanent = mdb_permanent(rc);
-		serr(err, errlen, *permanent && rc != EACCES && rc != EROFS &&
-			rc != EPERM ? "corrupt store" : "", mdb_strerror(rc));
+		serr(err, errlen,
+		     *permanent && rc != EACCES && rc != EROFS && rc != EPERM
+			 ? "corrupt store"
+			 : "",
+		     mdb_strerror(rc));
 		goto fail;
 	}
 	if (check_size(s, err, errlen) == -1) {
@@ -302,6 +418,13 @@ store_open(const char *dir, enum store_mode mode, char *err, size_t errlen,
 fail:
 	store_close(&s);
 	return NULL;
+}
+
+struct store *
+store_open(const char *dir, enum store_mode mode, char *err, size_t errlen,
+	   int *permanent)
+{
+	return store_open_group(dir, mode, (gid_t)-1, err, errlen, permanent);
 }
 
 void
@@ -343,8 +466,8 @@ read_begin(struct store *s, MDB_txn **txn, char *err, size_t errlen)
 
 int
 store_each(struct store *s, int64_t since_us,
-    int (*cb)(const struct store_entry *e, void *arg), void *arg, char *err,
-    size_t errlen)
+	   int (*cb)(const struct store_entry *e, void *arg), void *arg,
+	   char *err, size_t errlen)
 {
 	MDB_txn *txn;
 	MDB_cursor *c = NULL;
@@ -396,7 +519,7 @@ store_each(struct store *s, int64_t since_us,
 	goto out;
 mdb_fail:
 	serr(err, errlen, mdb_permanent(rc) ? "corrupt store" : "",
-	    mdb_strerror(rc));
+	     mdb_strerror(rc));
 	errno = mdb_permanent(rc) ? EBADMSG : EIO;
 out:
 	if (c)
@@ -408,23 +531,78 @@ out:
 static int
 werr(struct store *s, int rc, char *err, size_t errlen)
 {
-	s->full = rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT;
+	struct statvfs fs;
+
+	/* LMDB reports a short write (the disk filled up mid-page) as EIO. */
+	if (rc == EIO && statvfs(s->datapath, &fs) == 0 && fs.f_bavail == 0)
+		rc = ENOSPC;
+	s->full = rc == MDB_MAP_FULL		 ? STORE_FULL_MAP
+		  : rc == ENOSPC || rc == EDQUOT ? STORE_FULL_DISK
+						 : 0;
+	s->map_full = rc == MDB_MAP_FULL;
 	serr(err, errlen, "", mdb_strerror(rc));
 	return -1;
+}
+
+size_t
+store_mapsize(const struct store *s)
+{
+	MDB_envinfo info;
+
+	return mdb_env_info(s->env, &info) ? 0 : info.me_mapsize;
+}
+
+/*
+ * Only with no transaction open in this process (LMDB's rule). LMDB never
+ * makes the map smaller than the pages in use.
+ */
+static int
+set_mapsize(struct store *s, size_t size, char *err, size_t errlen)
+{
+	int rc;
+
+	if (size > STORE_MAP_MAX)
+		size = STORE_MAP_MAX;
+	if (size == store_mapsize(s))
+		return 0;
+	if ((rc = mdb_env_set_mapsize(s->env, size)))
+		return werr(s, rc, err, errlen);
+	return 0;
+}
+
+int
+store_reserve(struct store *s, uint64_t entries, char *err, size_t errlen)
+{
+	size_t size = STORE_MAP_UNLIMITED;
+
+	if (s->txn || s->mode != STORE_WRITE)
+		return werr(s, EINVAL, err, errlen);
+	if (entries && entries < STORE_MAP_MAX / STORE_MAP_PER_ENTRY)
+		size = (size_t)entries * STORE_MAP_PER_ENTRY;
+	return set_mapsize(s, size < STORE_MAP_MIN ? STORE_MAP_MIN : size, err,
+			   errlen);
 }
 
 int
 store_begin(struct store *s, char *err, size_t errlen)
 {
 	int64_t now = clock_wall_us();
+	size_t size;
 	int rc;
 
 	int dead;
 
 	if (s->txn)
 		return 0;
-	s->full = 0;
-	/* A reader killed mid-transaction would pin old pages: free its slot. */
+	if (s->map_full) {
+		size = store_mapsize(s);
+		if (size >= STORE_MAP_MAX)
+			return werr(s, MDB_MAP_FULL, err, errlen);
+		if (set_mapsize(s, size * 2, err, errlen) == -1)
+			return -1;
+	}
+	s->full = s->map_full = 0;
+	/* A reader killed mid-transaction would pin pages: free its slot. */
 	mdb_reader_check(s->env, &dead);
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &s->txn))) {
 		s->txn = NULL;
@@ -463,10 +641,10 @@ unindex(struct store *s, MDB_val *k, int64_t keep)
 
 int
 store_put(struct store *s, const struct store_entry *e, char *err,
-    size_t errlen)
+	  size_t errlen)
 {
 	uint8_t kb[KEY_MAX], vb[VAL_FIXED + REC_NAME_MAX], ib[8 + KEY_MAX];
-	MDB_val k, v, ik, iv = { 0, ib };
+	MDB_val k, v, ik, iv = {0, ib};
 	size_t nl = strlen(e->name);
 	int rc;
 
@@ -500,7 +678,7 @@ store_put(struct store *s, const struct store_entry *e, char *err,
 
 int
 store_del(struct store *s, const struct rec_addr *addr, const char *tag,
-    char *err, size_t errlen)
+	  char *err, size_t errlen)
 {
 	uint8_t kb[KEY_MAX];
 	MDB_val k;
@@ -562,7 +740,7 @@ void
 store_forget_pages(struct store *s)
 {
 	MDB_txn *txn;
-	MDB_val k = { 6, (void *)"format" }, v;
+	MDB_val k = {6, (void *)"format"}, v;
 	unsigned long lo, hi, p;
 	char line[512];
 	FILE *f;

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "rec.h"
 
@@ -46,9 +47,27 @@ enum store_mode { STORE_READ, STORE_WRITE };
  * Opens the store in directory dir. STORE_WRITE creates it when missing.
  * NULL with a reason in err when it cannot be opened or is corrupt: the
  * caller exits 100 (corrupt, wrong format) or 111 (I/O) as *permanent says.
+ *
+ * The writer keeps the store private: the directory it creates is 0700,
+ * data.mdb and lock.mdb it creates are 0600; at every open it takes every
+ * right of others from the files when they are its own, and keeps group
+ * read (data.mdb) and read-write (lock.mdb) only when someone gave them.
+ * A symlink in their place is refused. A reader needs no more than read
+ * access to data.mdb: it stats it first and so never creates files.
  */
 struct store *store_open(const char *dir, enum store_mode mode, char *err,
-    size_t errlen, int *permanent);
+			 size_t errlen, int *permanent);
+/*
+ * The same, sharing the store with the readers of a group (group, not
+ * (gid_t)-1; the writer must be a member, or root): the directory gets that
+ * group and g+rx (0750 when created), data.mdb 0640 and lock.mdb 0660 with
+ * that group. An LMDB reader writes its slot in lock.mdb, so a member of the
+ * group can also hold old pages (the store then grows): give it only to
+ * the readers (ipcache -l, the sync server).
+ */
+struct store *store_open_group(const char *dir, enum store_mode mode,
+			       gid_t group, char *err, size_t errlen,
+			       int *permanent);
 void store_close(struct store **s);
 
 /*
@@ -58,8 +77,8 @@ void store_close(struct store **s);
  * data is corrupt (permanent), EIO otherwise (temporary).
  */
 int store_each(struct store *s, int64_t since_us,
-    int (*cb)(const struct store_entry *e, void *arg), void *arg, char *err,
-    size_t errlen);
+	       int (*cb)(const struct store_entry *e, void *arg), void *arg,
+	       char *err, size_t errlen);
 
 /*
  * Writer side (ipcache only). Changes are batched: store_begin() opens one
@@ -68,18 +87,34 @@ int store_each(struct store *s, int64_t since_us,
  * changed_us, strictly greater than any earlier batch's (the entry's own
  * changed_us is ignored). When store_put/store_del fail, the caller calls
  * store_abort; when store_commit fails the batch is gone. Nothing of a failed
- * batch is visible; *full is set when the reason is a full disk or map
- * (retrying later may work). 0, or -1 with a reason in err.
+ * batch is visible; *full is set as store_full() says when the reason is
+ * a full disk or map (retrying may work). 0, or -1 with a reason in err.
  */
 int store_begin(struct store *s, char *err, size_t errlen);
 int store_put(struct store *s, const struct store_entry *e, char *err,
-    size_t errlen);
+	      size_t errlen);
 int store_del(struct store *s, const struct rec_addr *addr, const char *tag,
-    char *err, size_t errlen);
+	      char *err, size_t errlen);
 int store_commit(struct store *s, int *full, char *err, size_t errlen);
 void store_abort(struct store *s);
-/* Was the last write error a full disk or map (worth retrying later)? */
+/*
+ * Was the last write error a full disk (STORE_FULL_DISK: retry later) or
+ * map (STORE_FULL_MAP: the next store_begin grows it, retry at once)? 0
+ * for any other error.
+ */
+enum { STORE_FULL_DISK = 1, STORE_FULL_MAP = 2 };
 int store_full(const struct store *s);
+/*
+ * The map (LMDB's address space for the file, not its size on disk). The
+ * writer opens with room for tens of millions of entries and sizes it for
+ * entries (0: no limit) with store_reserve, outside a batch (never below
+ * what the store holds). When a batch fails because the map is full
+ * (a reader's old snapshot keeps pages from being reused, so churn needs
+ * room beyond the entries), the next store_begin doubles it: the batch can
+ * be retried at once. Readers follow the writer's size by themselves.
+ */
+int store_reserve(struct store *s, uint64_t entries, char *err, size_t errlen);
+size_t store_mapsize(const struct store *s);
 /* The changed_us of the batch in progress (or of the last committed one). */
 int64_t store_changed(const struct store *s);
 /*

@@ -366,23 +366,18 @@ write_metrics(int force)
 }
 
 /*
- * The domain list: reloaded when domain-update replaces it (looked at once a
- * second) and on SIGHUP; a refused file is reported once and the old list
- * stays in use.
+ * The domain list, looked at once a second (asked NULL) and reopened on
+ * SIGHUP: lib/dlist's one policy and messages.
  */
 static void
-reload_list(void)
+reload_list(const char *asked)
 {
-	char err[256];
+	char msg[1024];
+	enum dlist_event ev;
 
-	switch (dl ? dlist_reload(&dl, cf.dlist_path, err, sizeof err) : 0) {
-	case 1:
-		log_info("reloaded %s", cf.dlist_path);
-		break;
-	case -1:
-		log_warn("unable to reload %s: %s", cf.dlist_path, err);
-		break;
-	}
+	if (dl && (ev = dlist_reload(&dl, cf.dlist_path, asked, msg,
+				     sizeof msg)) != DLIST_SAME)
+		(ev == DLIST_LOADED ? log_info : log_warn)("%s", msg);
 }
 
 /* Resumes the fetches whose pipe has something (or its end) to send. */
@@ -434,7 +429,7 @@ loop(void)
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
 		resume_fetches(pfd + np - nf, pf, nf);
 		if (time(NULL) != last_reload) {
-			reload_list();
+			reload_list(NULL);
 			last_reload = time(NULL);
 		}
 		while ((sig = sig_next(sfd)) > 0) {
@@ -443,7 +438,7 @@ loop(void)
 			} else if (sig == SIGCHLD) {
 				reap();
 			} else if (sig == SIGHUP) {
-				reload_list();
+				reload_list("SIGHUP");
 				serve_peer_close();
 			} else {
 				return sig == SIGTERM ? "SIGTERM" : "SIGINT";

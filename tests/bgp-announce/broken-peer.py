@@ -60,6 +60,21 @@ def log_paths(body):
 
 
 TOTAL = [0, 0]
+CLOSED = [False]
+
+
+def hold(s, buf):
+    """Keeps an established session: reads (and logs) what comes, says
+    "still up" once nothing came for 8 s, ends at a NOTIFICATION or when
+    bgp-announce closes."""
+    up = False
+    while True:
+        t = read_msgs(s, buf, (3,), timeout=8)
+        if t == 3 or CLOSED[0]:
+            return
+        if t is None and not up:
+            log.write("still up\n")
+            up = True
 
 
 def count_prefixes(nlri, fam):
@@ -114,6 +129,7 @@ def read_msgs(s, buf, want=None, timeout=5.0):
             return None
         if not d:
             log.write("closed\n")
+            CLOSED[0] = True
             return None
         buf += d
 
@@ -168,14 +184,19 @@ def serve(s):
         read_msgs(s, buf, (3,), timeout=15)
         return
     elif MODE == "collide":
-        # connect back to bgp-announce's LISTEN port as well: two
-        # connections, both past OpenSent, our router id is the lower
+        # connect back to bgp-announce's LISTEN port as well and take
+        # that connection to OpenConfirm; then answer the first one:
+        # two connections past OpenSent (RFC 4271 6.8), and our router
+        # id is the lower, so the one bgp-announce opened survives
         t = socket.create_connection(("127.0.14.2", int(sys.argv[4])),
                                      source_address=(ADDR, 0))
         t.sendall(open_msg())
-        read_msgs(t, bytearray(), (3,))
-        t.close()
+        tbuf = bytearray()
+        if read_msgs(t, tbuf, (4,)) != 4:
+            return
         s.sendall(open_msg() + msg(4, b""))
+        read_msgs(t, tbuf, (3,))
+        t.close()
         if read_msgs(s, buf, (4,)) != 4:
             return
         log.write("established\n")
@@ -197,6 +218,9 @@ def serve(s):
         attrs = bytes([0x40, 1, 1, 0, 0x40, 2, 0]) + nh
         s.sendall(msg(2, struct.pack(">HH", 0, len(attrs)) + attrs +
                       bytes([32, 172, 16, 0, 1])))
+        # RFC 7606: no NOTIFICATION comes; the session stays
+        hold(s, buf)
+        return
     elif MODE == "refresh":
         # waits for the table and End-of-RIB, then asks for the IPv4 one
         # 50 times and the IPv6 one once
@@ -209,6 +233,80 @@ def serve(s):
         log.write("refreshes sent\n")
         while read_msgs(s, buf, (3,), timeout=60) not in (None, 3):
             pass
+        return
+    elif MODE == "malformed":
+        # RFC 7606: UPDATEs whose errors cost no reset, each then a
+        # KEEPALIVE; bgp-announce must keep the session through all
+        s.sendall(open_msg() + msg(4, b""))
+        if read_msgs(s, buf, (4,)) != 4:
+            return
+        log.write("established\n")
+        origin, aspath = bytes([0x40, 1, 1, 0]), bytes([0x40, 2, 0])
+        nh = bytes([0x40, 3, 4, 127, 0, 0, 1])
+        nlri = bytes([32, 172, 16, 0, 1])
+        bad = [
+            bytes([0xc0, 1, 1, 0]) + aspath + nh,              # ORIGIN optional
+            origin + aspath + bytes([0x40, 3, 3, 127, 0, 0]),  # NEXT_HOP length
+            bytes([0x40, 1, 1, 7]) + aspath + nh,              # ORIGIN value
+            origin + nh,                                       # no AS_PATH
+            origin + bytes([0x40, 2, 2, 2, 0]) + nh,           # empty segment
+            origin + aspath + nh + bytes([0xc0, 8, 3, 1, 2, 3]),  # COMMUNITIES
+            origin + aspath + nh + bytes([0x40, 6, 1, 0]),     # ATOMIC_AGGREGATE
+            origin + origin + aspath + nh,                     # ORIGIN twice
+            origin + aspath + nh + bytes([0x40, 1]),           # list cut short
+        ]
+        for a in bad:
+            s.sendall(msg(2, struct.pack(">HH", 0, len(a)) + a + nlri))
+        s.sendall(msg(4, b""))
+        log.write("sent %d\n" % len(bad))
+        hold(s, buf)
+        return
+    elif MODE == "mptwice":
+        # MP_REACH_NLRI twice: the routes are ambiguous, a reset still
+        s.sendall(open_msg() + msg(4, b""))
+        if read_msgs(s, buf, (4,)) != 4:
+            return
+        log.write("established\n")
+        mp = bytes([0x80, 14, 5, 0, 2, 1, 0, 0])
+        a = bytes([0x40, 1, 1, 0, 0x40, 2, 0]) + mp + mp
+        s.sendall(msg(2, struct.pack(">HH", 0, len(a)) + a))
+    elif MODE == "pause":
+        # reads until the file $BROKEN_PEER_STOP exists, then stops
+        # reading (KEEPALIVEs still go out) until $BROKEN_PEER_RESUME does
+        s.sendall(open_msg() + msg(4, b""))
+        if read_msgs(s, buf, (4,)) != 4:
+            return
+        log.write("established\n")
+        stop, resume = os.environ["BROKEN_PEER_STOP"], os.environ["BROKEN_PEER_RESUME"]
+        paused = False
+        while True:
+            if os.path.exists(stop) and not os.path.exists(resume):
+                if not paused:
+                    log.write("paused\n")
+                    paused = True
+                time.sleep(0.5)
+            else:
+                if paused:
+                    log.write("resumed\n")
+                    paused = False
+                s.settimeout(0.5)
+                try:
+                    d = s.recv(65536)
+                except socket.timeout:
+                    d = b"-"
+                if not d:
+                    log.write("closed\n")
+                    return
+            s.sendall(msg(4, b""))
+    elif MODE == "hold0":
+        # OPEN with hold time 0, then never the KEEPALIVE: OpenConfirm
+        # with no hold timer at all
+        s.sendall(open_msg(hold=0))
+        read_msgs(s, buf, (3,), timeout=60)
+        return
+    elif MODE == "noopen":
+        # connected, but never an OPEN: OpenSent
+        read_msgs(s, buf, (3,), timeout=60)
         return
     elif MODE == "noread":
         s.sendall(open_msg() + msg(4, b""))
@@ -223,7 +321,7 @@ def serve(s):
 
 ls = socket.socket()
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-if MODE == "noread":  # a small window, inherited by the connection
+if MODE in ("noread", "pause"):  # a small window, inherited by the connection
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 ls.bind((ADDR, PORT))
 ls.listen(4)
@@ -234,6 +332,7 @@ while True:
     log.write("conn %d\n" % n)
     log.write("at %d %.3f\n" % (n, time.monotonic()))
     try:
+        CLOSED[0] = False
         serve(c)
     except OSError as e:
         log.write("error %s\n" % e)

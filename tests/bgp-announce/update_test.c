@@ -3,8 +3,13 @@
  * without sockets: every message drained from a peer's output is framed
  * and parsed back with msg.c, and the prefixes counted.
  */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "../../bgp-announce/bgpa.h"
 #include "../unit/t.h"
@@ -75,24 +80,25 @@ static void
 drain(struct peer *p, struct counts *c)
 {
 	struct bgp_err e;
-	unsigned na, nw;
-	int len, eor;
+	struct bgp_update u;
+	int len;
 
 	memset(c, 0, sizeof *c);
 	do {
 		update_drain(&g, p);
 		while ((len = bgp_frame(p->c.out.p + p->c.out.off,
-			    buf_pending(&p->c.out), &e)) > 0) {
+					buf_pending(&p->c.out), &e)) > 0) {
 			const uint8_t *m = p->c.out.p + p->c.out.off;
 			c->msgs++;
 			if (m[18] != BGP_UPDATE ||
-			    bgp_parse_update(m + 19, (size_t)len - 19, &na, &nw,
-				&eor, &e) == -1)
+			    bgp_parse_update(m + 19, (size_t)len - 19, p->as4,
+					     &u, &e) == -1 ||
+			    u.action != UPD_OK)
 				c->bad++;
 			else {
-				c->announce += na;
-				c->withdraw += nw;
-				c->eor += (unsigned)eor;
+				c->announce += u.nannounce;
+				c->withdraw += u.nwithdraw;
+				c->eor += (unsigned)u.eor;
 			}
 			buf_consume(&p->c.out, (size_t)len);
 		}
@@ -151,7 +157,7 @@ test_update(void)
 		set(i, 1, (uint16_t)(i % 2));
 	drain(p, &c);
 	T_CHECK(c.bad == 0 && c.too_long == 0, "update: %u messages parse",
-	    c.msgs);
+		c.msgs);
 	T_CHECK(c.announce == n, "update: %u of %u announced", c.announce, n);
 	T_CHECK(c.eor == 0, "update: no End-of-RIB before the input's eor");
 	T_CHECK(c.msgs < n / 100, "update: packed (%u messages)", c.msgs);
@@ -172,9 +178,9 @@ test_update(void)
 	drain(p, &c);
 	T_CHECK(c.bad == 0, "update: withdrawals parse");
 	T_CHECK(c.withdraw == n / 3, "update: %u withdrawn, want %u",
-	    c.withdraw, n / 3);
+		c.withdraw, n / 3);
 	T_CHECK(c.announce == 334, "update: changed tags re-announced (%u)",
-	    c.announce);
+		c.announce);
 
 	/*
 	 * Session down and up again while the input replays its full state
@@ -186,8 +192,8 @@ test_update(void)
 	T_CHECK(update_start(&g, p) == 0, "update: restart");
 	drain(p, &c);
 	T_CHECK(c.announce == n - n / 3 && c.eor == 0,
-	    "update: full table again (%u), no End-of-RIB mid-replay",
-	    c.announce);
+		"update: full table again (%u), no End-of-RIB mid-replay",
+		c.announce);
 	T_CHECK(!update_pending(&g, p), "update: nothing pending mid-replay");
 	g.replaying = 0;
 	T_CHECK(update_pending(&g, p), "update: End-of-RIB due after eor");
@@ -199,10 +205,133 @@ test_update(void)
 	rib_destroy(&g.rib);
 }
 
+/* Writes what the socket takes of p's output. */
+static void
+flush(struct peer *p)
+{
+	ssize_t k;
+
+	while (buf_pending(&p->c.out) &&
+	       (k = write(p->c.fd, p->c.out.p + p->c.out.off,
+			  buf_pending(&p->c.out))) > 0)
+		buf_consume(&p->c.out, (size_t)k);
+}
+
+/* Acks on the pipe so far: how many, the last, whether in order. */
+static void
+read_acks(int fd, unsigned *n, unsigned long long *last, int *ordered)
+{
+	char b[65536], *l, *save;
+	ssize_t k;
+	unsigned long long v;
+
+	while ((k = read(fd, b, sizeof b - 1)) > 0) {
+		b[k] = '\0';
+		for (l = strtok_r(b, "\n", &save); l;
+		     l = strtok_r(NULL, "\n", &save)) {
+			v = strtoull(l + 4, NULL, 10);
+			if (strncmp(l, "ack ", 4) || (*n && v <= *last))
+				*ordered = 0;
+			*last = v;
+			(*n)++;
+		}
+	}
+}
+
+/*
+ * The barrier over a real TCP connection on loopback whose far end stops
+ * reading: 10,000 marks, each after a change, stay within the bounded
+ * rings and are not acked past what the far end's TCP took; once it reads
+ * everything, the last mark is acked, every ack in order.
+ */
+static void
+test_barrier(void)
+{
+	struct peer *p = &g.peers[0];
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t len = sizeof sin;
+	int ls, fd, pipefd[2], small = 4096, ordered = 1;
+	unsigned i, n = 10000, nacks = 0;
+	size_t maxck = 0, maxm = 0;
+	unsigned long long last = 0;
+	char sink[65536];
+
+	memset(&g, 0, sizeof g);
+	g.cfg = &cfg;
+	g.npeers = 1;
+	rib_init(&g.rib);
+	p->pc = &cfg.peers[0];
+	p->idx = 0;
+	p->c.state = ST_ESTABLISHED;
+	p->fam[FAM4] = p->fam[FAM6] = 1;
+	p->cursor = UINT32_MAX;
+	update_start(&g, p);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(ls, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	T_CHECK(ls >= 0 && bind(ls, (struct sockaddr *)&sin, len) == 0 &&
+		    listen(ls, 1) == 0 &&
+		    getsockname(ls, (struct sockaddr *)&sin, &len) == 0,
+		"barrier: listening");
+	p->c.fd = socket(AF_INET, SOCK_STREAM, 0);
+	T_CHECK(connect(p->c.fd, (struct sockaddr *)&sin, len) == 0,
+		"barrier: connected");
+	fd = accept(ls, NULL, NULL);
+	fcntl(p->c.fd, F_SETFL, O_NONBLOCK);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	T_CHECK(pipe(pipefd) == 0, "barrier: pipe");
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	fcntl(pipefd[1], F_SETFL, O_NONBLOCK);
+	g.ack_fd = pipefd[1];
+
+	barrier_mark(&g, 1);
+	update_drain(&g, p); /* the (empty) table walk of a new session */
+	barrier_check(&g);
+	read_acks(pipefd[0], &nacks, &last, &ordered);
+	T_CHECK(nacks == 1 && last == 1, "barrier: nothing to send: acked");
+	for (i = 0; i < n; i++) {
+		set(100000 + i, 1, 0);
+		barrier_mark(&g, 10 + i);
+		update_drain(&g, p);
+		flush(p);
+		barrier_check(&g);
+		if (p->cklen > maxck)
+			maxck = p->cklen;
+		if (g.mlen > maxm)
+			maxm = g.mlen;
+	}
+	read_acks(pipefd[0], &nacks, &last, &ordered);
+	T_CHECK(last < 10 + n - 1 && g.mlen > 0,
+		"barrier: the far end does not read: not all acked (last %llu)",
+		last);
+	T_CHECK(maxck <= 1024 && maxm <= 4096,
+		"barrier: rings bounded (%zu checkpoints, %zu marks)", maxck,
+		maxm);
+	for (i = 0; i < 100000 && (g.mlen || buf_pending(&p->c.out)); i++) {
+		while (read(fd, sink, sizeof sink) > 0)
+			;
+		flush(p);
+		barrier_check(&g);
+	}
+	read_acks(pipefd[0], &nacks, &last, &ordered);
+	T_CHECK(last == 10 + n - 1 && g.mlen == 0 && p->cklen == 0,
+		"barrier: all acked once it reads (last %llu)", last);
+	T_CHECK(ordered, "barrier: %u acks, in order", nacks);
+	update_stop(&g, p);
+	barrier_close(&g);
+	close(pipefd[0]);
+	close(p->c.fd);
+	close(fd);
+	close(ls);
+	buf_free(&p->c.out);
+	rib_destroy(&g.rib);
+}
+
 int
 main(void)
 {
 	test_rib();
 	test_update();
+	test_barrier();
 	T_DONE();
 }

@@ -2,7 +2,10 @@
 """fsend.py: a scriptable Frame Streams sender for the dnstap-read tests and
 benchmark: well-behaved (bidirectional or unidirectional, busy or idle) and
 misbehaving (random bytes, giant frame, wrong content type, vanishing or
-stalling mid-frame, silent after connecting).
+stalling mid-frame, silent after connecting); "big" sends REPEAT frames
+(default 8) of 1000 A records each under a 200-byte name, all in one write,
+then STOP (as many records per frame as dnstap-read's bounds let through:
+a few frames in one read are more than a pipe holds).
 
     fsend.py ADDR MODE [CAPTURE] [REPEAT] [client]
 
@@ -87,6 +90,40 @@ def message_type(frame):
     return 0
 
 
+def pb_key(num, wt):
+    return varint(num << 3 | wt)
+
+
+def varint(v):
+    b = b""
+    while True:
+        c = v & 0x7F
+        v >>= 7
+        if v:
+            b += bytes([c | 0x80])
+        else:
+            return b + bytes([c])
+
+
+def pb_bytes(num, b):
+    return pb_key(num, 2) + varint(len(b)) + b
+
+
+def big_frame(k, n=1000):
+    """A CLIENT_RESPONSE dnstap frame: n A records (198.18.0.0 up) for
+    one long name, big<k>.xxx...example."""
+    labels = [b"big%d" % k] + [b"x" * 60] * 3 + [b"example"]
+    qname = b"".join(bytes([len(x)]) + x for x in labels) + b"\0"
+    dns = struct.pack(">HHHHHH", k & 0xFFFF, 0x8180, 1, n, 0, 0)
+    dns += qname + struct.pack(">HH", 1, 1)
+    for i in range(n):
+        dns += struct.pack(">HHHIH", 0xC00C, 1, 1, 300, 4)
+        dns += bytes([198, 18]) + struct.pack(">H", i)
+    msg = pb_key(1, 0) + varint(6) + pb_key(12, 0) + varint(1764150000) + \
+        pb_bytes(14, dns)
+    return pb_key(15, 0) + varint(1) + pb_bytes(14, msg)
+
+
 def batch_of(frames, repeat):
     """The frames, framed, as one bytes object repeated up to 512 times;
     and how many times to send it for `repeat` copies in all."""
@@ -149,7 +186,8 @@ def closed_by_peer(s):
 
 def main():
     addr, mode = sys.argv[1], sys.argv[2]
-    frames = frames_of(sys.argv[3]) if len(sys.argv) > 3 else []
+    frames = frames_of(sys.argv[3]) if len(sys.argv) > 3 and \
+        mode != "big" else []
     repeat = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     if len(sys.argv) > 5 and sys.argv[5] == "client":
         frames = [f for f in frames if message_type(f) == 6]
@@ -181,6 +219,11 @@ def main():
                 f.write(batch)
             f.write(control(3))
         return
+    elif mode == "big":
+        s.sendall(control(2, CT) + b"".join(
+            data(big_frame(k)) for k in range(int(sys.argv[3]) if
+                                              len(sys.argv) > 3 else 8)))
+        s.sendall(control(3))
     elif mode == "random":
         try:
             s.sendall(os.urandom(65536))

@@ -15,8 +15,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bgp_err e;
 	struct bgp_open o;
-	unsigned na, nw;
-	int len, eor, fam;
+	struct bgp_update u;
+	int len, fam;
 	const uint8_t *b;
 	size_t blen;
 
@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			bgp_parse_open(b, blen, &o, &e);
 			break;
 		case BGP_UPDATE:
-			bgp_parse_update(b, blen, &na, &nw, &eor, &e);
+			bgp_parse_update(b, blen, size & 1, &u, &e);
 			break;
 		case BGP_ROUTE_REFRESH:
 			bgp_parse_refresh(b, blen, &fam, &e);

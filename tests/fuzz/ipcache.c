@@ -113,6 +113,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ic_stored(&ic);
 	}
 	ic_replay(&ic);
+	while (ic_replay_step(&ic))
+		lw_flush(&out);
 	ic.now_us += 86400LL * 1000000;
 	ic_expire(&ic);
 	ic_compact(&ic);

@@ -92,6 +92,24 @@ print(j["ok"], " ".join(s["name"] + "=" + s["state"] for s in j["stages"]),
 eq "status --json: valid, the same facts" "$(summary "$T/status.json" 2>&1)" \
 	"True dnstap-read=up dns-hold=off domain-match=up ipcache=up fan-out=up bgp-announce=up nft-set=off route-sync=off sync-serve=up sync-pull=up bird=established 4 2 True True"
 
+# routes: what bgp-announce announces, from its control socket (the
+# installed BGP_ANNOUNCE_OPTS gives it -S in the run directory).
+sq() { sed -E 's/  +/ /g; s/ +$//'; }
+db routes > "$T/routes" 2>&1
+eq "routes: exit 0" "$?" 0
+eq "routes: each route with its tag, name, next hop, attributes and peers" "$(sq < "$T/routes")" \
+"PREFIX TAG NAME NEXT HOP ATTRIBUTES PEERS
+198.51.100.10/32 video video.demo.test 127.0.0.3 comm=65000:100 bird
+198.51.100.50/32 video video.demo.test 127.0.0.3 comm=65000:100 bird
+203.0.113.20/32 social chat.demo.test 127.0.0.2 comm=65000:200 lcomm=65000:2:1 bird
+2001:db8:100::10/128 video video.demo.test 2001:db8:ffff::2 comm=65000:100 bird"
+eq "routes social: by tag" "$(db routes social | sq | cut -d' ' -f1)" "PREFIX
+203.0.113.20/32"
+eq "routes demo.test: by name, the names under it" "$(db routes demo.test | tail -n +2 | wc -l)" 4
+eq "routes 2001:db8:100::10: by address" "$(db routes 2001:db8:100::10 | sq | tail -n +2 | cut -d' ' -f1)" "2001:db8:100::10/128"
+db routes other.example > /dev/null 2>&1
+eq "routes: nothing matches: exit 1" "$?" 1
+
 # Each stage as its user; the pipes on stdin and stdout are root's (opened
 # by the run script before it drops privileges), the peer pipe ipcache's
 # and writable only by the sync users (issue 11, defence in depth).
@@ -102,8 +120,8 @@ fan-out=dnstap-bgp bgp-announce=dnstap-bgp-announce sync-serve=dnstap-bgp-serve 
 users_ok() { [ "$(users)" = "$want_users" ]; }
 wait_until 20 users_ok
 eq "each stage runs as its user" "$(users)" "$want_users"
-eq "the pipes' owners and modes" "$(cd "$D/run" && stat -c '%n %U:%G %a' answers matched routes routes.bgp-announce ack peer | tr '\n' ' ')" \
-	"answers root:root 600 matched root:root 600 routes root:root 600 routes.bgp-announce dnstap-bgp:dnstap-bgp 600 ack dnstap-bgp:dnstap-bgp 660 peer dnstap-bgp:dnstap-bgp-sync 620 "
+eq "the pipes' owners and modes" "$(cd "$D/run" && stat -c '%n %U:%G %a' answers matched routes routes.bgp-announce ack.bgp-announce ack peer | tr '\n' ' ')" \
+	"answers root:root 600 matched root:root 600 routes root:root 600 routes.bgp-announce dnstap-bgp:dnstap-bgp 600 ack.bgp-announce dnstap-bgp-announce:dnstap-bgp 660 ack dnstap-bgp:dnstap-bgp 660 peer dnstap-bgp:dnstap-bgp-sync 620 "
 eq "the run and metrics directories: root's, sticky, the main group's" \
 	"$(stat -c '%U:%G %a' "$D/run" "$D/run/metrics" | tr '\n' ' ')" "root:dnstap-bgp 1775 root:dnstap-bgp 1775 "
 eq "the store: nothing for others, read by the sync group" \
@@ -153,6 +171,9 @@ check "status: bgp-announce down, exit 100, its error line" sh -c "grep -q '^bgp
 	grep -q '^bgp-announce  .* ago  *bgp-announce: fatal: bad configuration: PEER_bird_HOLD_TIME' '$T/down' &&
 	grep -qx 'problem: bgp-announce is down (exit 100: a permanent error, see its log)' '$T/down'"
 cat "$T/down"
+db routes > /dev/null 2> "$T/err"
+eq "routes with bgp-announce down: exit 111, why" "$?:$(cat "$T/err")" \
+	"111:dnstap-bgp routes: fatal: no control socket at $D/run/bgp-announce.sock: bgp-announce is not running (see dnstap-bgp status)"
 db status --json > "$T/down.json"
 eq "status --json: exit 1, ok false" "$?:$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["ok"])' "$T/down.json")" "1:False"
 rm "$pipe_conf/bgp-announce/HOLD_TIME"

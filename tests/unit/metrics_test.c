@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -82,7 +83,9 @@ stats_lines(void)
 int
 main(void)
 {
-	char dir[] = "/tmp/metrics_test.XXXXXX", path[64], got[2048];
+	char dir[] = "/tmp/metrics_test.XXXXXX", path[64], got[2048], victim[64],
+	    tmp[96];
+	struct stat st;
 	struct ratelimit rl = RATELIMIT_INIT;
 	FILE *f;
 	size_t n;
@@ -98,6 +101,33 @@ main(void)
 	if (f)
 		fclose(f);
 	T_CHECK(strcmp(got, want) == 0, "textfile format:\n%s", got);
+
+	/*
+	 * A symlink planted at the temporary name (PATH.tmp.PID) is not
+	 * followed: the file it points to keeps its content, and path becomes
+	 * a regular file with the metrics.
+	 */
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	f = fopen(victim, "w");
+	if (f) {
+		fputs("precious\n", f);
+		fclose(f);
+	}
+	T_CHECK(symlink(victim, tmp) == 0, "symlink planted at the temp name");
+	T_CHECK(metrics_write(path, "dnstap-read", table, 4) == 0,
+	    "metrics_write with a symlink at its temp name succeeds");
+	f = fopen(victim, "r");
+	n = f ? fread(got, 1, sizeof got - 1, f) : 0;
+	got[n] = '\0';
+	if (f)
+		fclose(f);
+	T_CHECK(strcmp(got, "precious\n") == 0,
+	    "the symlink's target is not written through:\n%s", got);
+	T_CHECK(lstat(path, &st) == 0 && S_ISREG(st.st_mode),
+	    "the metrics file is a regular file, not the planted link");
+	T_CHECK(lstat(tmp, &st) == -1, "no temp name left behind");
+	unlink(victim);
 	unlink(path);
 	rmdir(dir);
 	snprintf(path, sizeof path, "%s/m.prom", dir);
