@@ -194,6 +194,8 @@ eq "dnstap-bgp status: exit 0" "$?" 0
 check "dnstap-bgp status: the five stages up under runit" sh -c "grep -c '^\(dnstap-read\|domain-match\|ipcache\|fan-out\|bgp-announce\)  *up ' '$T/status' | grep -qx 5"
 check "dnstap-bgp status: the peer established" grep -q '^r1  *127\.0\.0\.1  *established' "$T/status"
 eq "dnstap-bgp check after the start" "$(dnstap-bgp check 2>&1)" "/etc/dnstap-bgp: no problem found"
+eq "dnstap-bgp routes: the five, to r1" "$(dnstap-bgp routes | awk 'NR > 1 { print $1, $NF }' | tr '\n' ' ')" \
+	"198.51.100.10/32 r1 198.51.100.11/32 r1 203.0.113.20/32 r1 2001:db8:100::10/128 r1 2001:db8:200::20/128 r1 "
 old=$(sv status /etc/service/ipcache | sed -n 's/.*(pid \([0-9]*\)).*/\1/p')
 kill -9 "$old"
 restarted() { p=$(sv status /etc/service/ipcache | sed -n 's/^run: .*(pid \([0-9]*\)).*/\1/p'); [ -n "$p" ] && [ "$p" != "$old" ]; }
