@@ -20,6 +20,8 @@ SHAREDIR ?= $(PREFIX)/share/dnstap-bgp
 SYSCONFDIR ?= $(PREFIX)/etc
 CONFDIR ?= $(SYSCONFDIR)/dnstap-bgp
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/dnstap-bgp
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 CC ?= cc
@@ -75,6 +77,7 @@ BASE_LIBS := $(BSD_LIBS) $(CDB_LIBS)
 PROGS :=
 SCRIPTS :=
 MANS :=
+GEN_MANS :=
 UNITS :=
 FUZZERS :=
 BENCHES :=
@@ -87,11 +90,13 @@ LIB_SRCS := $(filter-out $(LIB_NL_SRCS),$(wildcard lib/*.c))
 LIB := $(O)/lib/libdnstapbgp.a
 LIB_NL := $(O)/lib/libdnstapbgp-nl.a
 
-all: programs
+all: programs mans
 
 include $(sort $(wildcard */module.mk))
 
 programs: $(PROGS:%=$(O)/bin/%)
+
+mans: $(GEN_MANS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -138,7 +143,7 @@ units: $(UNITS:%=$(O)/tests/unit-%)
 check:
 	@$(MAKE) --no-print-directory -j$(JOBS) SANITIZE=$(if $(SANITIZE),$(SANITIZE),1) check-suite
 
-check-suite: programs units
+check-suite: programs units mans
 	BUILD=$(O) JOBS=$(JOBS) tests/run $(TESTS)
 
 fuzz:
@@ -156,21 +161,35 @@ bench: programs
 # units and the cron.d example get the install paths substituted; the default configuration (the
 # envdirs) goes to SHAREDIR/conf and, unless CONFDIR/env exists, to CONFDIR.
 SERVICE_FILES := $(wildcard scripts/runit/*/run scripts/runit/*/log/run \
-	scripts/s6/*/run scripts/s6/*/log/run scripts/runit/*/down scripts/s6/*/down)
-INSTALL_SUBST = sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g'
+	scripts/s6/*/run scripts/s6/*/log/run scripts/runit/*/down scripts/s6/*/down \
+	scripts/runit/*/finish scripts/s6/*/finish)
+VERSION := $(shell sed -n 's/^\#define DNSTAP_BGP_VERSION "\(.*\)"/\1/p' lib/opt.h)
+INSTALL_SUBST = sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' \
+	-e 's|@VERSION@|$(VERSION)|g' -e 's|@SHAREDIR@|$(SHAREDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
+MAN_SECTIONS = $(sort $(subst .,,$(suffix $(MANS) $(GEN_MANS))))
 
-install: programs
-	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(SYSTEMDDIR)
+install: programs mans
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSTEMDDIR) \
+		$(MAN_SECTIONS:%=$(DESTDIR)$(MANDIR)/man%)
 	$(foreach p,$(PROGS),install -m 755 $(O)/bin/$(p) $(DESTDIR)$(LIBEXECDIR);)
-	$(foreach s,$(SCRIPTS),install -m 755 $(s) $(DESTDIR)$(LIBEXECDIR);)
-	$(foreach m,$(MANS),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)));)
+	set -e; for s in $(SCRIPTS); do \
+		$(INSTALL_SUBST) $$s > $(DESTDIR)$(LIBEXECDIR)/$${s##*/}; \
+		chmod 755 $(DESTDIR)$(LIBEXECDIR)/$${s##*/}; done
+	set -e; for m in $(MANS) $(GEN_MANS); do d=$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
+		$(INSTALL_SUBST) $$m > $$d; chmod 644 $$d; done
 	$(INSTALL_SUBST) scripts/dnstap-bgp > $(DESTDIR)$(BINDIR)/dnstap-bgp
 	chmod 755 $(DESTDIR)$(BINDIR)/dnstap-bgp
 	set -e; for f in $(SERVICE_FILES); do \
 		d=$(DESTDIR)$(SHAREDIR)/$${f#scripts/}; install -d $${d%/*}; \
 		$(INSTALL_SUBST) $$f > $$d; if [ -x $$f ]; then chmod 755 $$d; else chmod 644 $$d; fi; done
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL_SUBST) scripts/dnstap-bgp.bash > $(DESTDIR)$(BASHCOMPDIR)/dnstap-bgp
+	chmod 644 $(DESTDIR)$(BASHCOMPDIR)/dnstap-bgp
+	set -e; for p in $(filter-out dnstap-read,$(PROGS)) $(filter-out dnstap-bgp-%,$(notdir $(SCRIPTS))) dnstap-bgp-run; do \
+		ln -sf dnstap-bgp $(DESTDIR)$(BASHCOMPDIR)/$$p; done
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 644 docs/*.md $(DESTDIR)$(DOCDIR)
+	install -m 644 docs/examples/* $(DESTDIR)$(DOCDIR)/examples
 	install -d $(DESTDIR)$(SHAREDIR)/cron.d
 	$(INSTALL_SUBST) scripts/cron/dnstap-bgp > $(DESTDIR)$(SHAREDIR)/cron.d/dnstap-bgp
 	set -e; for f in scripts/systemd/*; do \
@@ -197,6 +216,6 @@ format:
 clean:
 	rm -rf build build-san build-fuzz build-deb
 
-.PHONY: all programs units check check-suite fuzz fuzz-run bench install deb format clean
+.PHONY: all programs mans units check check-suite fuzz fuzz-run bench install deb format clean
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

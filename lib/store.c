@@ -192,7 +192,13 @@ open_dbs(struct store *s, char *err, size_t errlen, int *permanent)
 	if ((rc = mdb_dbi_open(txn, "meta", fl, &s->meta)) ||
 	    (rc = mdb_dbi_open(txn, "entries", fl, &s->entries)) ||
 	    (rc = mdb_dbi_open(txn, "changed", fl, &s->changed))) {
-		*permanent = rc == MDB_NOTFOUND || mdb_permanent(rc);
+		/*
+		 * An empty environment without our databases is one that the
+		 * writer is making right now (a reader started with ipcache):
+		 * try again. One that holds anything else is not ours.
+		 */
+		*permanent = (rc == MDB_NOTFOUND && st.ms_entries != 0) ||
+			     (rc != MDB_NOTFOUND && mdb_permanent(rc));
 		serr(err, errlen, "not an ipcache store",
 		     rc == MDB_NOTFOUND ? "no meta data" : mdb_strerror(rc));
 		goto fail;

@@ -1,7 +1,7 @@
 # scripts/demo-setup/lib.sh: the demo's set-up, shared with the end-to-end tests
 # (tests/pipeline/) so that what the demo shows is what the tests check.
-# Sourced; the caller sets TOP, D (its directory, created), DNS_PORT,
-# NSD_PORT, BGP_PORT, SUP (runit or s6), optionally PIPE_ENABLE (optional
+# Sourced; the caller sets TOP, D (its directory, created), SUP (runit or
+# s6), the ports (pipe_ports picks free ones), optionally PIPE_ENABLE (optional
 # services to run, see pipe_supervise), BUILD (the build
 # directory to install from) and PIPE_NETNS (an existing network namespace
 # for BIRD and the toolkit; the resolver stays outside and reaches
@@ -14,6 +14,23 @@
 
 pipe_tmpl=$TOP/scripts/demo-setup
 
+# pipe_ports: DNS_PORT, NSD_PORT, BGP_PORT, SERVE_PORT and PEER_PORT that
+# are not set yet get ports that no socket uses on this machine now (TCP or
+# UDP, 20000-59999 at random): the demo and the tests can run side by side
+# with others.
+pipe_ports() {
+	for pipe_v in DNS_PORT NSD_PORT BGP_PORT SERVE_PORT PEER_PORT; do
+		eval "[ -z \"\${$pipe_v:-}\" ]" || continue
+		while :; do
+			pipe_p=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
+			case " ${pipe_taken:-} " in *" $pipe_p "*) continue ;; esac
+			ss -Hantu "( sport = :$pipe_p )" | grep -q . || break
+		done
+		pipe_taken="${pipe_taken:-} $pipe_p"
+		eval "$pipe_v=$pipe_p"
+	done
+}
+
 # pipe_put DIR NAME VALUE: one envdir file.
 pipe_put() {
 	mkdir -p "$1"
@@ -21,7 +38,8 @@ pipe_put() {
 }
 
 # pipe_install: make install into $D/usr (configuration in $D/etc), then the
-# demo's settings: everything under $D, run as nobody, two tags.
+# demo's settings: everything under $D (metrics in $D/run/metrics), run as
+# nobody unless PIPE_USERS=own, two tags.
 pipe_install() {
 	chmod 755 "$D"
 	make -s -C "$TOP" install ${BUILD:+O="$BUILD"} PREFIX="$D/usr" SYSCONFDIR="$D/etc" > "$D/install.log" 2>&1 ||
@@ -29,11 +47,9 @@ pipe_install() {
 	pipe_lx=$D/usr/libexec/dnstap-bgp
 	pipe_conf=$D/etc/dnstap-bgp
 	e=$pipe_conf/env
-	pipe_put "$e" DNSTAP_BGP_USER nobody
 	pipe_put "$e" DNSTAP_BGP_RUNDIR "$D/run"
 	pipe_put "$e" DNSTAP_BGP_STATEDIR "$D/state"
 	pipe_put "$e" DNSTAP_BGP_LOGDIR "$D/log"
-	pipe_put "$e" METRICS_DIR "$D/metrics"
 	pipe_put "$e" DNSTAP_BGP_NETNS "${PIPE_NETNS:-}"
 	pipe_put "$e" DNSTAP_READ_OPTS '-l $DNSTAP_BGP_RUNDIR/dnstap.sock'
 	# demo.test answers from the documentation ranges, which ipcache
@@ -41,6 +57,16 @@ pipe_install() {
 	pipe_put "$e" IPCACHE_OPTS '-s $DNSTAP_BGP_STATEDIR/cache -d $DNSTAP_BGP_STATEDIR/domains.cdb -p $DNSTAP_BGP_RUNDIR/peer -a 198.51.100.0/24 -a 203.0.113.0/24 -a 2001:db8::/32'
 	b=$pipe_conf/bgp-announce
 	rm -f "$b"/*
+	# The users: the installed ones (PIPE_USERS=own: they must exist,
+	# see pipe_users in tests/pipeline/setup.sh), or nobody for all.
+	if [ "${PIPE_USERS:-}" = own ]; then
+		pipe_put "$e" DNSTAP_BGP_USER dnstap-bgp
+		pipe_put "$b" DNSTAP_BGP_USER dnstap-bgp-announce
+	else
+		pipe_put "$e" DNSTAP_BGP_USER nobody
+		pipe_put "$e" DNSTAP_BGP_SYNC_GROUP none
+		for s in bgp-announce sync-serve sync-pull dns-hold; do pipe_put "$pipe_conf/$s" DNSTAP_BGP_USER nobody; done
+	fi
 	pipe_put "$b" PEERS bird
 	pipe_put "$b" PEER_bird_ADDRESS 127.0.0.1
 	pipe_put "$b" PEER_bird_PORT "$BGP_PORT"

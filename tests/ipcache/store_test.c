@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "../unit/t.h"
 #include "store.h"
 
@@ -256,6 +258,50 @@ growth(const char *top)
 	store_close(&w);
 }
 
+/*
+ * A reader that comes while the writer is making the store (the environment
+ * exists, nothing is committed yet) is told to try again, not that the store
+ * is not one; an environment holding someone else's databases stays refused
+ * for good.
+ */
+static void
+in_the_making(void)
+{
+	char dir[] = "/tmp/store-test.XXXXXX", err[256], cmd[300];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {3, (void *)"key"}, v = {3, (void *)"val"};
+	int perm = -1;
+
+	if (!mkdtemp(dir) || mdb_env_create(&env))
+		return;
+	mdb_env_set_maxdbs(env, 4);
+	if (mdb_env_open(env, dir, 0, 0600) == 0) {
+		T_CHECK(
+		    store_open(dir, STORE_READ, err, sizeof err, &perm) ==
+			    NULL &&
+			perm == 0,
+		    "store: a reader of a store being made is told to retry "
+		    "(%s)",
+		    err);
+		if (mdb_txn_begin(env, NULL, 0, &txn) == 0 &&
+		    mdb_dbi_open(txn, "theirs", MDB_CREATE, &dbi) == 0 &&
+		    mdb_put(txn, dbi, &k, &v, 0) == 0 &&
+		    mdb_txn_commit(txn) == 0)
+			T_CHECK(
+			    store_open(dir, STORE_READ, err, sizeof err,
+				       &perm) == NULL &&
+				perm == 1,
+			    "store: another program's LMDB is refused for good "
+			    "(%s)",
+			    err);
+	}
+	mdb_env_close(env);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	(void)!system(cmd);
+}
+
 int
 main(void)
 {
@@ -338,6 +384,7 @@ main(void)
 		err);
 	perms(dir);
 	growth(dir);
+	in_the_making();
 	snprintf(path, sizeof path, "rm -rf %s", dir);
 	(void)!system(path);
 	T_DONE();

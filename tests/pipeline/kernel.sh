@@ -1,12 +1,12 @@
 # tests/pipeline/kernel.sh: sourced by kernel-runit.test and kernel-s6.test
-# after they set SUP, DNS_PORT, NSD_PORT and BGP_PORT.
+# after they set SUP (free ports: pipe_ports).
 #
 # The whole pipeline into the kernel, under runit or s6: dig -> unbound ->
 # dnstap-read -> domain-match -> ipcache -> fan-out -> bgp-announce, nft-set
 # and route-sync, installed by make install and run from the service
 # directories, the toolkit in a namespace this test creates (its own
 # nftables ruleset and routing tables). nft-set and route-sync run as
-# nobody with CAP_NET_ADMIN only. The set and table 100 equal ipcache's
+# the main user (dnstap-bgp) with CAP_NET_ADMIN only. The set and table 100 equal ipcache's
 # cache (ipcache -l):
 #   1. after the queries;
 #   2. after kill -9 of nft-set and of route-sync (nothing flushed, then
@@ -17,7 +17,7 @@ PIPE_NETNS=kp$$
 PIPE_ENABLE="nft-set route-sync"
 . "$TOP/tests/pipeline/setup.sh"
 need unbound nsd dig nft ip
-[ -z "${DEBUG:-}" ] || at_exit "ls -la $D/run $D; id nobody"
+[ -z "${DEBUG:-}" ] || at_exit "ls -la $D/run $D"
 
 pipe_put "$pipe_conf/env" IPCACHE_OPTS '-s $DNSTAP_BGP_STATEDIR/cache -d $DNSTAP_BGP_STATEDIR/domains.cdb -p $DNSTAP_BGP_RUNDIR/peer -a 198.51.100.0/24 -a 203.0.113.0/24 -a 2001:db8::/32 -L 15 -g 0'
 pipe_put "$pipe_conf/route-sync" TYPE blackhole
@@ -52,9 +52,12 @@ pipe_supervise
 wait_until 30 test -S "$D/run/dnstap.sock" || { fail "dnstap-read made no socket: $(logs)"; exit 1; }
 pipe_resolver
 wait_until 20 q ns.demo.test A || { fail "unbound does not answer: $(logs "$T/unbound.log")"; exit 1; }
+# The run script is root until it execs the program: wait for that.
+uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$(pipe_pid "$1")/status" 2> /dev/null; }
 for st in nft-set route-sync; do
+	wait_until 20 sh -c "[ \"\$(awk '/^Uid:/ { print \$2 }' /proc/$(pipe_pid $st)/status)\" != 0 ]"
 	p=$(pipe_pid $st)
-	eq "$st runs as nobody" "$(awk '/^Uid:/ { print $2 }' "/proc/$p/status" 2> /dev/null)" "$(id -u nobody)"
+	eq "$st runs as the main user" "$(uid_of $st)" "$(id -u dnstap-bgp)"
 	eq "$st has CAP_NET_ADMIN only" "$(awk '/^CapEff:/ { print $2 }' "/proc/$p/status" 2> /dev/null)" 0000000000001000
 done
 
@@ -94,5 +97,5 @@ if wait_until 60 empty_all; then
 else
 	fail "after expiry: cache $(cached | tr '\n' ' '), set $(in_set | tr '\n' ' '), table $(in_table | tr '\n' ' ')"
 fi
-check "nft-set's metrics file" test -s "$D/metrics/dnstap-bgp-nft-set.prom"
+check "nft-set's metrics file" test -s "$D/run/metrics/dnstap-bgp-nft-set.prom"
 done_testing

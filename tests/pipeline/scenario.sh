@@ -40,9 +40,13 @@ pipe_resolver
 wait_until 30 established || { fail "no BGP session: $(logs "$D/bird.log")"; exit 1; }
 wait_until 20 q ns.demo.test A || { fail "unbound does not answer: $(logs "$T/unbound.log")"; exit 1; }
 pass "the pipeline is up: DNSTap socket, BGP session, resolver"
-users=$(for st in dnstap-read domain-match ipcache fan-out bgp-announce; do
-	awk '/^Uid:/ { print $2 }' "/proc/$(pipe_pid "$st")/status"; done | sort -u)
-eq "every stage runs as nobody" "$users" "$(id -u nobody)"
+# Each stage's user (the run script is root until it execs the program).
+users() { for st in dnstap-read domain-match ipcache fan-out bgp-announce; do
+	printf '%s=%s ' "$st" "$(id -nu "$(awk '/^Uid:/ { print $2 }' "/proc/$(pipe_pid "$st")/status")")"; done; }
+want_users="dnstap-read=dnstap-bgp domain-match=dnstap-bgp ipcache=dnstap-bgp fan-out=dnstap-bgp bgp-announce=dnstap-bgp-announce "
+users_ok() { [ "$(users)" = "$want_users" ]; }
+wait_until 20 users_ok
+eq "each stage runs as its user" "$(users)" "$want_users"
 check "the loggers keep each stage's log" grep -q 'established' "$D/log/bgp-announce/current"
 if [ -n "${PIPE_NETNS:-}" ]; then
 	n=$(ip netns pids "$PIPE_NETNS" | grep -cx -e "$(pipe_pid dnstap-read)" -e "$(pipe_pid bgp-announce)")
@@ -148,7 +152,7 @@ wait_until 20 table_is "$exp" && pass "the new name is announced on its next ans
 # errors. Counters start again with each process: the values are what the
 # restarted stages saw, the list change's withdraws included.
 metric() { awk -v n="dnstap_bgp_$(echo "$1" | tr - _)_$2" '$1 == n { print $2 }' \
-	"$D/metrics/dnstap-bgp-$1.prom" 2> /dev/null; }
+	"$D/run/metrics/dnstap-bgp-$1.prom" 2> /dev/null; }
 at_least() { v=$(metric "$1" "$2"); [ -n "$v" ] && [ "$v" -ge "$3" ]; }
 for m in "dnstap-read frames_total 1" "dnstap-read records_total 1" \
     "domain-match matched_total 1" "ipcache announces_total 1" "ipcache withdraws_total 2" \
@@ -182,6 +186,6 @@ else
 fi
 
 # The restarted stages write their textfiles again: the store's entries.
-rm -f "$D/metrics/dnstap-bgp-ipcache.prom"
+rm -f "$D/run/metrics/dnstap-bgp-ipcache.prom"
 check "metric ipcache entries after the restart" wait_until 30 entries_are 4
 done_testing

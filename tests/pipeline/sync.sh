@@ -24,7 +24,6 @@ fetch() { curl -s --max-time 5 "http://127.0.0.1:$SERVE_PORT/fetch"; }
 fetched() { fetch | grep -q "\"IP\":\"$1\",\"Domain\":\"$2\""; }
 rfc3339() { date -u +%Y-%m-%dT%H:%M:%S.%NZ; }
 now() { date +%s.%6N; }
-allow='-a 198.51.100.0/24 -a 203.0.113.0/24 -a 2001:db8::/32'
 
 # The operator's part: the peer, a listening port, a short interval.
 e=$pipe_conf/env
@@ -35,16 +34,8 @@ check "sync services installed down" test -f "$D/usr/share/dnstap-bgp/$SUP/sync-
 	-a -f "$D/usr/share/dnstap-bgp/$SUP/sync-pull/down"
 
 # The peer instance: ipcache with its answers and peer pipes, sync-serve.
-P=$T/peer
-mkdir -p "$P"
-mkfifo "$P/in"
-spawn peer-ipcache sh -c "exec '$pipe_lx/ipcache' $allow -s '$P/cache' -p '$P/peer' \
-	-d '$D/state/domains.cdb' < '$P/in' > /dev/null"
-spawn peer-hold sh -c "exec sleep 1000 > '$P/in'"
-wait_until 20 test -p "$P/peer" -a -f "$P/cache/data.mdb" || fail "the peer's ipcache did not start"
-spawn peer-serve "$pipe_lx/sync-serve" -s "$P/cache" -d "$D/state/domains.cdb" -p "$P/peer" \
-	-l "127.0.0.1:$PEER_PORT"
-echo "answer $(now) video.demo.test 198.51.100.50 300 video -" > "$P/in"
+pipe_peer "$PEER_PORT"
+peer_answer "answer $(now) video.demo.test 198.51.100.50 300 video -"
 wait_until 10 has "$P/cache" "198.51.100.50 video.demo.test video" || fail "the peer did not learn its entry"
 
 PIPE_ENABLE="sync-serve sync-pull"
@@ -71,9 +62,9 @@ check "sync-serve answers /fetch from the running ipcache's store" \
 # The run script is root until it execs the program (and sync-serve is
 # restarted until ipcache has made the store): wait for the programs.
 users() { for st in sync-serve sync-pull; do
-	awk '/^Uid:/ { print $2 }' "/proc/$(pipe_pid "$st")/status"; done | sort -u; }
-as_nobody() { [ "$(users)" = "$(id -u nobody)" ]; }
-check "both run as nobody" wait_until 20 as_nobody
+	printf '%s=%s ' "$st" "$(id -nu "$(awk '/^Uid:/ { print $2 }' "/proc/$(pipe_pid "$st")/status")")"; done; }
+own_users() { [ "$(users)" = "sync-serve=dnstap-bgp-serve sync-pull=dnstap-bgp-pull " ]; }
+check "each runs as its own user" wait_until 20 own_users
 
 # Put: into the peer FIFO, the store, BIRD; an entry off the list refused.
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X PUT \
@@ -104,7 +95,7 @@ for st in sync-serve sync-pull ipcache; do
 		continue
 	fi
 	pass "kill -9 $st: restarted"
-	echo "answer $(now) video.demo.test 198.51.100.$n 300 video -" > "$P/in"
+	peer_answer "answer $(now) video.demo.test 198.51.100.$n 300 video -"
 	check "kill -9 $st: a new entry of the peer is pulled again" \
 		wait_until 30 has "$D/state/cache" "198.51.100.$n video.demo.test video"
 	check "kill -9 $st: sync-serve answers /fetch again" \
@@ -114,9 +105,9 @@ done
 
 # Metrics and logs of both.
 check "sync-serve's metrics textfile counts its fetches" wait_until 20 \
-	grep -q '^dnstap_bgp_sync_serve_fetches_total [1-9]' "$D/metrics/dnstap-bgp-sync-serve.prom"
+	grep -q '^dnstap_bgp_sync_serve_fetches_total [1-9]' "$D/run/metrics/dnstap-bgp-sync-serve.prom"
 check "sync-pull's metrics textfile counts its pulls" wait_until 20 \
-	grep -q '^dnstap_bgp_sync_pull_pulls_total [1-9]' "$D/metrics/dnstap-bgp-sync-pull.prom"
+	grep -q '^dnstap_bgp_sync_pull_pulls_total [1-9]' "$D/run/metrics/dnstap-bgp-sync-pull.prom"
 check "sync-pull's log is kept" test -f "$D/log/sync-pull/current"
 check "sync-serve's log is kept" test -f "$D/log/sync-serve/current"
 done_testing
