@@ -834,5 +834,6 @@ main(int argc, char **argv)
 		 "%llu cut-offs",
 		 (unsigned long long)n.records, set.count,
 		 (unsigned long long)n.replays, (unsigned long long)n.cuts);
+	lr_destroy(&in);
 	return 0;
 }
