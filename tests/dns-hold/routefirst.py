@@ -13,6 +13,12 @@ bench/dns-hold-route.
         the client had it. A query unanswered after 10 s prints RCODE
         "timeout" and RECV_US 0.
 
+    routefirst.py stream ADDR PORT GAP_MS STOPFILE
+        reads names ("NAME TYPE" lines) on stdin and asks them over UDP in
+        turn, again and again, GAP_MS apart, each with 5 s to answer, until
+        STOPFILE exists; then prints
+            asked N answered N unanswered N max_ms N
+
     routefirst.py check BIRDLOG ANSWERS [MIN_PERCENT]
         for every address of every answer in ANSWERS (the output of ask),
         the first time BIRD's route log (timeformat log "%F %T.%6f", debug
@@ -79,6 +85,34 @@ def ask(addr, port, gap_ms):
             time.sleep(gap_ms / 1000)
 
 
+def stream(addr, port, gap_ms, stopfile):
+    import os
+    names = [line.split()[:2] for line in sys.stdin if len(line.split()) >= 2]
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((addr, port))
+    asked = answered = 0
+    worst = 0.0
+    while not os.path.exists(stopfile):
+        name, qtype = names[asked % len(names)]
+        qid = asked & 0xFFFF
+        asked += 1
+        t = time.monotonic()
+        s.send(query(name, qtype, qid=qid))
+        end = t + 5
+        while time.monotonic() < end:
+            r, _, _ = select.select([s], [], [], end - time.monotonic())
+            if not r:
+                break
+            got = parse(s.recv(65535))
+            if got[0] == qid:
+                answered += 1
+                worst = max(worst, time.monotonic() - t)
+                break
+        time.sleep(gap_ms / 1000)
+    print("asked %d answered %d unanswered %d max_ms %d"
+          % (asked, answered, asked - answered, worst * 1000))
+
+
 def bird_added(path):
     """{prefix: first time added, microseconds}"""
     added = {}
@@ -134,6 +168,8 @@ def check(birdlog, answers, min_percent):
 def main():
     if sys.argv[1] == "ask":
         ask(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]) if len(sys.argv) > 4 else 0)
+    elif sys.argv[1] == "stream":
+        stream(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
     elif sys.argv[1] == "check":
         sys.exit(0 if check(sys.argv[2], sys.argv[3],
                             float(sys.argv[4]) if len(sys.argv) > 4 else 100.0) else 1)
