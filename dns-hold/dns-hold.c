@@ -48,7 +48,7 @@
 
 static const char usage_text[] =
     "usage: dns-hold -l ADDR:PORT ... -s ADDR[:PORT] ...\n"
-    "                [-d CDB [-c] [-m MB]] [-a FIFO ...] [-t MS] [-F MS]\n"
+    "                [-d CDB [-c] [-E] [-m MB]] [-a FIFO ...] [-t MS] [-F MS]\n"
     "                [-A PREFIX ...] [-U USER[:GROUP]] [-w MS]\n"
     "                [-q MAXQUERIES] [-P SOCKETS] [-C MAXTCP] [-T SECONDS]\n"
     "                [-H KB] [-M FILE]\n";
@@ -92,6 +92,9 @@ static const struct metric metrics[] = {
      "Records not written", &st.records_dropped},
     {"records_dropped_total", "why=\"stdout\"", METRIC_COUNTER,
      "Records not written", &st.out_dropped},
+    {"records_skipped_total", NULL, METRIC_COUNTER,
+     "Records not written: no name of the answer on the list (-E writes them)",
+     &st.records_skipped},
     {"answers_cut_total", NULL, METRIC_COUNTER,
      "Answers cut short: CNAME loop, long chain, record bounds", &st.cut},
     {"held_total", NULL, METRIC_COUNTER, "Answers held until acknowledged",
@@ -150,7 +153,7 @@ static struct hold hold;
 static struct sink sinks[HOLD_SINKS_MAX];
 static struct dlist *dl;
 static const char *list_path, *metrics_file;
-static int chain_mode;
+static int chain_mode, every_answer;
 static uint64_t map_max = 4 << 20;
 static int64_t wall_us;
 static uint64_t batch_mark;
@@ -332,20 +335,29 @@ listed_name(const char *name, size_t len)
 	return dlist_lookup(dl, name, len, &m) && !m.excluded;
 }
 
-/* The rules of domain-match: the question name, with -c the chain too. */
+/*
+ * The rules of domain-match (the question name, with -c the chain too):
+ * whether to hold. With any set, whether domain-match could keep a record
+ * of the answer, with or without its -c: a name of the question or the
+ * chain has an entry, an exclusion too.
+ */
 static int
-listed(void)
+listed(int any)
 {
+	struct dlist_match m;
 	unsigned k;
 	size_t s;
 
 	if (!dl)
 		return 0;
-	if (listed_name(fmt.qname, fmt.qname_len))
+	if (any ? dlist_lookup(dl, fmt.qname, fmt.qname_len, &m)
+		: listed_name(fmt.qname, fmt.qname_len))
 		return 1;
-	for (k = 0; chain_mode && k < fmt.nchain; k++) {
+	for (k = 0; (chain_mode || any) && k < fmt.nchain; k++) {
 		s = fmt.ends[k] + (k ? 1 : 0);
-		if (listed_name(fmt.chain + s, fmt.ends[k + 1] - s))
+		if (any ? dlist_lookup(dl, fmt.chain + s, fmt.ends[k + 1] - s,
+				       &m)
+			: listed_name(fmt.chain + s, fmt.ends[k + 1] - s))
 			return 1;
 	}
 	return 0;
@@ -389,9 +401,14 @@ relay_response(const struct hold_dest *to, const uint8_t *msg, size_t len,
 	}
 	if (!n)
 		return 0;
+	/* Records domain-match would drop are not written (unless -E). */
+	if (dl && !every_answer && !listed(1)) {
+		st.records_skipped += fmt.nrec;
+		return 0;
+	}
 	if (out.broken || OUT_CAP - out.len < n + 32) {
 		st.out_dropped += fmt.nrec;
-		if (hold.nsinks && listed())
+		if (hold.nsinks && listed(0))
 			st.not_held_out++;
 		return 0;
 	}
@@ -399,7 +416,7 @@ relay_response(const struct hold_dest *to, const uint8_t *msg, size_t len,
 	out_added(out.len);
 	out.len += n;
 	st.records += fmt.nrec;
-	if (!listed())
+	if (!listed(0))
 		return 0;
 	out.urgent = 1;
 	if (!hold.nsinks)
@@ -757,7 +774,7 @@ main(int argc, char **argv)
 	if (metrics_file && !*metrics_file)
 		metrics_file = NULL;
 	while ((c = getopt(argc, argv,
-			   "A:a:C:cd:F:H:hl:M:m:P:q:s:T:t:U:Vw:")) != -1) {
+			   "A:a:C:cd:EF:H:hl:M:m:P:q:s:T:t:U:Vw:")) != -1) {
 		switch (c) {
 		case 'A':
 			if (conf.nallow == ALLOW_MAX)
@@ -784,6 +801,9 @@ main(int argc, char **argv)
 			break;
 		case 'd':
 			list_path = optarg;
+			break;
+		case 'E':
+			every_answer = 1;
 			break;
 		case 'F':
 			silent_ms = opt_number(optarg, 10, 600000, "-F");
@@ -888,13 +908,14 @@ main(int argc, char **argv)
 				      sinks[i].path);
 	}
 	relay_epoll(ep);
-	log_info("listening on %s (UDP and TCP), forwarding to %s; list %s%s; "
-		 "%zu acknowledgement channel%s, holding at most %lld ms; "
-		 "allowed: %s",
-		 relay_listening(), relay_upstreams(),
-		 list_path ? list_path : "none",
-		 chain_mode ? " (chains too)" : "", nsinks,
-		 nsinks == 1 ? "" : "s", (long long)bound_ms, allow_text());
+	log_info(
+	    "listening on %s (UDP and TCP), forwarding to %s; list %s%s; "
+	    "records of %s; %zu acknowledgement channel%s, holding at "
+	    "most %lld ms; allowed: %s",
+	    relay_listening(), relay_upstreams(),
+	    list_path ? list_path : "none", chain_mode ? " (chains too)" : "",
+	    list_path && !every_answer ? "listed answers" : "every answer",
+	    nsinks, nsinks == 1 ? "" : "s", (long long)bound_ms, allow_text());
 	if (nsinks) {
 		now_us = clock_mono_us();
 		out_mark(hold_mark(&hold, clock_wall_us(), now_us));
@@ -909,12 +930,14 @@ main(int argc, char **argv)
 	out_drain();
 	metrics_flush();
 	log_info(
-	    "exiting on %s: queries %llu, answers %llu, records %llu, "
-	    "held %llu (acknowledged %llu, timed out %llu, failed open "
+	    "exiting on %s: queries %llu, answers %llu, records %llu "
+	    "(skipped %llu), held %llu (acknowledged %llu, timed out %llu, "
+	    "failed open "
 	    "%llu), SERVFAIL %llu, refused %llu",
 	    why, (unsigned long long)(st.q_udp + st.q_tcp),
 	    (unsigned long long)st.answers, (unsigned long long)st.records,
-	    (unsigned long long)st.held, (unsigned long long)st.released_ack,
+	    (unsigned long long)st.records_skipped, (unsigned long long)st.held,
+	    (unsigned long long)st.released_ack,
 	    (unsigned long long)st.released_timeout,
 	    (unsigned long long)st.released_open,
 	    (unsigned long long)st.servfail, (unsigned long long)st.refused);

@@ -24,7 +24,7 @@ struct counters {
 	uint64_t q_udp, q_tcp, refused, formerr, dropped_q, servfail;
 	uint64_t answers, truncated, malformed, spoofed, late;
 	uint64_t up_timeouts, up_errors, up_retries, inflight_dropped, inflight;
-	uint64_t records, records_dropped, cut, out_dropped;
+	uint64_t records, records_dropped, records_skipped, cut, out_dropped;
 	uint64_t held, released_ack, released_timeout, released_open, hold_full,
 	    not_held_silent, not_held_out, held_now;
 	uint64_t marks, acks, acks_stale, acks_bad;

@@ -816,5 +816,6 @@ main(int argc, char **argv)
 		 "%llu cut-offs",
 		 (unsigned long long)in.records, set.count,
 		 (unsigned long long)n.replays, (unsigned long long)n.cuts);
+	recin_destroy(&in);
 	return 0;
 }
