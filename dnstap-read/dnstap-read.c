@@ -73,24 +73,45 @@ static struct {
 } st;
 
 static const struct metric metrics[] = {
-	{ "connections_total", NULL, METRIC_COUNTER, "Sender connections accepted", &st.conns },
-	{ "connections", NULL, METRIC_GAUGE, "Sender connections open", &st.conns_open },
-	{ "frames_total", NULL, METRIC_COUNTER, "Data frames received", &st.frames },
-	{ "frames_skipped_total", NULL, METRIC_COUNTER, "Frames of message types not selected", &st.skipped },
-	{ "records_total", NULL, METRIC_COUNTER, "Answer records written", &st.records },
-	{ "answers_cut_total", NULL, METRIC_COUNTER, "Answers cut short: CNAME loop, chain over 16, over 1024 addresses, records over the bounds", &st.cut },
-	{ "records_dropped_total", NULL, METRIC_COUNTER, "Records left out: over 256 per response, 2048 bytes per record or 32768 bytes per response", &st.dropped },
-	{ "errors_total", "kind=\"protobuf\"", METRIC_COUNTER, "Bad input by kind", &st.e_proto },
-	{ "errors_total", "kind=\"dnstap\"", METRIC_COUNTER, "Bad input by kind", &st.e_dnstap },
-	{ "errors_total", "kind=\"dns\"", METRIC_COUNTER, "Bad input by kind", &st.e_dns },
-	{ "errors_total", "kind=\"frame_size\"", METRIC_COUNTER, "Bad input by kind", &st.e_size },
-	{ "errors_total", "kind=\"content_type\"", METRIC_COUNTER, "Bad input by kind", &st.e_ctype },
-	{ "errors_total", "kind=\"handshake\"", METRIC_COUNTER, "Bad input by kind", &st.e_handshake },
-	{ "errors_total", "kind=\"truncated\"", METRIC_COUNTER, "Bad input by kind", &st.e_truncated },
-	{ "errors_total", "kind=\"read\"", METRIC_COUNTER, "Bad input by kind", &st.e_read },
-	{ "errors_total", "kind=\"timeout\"", METRIC_COUNTER, "Bad input by kind", &st.e_timeout },
-	{ "stalls_total", NULL, METRIC_COUNTER, "Times reading stopped because stdout was full", &st.stalls },
-	{ "stalled", NULL, METRIC_GAUGE, "1 while reading is stopped by back-pressure", &st.stalled },
+    {"connections_total", NULL, METRIC_COUNTER, "Sender connections accepted",
+     &st.conns},
+    {"connections", NULL, METRIC_GAUGE, "Sender connections open",
+     &st.conns_open},
+    {"frames_total", NULL, METRIC_COUNTER, "Data frames received", &st.frames},
+    {"frames_skipped_total", NULL, METRIC_COUNTER,
+     "Frames of message types not selected", &st.skipped},
+    {"records_total", NULL, METRIC_COUNTER, "Answer records written",
+     &st.records},
+    {"answers_cut_total", NULL, METRIC_COUNTER,
+     "Answers cut short: CNAME loop, chain over 16, over 1024 addresses, "
+     "records over the bounds",
+     &st.cut},
+    {"records_dropped_total", NULL, METRIC_COUNTER,
+     "Records left out: over 256 per response, 2048 bytes per record or 32768 "
+     "bytes per response",
+     &st.dropped},
+    {"errors_total", "kind=\"protobuf\"", METRIC_COUNTER, "Bad input by kind",
+     &st.e_proto},
+    {"errors_total", "kind=\"dnstap\"", METRIC_COUNTER, "Bad input by kind",
+     &st.e_dnstap},
+    {"errors_total", "kind=\"dns\"", METRIC_COUNTER, "Bad input by kind",
+     &st.e_dns},
+    {"errors_total", "kind=\"frame_size\"", METRIC_COUNTER, "Bad input by kind",
+     &st.e_size},
+    {"errors_total", "kind=\"content_type\"", METRIC_COUNTER,
+     "Bad input by kind", &st.e_ctype},
+    {"errors_total", "kind=\"handshake\"", METRIC_COUNTER, "Bad input by kind",
+     &st.e_handshake},
+    {"errors_total", "kind=\"truncated\"", METRIC_COUNTER, "Bad input by kind",
+     &st.e_truncated},
+    {"errors_total", "kind=\"read\"", METRIC_COUNTER, "Bad input by kind",
+     &st.e_read},
+    {"errors_total", "kind=\"timeout\"", METRIC_COUNTER, "Bad input by kind",
+     &st.e_timeout},
+    {"stalls_total", NULL, METRIC_COUNTER,
+     "Times reading stopped because stdout was full", &st.stalls},
+    {"stalled", NULL, METRIC_GAUGE,
+     "1 while reading is stopped by back-pressure", &st.stalled},
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
@@ -125,7 +146,8 @@ frame_in(void *arg, const uint8_t *buf, size_t len)
 		if (frame_cut(fctx)) {
 			st.cut++;
 			st.dropped += frame_dropped(fctx);
-			log_warn_limited(&rl_input,
+			log_warn_limited(
+			    &rl_input,
 			    "%s: answer cut short: CNAME loop, chain over 16, "
 			    "over 1024 addresses, or %u records over the "
 			    "bounds",
@@ -146,7 +168,7 @@ frame_in(void *arg, const uint8_t *buf, size_t len)
 		break;
 	}
 	log_warn_limited(&rl_input, "%s: frame skipped: %s: %s", from,
-	    frame_strerror(r), frame_detail(fctx));
+			 frame_strerror(r), frame_detail(fctx));
 }
 
 static void
@@ -170,7 +192,7 @@ struct listener {
 struct conn {
 	int fd;
 	char name[160];
-	int closing; /* close once the reply (FINISH) is written */
+	int closing;   /* close once the reply (FINISH) is written */
 	int64_t since; /* owes us bytes since (ms), see conn_clock; 0: idle */
 	struct stream s;
 };
@@ -212,7 +234,7 @@ unix_alive(const struct sockaddr_un *sun)
  */
 static int
 listen_unix(struct listener *l, const char *path, long mode, uid_t uid,
-    gid_t gid)
+	    gid_t gid)
 {
 	struct sockaddr_un sun;
 	struct stat sb;
@@ -333,8 +355,8 @@ listen_tcp(struct listener *l, const char *spec, char *why, size_t whylen)
 		hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
 		if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
 			snprintf(why, whylen, "%s",
-				 r == EAI_SYSTEM ? strerror(errno) :
-						   gai_strerror(r));
+				 r == EAI_SYSTEM ? strerror(errno)
+						 : gai_strerror(r));
 			return -1;
 		}
 		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
@@ -344,13 +366,13 @@ listen_tcp(struct listener *l, const char *spec, char *why, size_t whylen)
 		errno = EINVAL;
 		return -1;
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	fd =
+	    socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1 ||
 	    (ss.ss_family == AF_INET6 &&
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) ==
-		    -1) ||
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) ==
+		 -1) ||
 	    bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    listen(fd, 128) == -1) {
 		e = errno;
@@ -377,10 +399,9 @@ conn_accept(struct listener *l)
 	int fd;
 
 	fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			log_warn_sys("%s: unable to accept", l->name);
 		return;
 	}
@@ -395,16 +416,16 @@ conn_accept(struct listener *l)
 	c->since = clock_mono_ms(); /* the handshake is owed from now */
 	if (ss.ss_family == AF_UNIX) {
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0)
-			snprintf(c->name, sizeof c->name, "%s pid %ld",
-			    l->name, (long)cred.pid);
+			snprintf(c->name, sizeof c->name, "%s pid %ld", l->name,
+				 (long)cred.pid);
 		else
 			snprintf(c->name, sizeof c->name, "%s", l->name);
 	} else if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host,
-		       serv, sizeof serv,
-		       NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+			       serv, sizeof serv,
+			       NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
 		snprintf(c->name, sizeof c->name,
-		    ss.ss_family == AF_INET6 ? "tcp:[%s]:%s" : "tcp:%s:%s",
-		    host, serv);
+			 ss.ss_family == AF_INET6 ? "tcp:[%s]:%s" : "tcp:%s:%s",
+			 host, serv);
 	} else {
 		snprintf(c->name, sizeof c->name, "%s", l->name);
 	}
@@ -428,16 +449,16 @@ static int
 conn_fail(struct conn *c)
 {
 	static uint64_t *const counter[] = {
-		[STREAM_OK] = &st.e_handshake,
-		[STREAM_E_SIZE] = &st.e_size,
-		[STREAM_E_CTYPE] = &st.e_ctype,
-		[STREAM_E_HANDSHAKE] = &st.e_handshake,
-		[STREAM_E_NOMEM] = &st.e_read,
+	    [STREAM_OK] = &st.e_handshake,
+	    [STREAM_E_SIZE] = &st.e_size,
+	    [STREAM_E_CTYPE] = &st.e_ctype,
+	    [STREAM_E_HANDSHAKE] = &st.e_handshake,
+	    [STREAM_E_NOMEM] = &st.e_read,
 	};
 
 	(*counter[c->s.err])++;
 	log_warn_limited(&rl_input, "%s: closing connection: %s", c->name,
-	    c->s.why);
+			 c->s.why);
 	return -1;
 }
 
@@ -500,7 +521,7 @@ conn_read(struct conn *c)
 			return -1; /* gone between frames: normal */
 		st.e_read++;
 		log_warn_limited(&rl_input, "%s: unable to read: %s", c->name,
-		    strerror(errno));
+				 strerror(errno));
 		return -1;
 	}
 	if (n == 0) {
@@ -508,7 +529,8 @@ conn_read(struct conn *c)
 		 * inside a frame it is not. */
 		if (c->s.len) {
 			st.e_truncated++;
-			log_warn_limited(&rl_input,
+			log_warn_limited(
+			    &rl_input,
 			    "%s: closing connection: closed in the middle of a "
 			    "frame",
 			    c->name);
@@ -559,7 +581,7 @@ conn_expired(struct conn *c, int paused, int64_t now, int64_t *next)
 	else
 		what = "frame not finished";
 	log_warn_limited(&rl_input, "%s: closing connection: %s in %lld s",
-	    c->name, what, (long long)(io_timeout / 1000));
+			 c->name, what, (long long)(io_timeout / 1000));
 	return -1;
 }
 
@@ -641,7 +663,7 @@ file_read(const char *path, int sigfd)
 	int fd = 0, r = 0, stop = 0;
 
 	snprintf(name, sizeof name, "%s",
-	    strcmp(path, "-") == 0 ? "stdin" : path);
+		 strcmp(path, "-") == 0 ? "stdin" : path);
 	if (strcmp(path, "-") != 0 &&
 	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to open %s", path);
@@ -692,7 +714,7 @@ static void
 conn_close(size_t i)
 {
 	log_info("%s: closed after %llu frames", conns[i]->name,
-	    (unsigned long long)conns[i]->s.frames);
+		 (unsigned long long)conns[i]->s.frames);
 	conn_free(conns[i]);
 	conns[i] = NULL;
 }
@@ -732,7 +754,8 @@ serve(int sigfd)
 {
 	struct pollfd *pfd;
 	size_t i, j, np, first_conn;
-	int64_t next_metrics = clock_mono_ms() + METRICS_INTERVAL * 1000, t, now;
+	int64_t next_metrics = clock_mono_ms() + METRICS_INTERVAL * 1000, t,
+		now;
 	int64_t next_expiry = INT64_MAX;
 	int s, paused, timeout;
 	const char *why = NULL;
@@ -778,7 +801,8 @@ serve(int sigfd)
 		}
 		if (metrics_file && clock_mono_ms() >= next_metrics) {
 			metrics_flush();
-			next_metrics = clock_mono_ms() + METRICS_INTERVAL * 1000;
+			next_metrics =
+			    clock_mono_ms() + METRICS_INTERVAL * 1000;
 		}
 		out_try();
 		for (i = 0; i < nlisteners; i++)
@@ -815,9 +839,8 @@ serve(int sigfd)
 		now = clock_mono_ms();
 		next_expiry = INT64_MAX;
 		for (i = 0; i < nconns; i++)
-			if (conns[i] &&
-			    conn_expired(conns[i], paused, now, &next_expiry) ==
-				-1)
+			if (conns[i] && conn_expired(conns[i], paused, now,
+						     &next_expiry) == -1)
 				conn_close(i);
 		for (i = j = 0; i < nconns; i++)
 			if (conns[i])

@@ -85,11 +85,11 @@ frame_ctx_destroy(struct frame_ctx **c)
 }
 
 static const char *const frame_errs[FRAME_RES_COUNT_] = {
-	[FRAME_OK] = "ok",
-	[FRAME_SKIPPED] = "skipped",
-	[FRAME_E_PROTO] = "protobuf",
-	[FRAME_E_DNSTAP] = "dnstap",
-	[FRAME_E_DNS] = "dns",
+    [FRAME_OK] = "ok",
+    [FRAME_SKIPPED] = "skipped",
+    [FRAME_E_PROTO] = "protobuf",
+    [FRAME_E_DNSTAP] = "dnstap",
+    [FRAME_E_DNS] = "dns",
 };
 
 const char *
@@ -127,7 +127,7 @@ us_of(uint64_t sec, uint32_t nsec)
 
 enum frame_res
 frame_records(struct frame_ctx *c, const uint8_t *buf, size_t len,
-    frame_emit *emit, void *arg, unsigned *nrec)
+	      frame_emit *emit, void *arg, unsigned *nrec)
 {
 	Dnstap__Dnstap *d;
 	Dnstap__Message *m;
@@ -159,11 +159,13 @@ frame_records(struct frame_ctx *c, const uint8_t *buf, size_t len,
 	}
 
 	if (m->has_response_time_sec)
-		time_us = us_of(m->response_time_sec,
+		time_us = us_of(
+		    m->response_time_sec,
 		    m->has_response_time_nsec ? m->response_time_nsec : 0);
 	else if (m->has_query_time_sec)
-		time_us = us_of(m->query_time_sec,
-		    m->has_query_time_nsec ? m->query_time_nsec : 0);
+		time_us =
+		    us_of(m->query_time_sec,
+			  m->has_query_time_nsec ? m->query_time_nsec : 0);
 	else {
 		clock_gettime(CLOCK_REALTIME, &now);
 		time_us = us_of((uint64_t)now.tv_sec, (uint32_t)now.tv_nsec);
@@ -174,18 +176,18 @@ frame_records(struct frame_ctx *c, const uint8_t *buf, size_t len,
 	}
 
 	de = dns_answers(&c->dns, m->response_message.data,
-	    m->response_message.len);
+			 m->response_message.len);
 	if (de != DNS_OK) {
 		c->detail = dns_strerror(de);
 		return FRAME_E_DNS;
 	}
 	if (answer_format(&c->fmt, &c->dns, time_us, c->out, sizeof c->out,
-		&n) == -1) {
+			  &n) == -1) {
 		c->detail = "bad name";
 		return FRAME_E_DNS;
 	}
 	c->cut = c->dns.chain_cut || c->dns.chain_loop || c->dns.addr_cut ||
-	    c->fmt.dropped;
+		 c->fmt.dropped;
 	if (n)
 		emit(arg, c->out, n);
 	*nrec = c->fmt.nrec;

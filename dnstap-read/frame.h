@@ -20,11 +20,11 @@
 #define FRAME_T_FORWARDER (1u << 8) /* FORWARDER_RESPONSE */
 
 enum frame_res {
-	FRAME_OK = 0,	 /* records emitted (maybe none) */
-	FRAME_SKIPPED,	 /* a message type not asked for */
-	FRAME_E_PROTO,	 /* not a dnstap.Dnstap protobuf */
-	FRAME_E_DNSTAP,	 /* no message, no response, or a bad time */
-	FRAME_E_DNS,	 /* the DNS response is malformed */
+	FRAME_OK = 0,	/* records emitted (maybe none) */
+	FRAME_SKIPPED,	/* a message type not asked for */
+	FRAME_E_PROTO,	/* not a dnstap.Dnstap protobuf */
+	FRAME_E_DNSTAP, /* no message, no response, or a bad time */
+	FRAME_E_DNS,	/* the DNS response is malformed */
 	FRAME_RES_COUNT_
 };
 
@@ -41,7 +41,8 @@ void frame_ctx_destroy(struct frame_ctx **c);
  * error, frame_detail() says more (a DNS error, for the log line).
  */
 enum frame_res frame_records(struct frame_ctx *c, const uint8_t *buf,
-    size_t len, frame_emit *emit, void *arg, unsigned *nrec);
+			     size_t len, frame_emit *emit, void *arg,
+			     unsigned *nrec);
 const char *frame_strerror(enum frame_res r);
 /*
  * Whether the last frame's answer was cut short (not an error): a CNAME

@@ -43,7 +43,6 @@ fail(struct stream *s, enum stream_err e, const char *why)
 	return -1;
 }
 
-
 /* Queues ACCEPT (with our content type) or FINISH. */
 static int
 reply(struct stream *s, struct fstrm_control *c, fstrm_control_type type)
@@ -53,11 +52,12 @@ reply(struct stream *s, struct fstrm_control *c, fstrm_control_type type)
 	fstrm_control_reset(c);
 	if (fstrm_control_set_type(c, type) != fstrm_res_success ||
 	    (type == FSTRM_CONTROL_ACCEPT &&
-		fstrm_control_add_field_content_type(c,
-		    (const uint8_t *)STREAM_CONTENT_TYPE,
-		    strlen(STREAM_CONTENT_TYPE)) != fstrm_res_success) ||
+	     fstrm_control_add_field_content_type(
+		 c, (const uint8_t *)STREAM_CONTENT_TYPE,
+		 strlen(STREAM_CONTENT_TYPE)) != fstrm_res_success) ||
 	    fstrm_control_encode(c, s->wbuf + s->wlen, &n,
-		FSTRM_CONTROL_FLAG_WITH_HEADER) != fstrm_res_success)
+				 FSTRM_CONTROL_FLAG_WITH_HEADER) !=
+		fstrm_res_success)
 		return -1;
 	s->wlen += n;
 	return 0;
@@ -79,8 +79,8 @@ control(struct stream *s, const uint8_t *p, size_t n)
 		fail(s, STREAM_E_HANDSHAKE, "bad control frame");
 		goto out;
 	}
-	ct_ok = fstrm_control_match_field_content_type(c,
-		    (const uint8_t *)STREAM_CONTENT_TYPE,
+	ct_ok = fstrm_control_match_field_content_type(
+		    c, (const uint8_t *)STREAM_CONTENT_TYPE,
 		    strlen(STREAM_CONTENT_TYPE)) == fstrm_res_success;
 	switch (type) {
 	case FSTRM_CONTROL_READY:
@@ -88,7 +88,7 @@ control(struct stream *s, const uint8_t *p, size_t n)
 			fail(s, STREAM_E_HANDSHAKE, "unexpected READY");
 		else if (!ct_ok)
 			fail(s, STREAM_E_CTYPE,
-			    "content type is not " STREAM_CONTENT_TYPE);
+			     "content type is not " STREAM_CONTENT_TYPE);
 		else if (reply(s, c, FSTRM_CONTROL_ACCEPT) == -1)
 			fail(s, STREAM_E_HANDSHAKE, "unable to encode ACCEPT");
 		else {
@@ -101,7 +101,7 @@ control(struct stream *s, const uint8_t *p, size_t n)
 			fail(s, STREAM_E_HANDSHAKE, "unexpected START");
 		else if (!ct_ok)
 			fail(s, STREAM_E_CTYPE,
-			    "content type is not " STREAM_CONTENT_TYPE);
+			     "content type is not " STREAM_CONTENT_TYPE);
 		else {
 			s->started = 1;
 			r = 0;
@@ -141,17 +141,17 @@ stream_input(struct stream *s, size_t n, stream_frame_fn *fn, void *arg)
 			clen = wire_get32(s->buf + p + 4);
 			if (clen > STREAM_CONTROL_MAX)
 				return fail(s, STREAM_E_SIZE,
-				    "control frame too large");
+					    "control frame too large");
 			need = 8 + (size_t)clen;
 		} else {
 			if (!s->started)
 				return fail(s, STREAM_E_HANDSHAKE,
-				    "data frame before START");
+					    "data frame before START");
 			if (flen > s->max_frame) {
 				char why[64];
 
 				snprintf(why, sizeof why, "frame of %lu bytes",
-				    (unsigned long)flen);
+					 (unsigned long)flen);
 				return fail(s, STREAM_E_SIZE, why);
 			}
 			need = 4 + (size_t)flen;
@@ -161,7 +161,7 @@ stream_input(struct stream *s, size_t n, stream_frame_fn *fn, void *arg)
 			if (need > s->cap) {
 				if (!(nb = realloc(s->buf, need)))
 					return fail(s, STREAM_E_NOMEM,
-					    "out of memory");
+						    "out of memory");
 				s->buf = nb;
 				s->cap = need;
 			}

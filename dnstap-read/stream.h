@@ -23,22 +23,22 @@
 
 enum stream_err {
 	STREAM_OK = 0,
-	STREAM_E_SIZE,	    /* a frame over max_frame, a control frame over 512 */
-	STREAM_E_CTYPE,	    /* READY or START for another content type */
+	STREAM_E_SIZE,	/* a frame over max_frame, a control frame over 512 */
+	STREAM_E_CTYPE, /* READY or START for another content type */
 	STREAM_E_HANDSHAKE, /* a control frame out of order or undecodable */
 	STREAM_E_NOMEM,
 };
 
 struct stream {
-	int started;	/* START seen: data frames are welcome */
-	int ready;	/* READY seen: bidirectional */
-	uint8_t *buf;	/* bytes received, from the start of a frame */
+	int started;  /* START seen: data frames are welcome */
+	int ready;    /* READY seen: bidirectional */
+	uint8_t *buf; /* bytes received, from the start of a frame */
 	size_t len, cap, max_frame;
 	uint8_t wbuf[2 * (STREAM_CONTROL_MAX + 8)]; /* ACCEPT, FINISH */
 	size_t wlen;
 	uint64_t frames;
 	enum stream_err err;
-	char why[64];	/* the error, for a log line */
+	char why[64]; /* the error, for a log line */
 };
 
 typedef void stream_frame_fn(void *arg, const uint8_t *frame, size_t len);

@@ -109,8 +109,7 @@ dlist_bloom_size(uint64_t n)
 }
 
 void
-dlist_bloom_add(unsigned char *bloom, size_t size, const char *name,
-    size_t len)
+dlist_bloom_add(unsigned char *bloom, size_t size, const char *name, size_t len)
 {
 	uint64_t h = dlist_hash(name, len);
 	unsigned char *b = bloom + bloom_off(size / 64, h);
@@ -480,7 +479,7 @@ dlist_mtime(const struct dlist *dl)
  */
 static size_t
 suffixes(const struct dlist *dl, const char *name, size_t len,
-    const char **start, size_t max)
+	 const char **start, size_t max)
 {
 	const char *all[128];
 	size_t n = 0, i, k = 0, labels;
@@ -512,12 +511,13 @@ suffixes(const struct dlist *dl, const char *name, size_t len,
  */
 static int
 entry(const char *v, unsigned vlen, const char *p, const char *end,
-    struct dlist_match *m)
+      struct dlist_match *m)
 {
 	if (!v || vlen == 0 ||
-	    (v[0] == '!' ? vlen != 1 :
-			   (v[0] != '+' && v[0] != '=') || vlen < 2 ||
-		    rec_tag_check(v + 1, vlen - 1) == -1 || v[1] == '-'))
+	    (v[0] == '!'
+		 ? vlen != 1
+		 : (v[0] != '+' && v[0] != '=') || vlen < 2 ||
+		       rec_tag_check(v + 1, vlen - 1) == -1 || v[1] == '-'))
 		return 0;
 	m->entry = p;
 	m->entry_len = (size_t)(end - p);
@@ -556,7 +556,7 @@ get(int fd, void *buf, size_t n, uint64_t off)
  */
 static int
 cold_read(const struct dlist *dl, const char *key, unsigned klen, char *v,
-    unsigned *vlen)
+	  unsigned *vlen)
 {
 	const unsigned char *mem = dl->cdb.cdb_mem;
 	unsigned char slots[128], rec[COLD_REC];
@@ -578,8 +578,8 @@ cold_read(const struct dlist *dl, const char *key, unsigned klen, char *v,
 	htend = htab + todo;
 	at = htab + (uint64_t)((hv >> 8) % n) * 8;
 	for (;;) {
-		chunk = htend - at < sizeof slots ? (size_t)(htend - at) :
-						    sizeof slots;
+		chunk = htend - at < sizeof slots ? (size_t)(htend - at)
+						  : sizeof slots;
 		if (chunk > todo)
 			chunk = (size_t)todo;
 		if (get(dl->fd, slots, chunk, at) == -1)
@@ -602,10 +602,12 @@ cold_read(const struct dlist *dl, const char *key, unsigned klen, char *v,
 						return -1;
 					if (memcmp(key, rec + 8, klen) == 0) {
 						n = cdb_unpack(rec + 4);
-						if (dend < n || dend - n < pos + 8 + klen)
+						if (dend < n ||
+						    dend - n < pos + 8 + klen)
 							return -1;
 						*vlen = n <= COLD_VAL ? n : 0;
-						memcpy(v, rec + 8 + klen, *vlen);
+						memcpy(v, rec + 8 + klen,
+						       *vlen);
 						return 1;
 					}
 				}
@@ -627,7 +629,7 @@ cold_read(const struct dlist *dl, const char *key, unsigned klen, char *v,
  */
 static int
 find(const struct dlist *dl, struct cdb *c, const char *key, unsigned klen,
-    const char **v, unsigned *vlen)
+     const char **v, unsigned *vlen)
 {
 	struct cold_slot *set, *s;
 	uint64_t h;
@@ -683,7 +685,7 @@ cold_set(const struct dlist *dl, uint64_t h)
 
 int
 dlist_lookup(const struct dlist *dl, const char *name, size_t len,
-    struct dlist_match *m)
+	     struct dlist_match *m)
 {
 	/* cdb_find keeps its cursor in struct cdb; work on a copy. */
 	struct cdb c = dl->cdb;
@@ -694,10 +696,11 @@ dlist_lookup(const struct dlist *dl, const char *name, size_t len,
 	n = suffixes(dl, name, len, start, 128);
 	for (i = 0; i < n; i++) {
 		if (dl->bloom &&
-		    !bloom_has(dl, dlist_hash(start[i], (size_t)(end - start[i]))))
+		    !bloom_has(dl,
+			       dlist_hash(start[i], (size_t)(end - start[i]))))
 			continue;
 		if (!find(dl, &c, start[i], (unsigned)(end - start[i]), &v,
-			&vlen) ||
+			  &vlen) ||
 		    exact_above(v, vlen, start[i], name))
 			continue;
 		return entry(v, vlen, start[i], end, m);
@@ -707,7 +710,7 @@ dlist_lookup(const struct dlist *dl, const char *name, size_t len,
 
 void
 dlist_probe_start(const struct dlist *dl, struct dlist_probe *pr,
-    const char *name, size_t len)
+		  const char *name, size_t len)
 {
 	size_t i;
 
@@ -722,9 +725,9 @@ dlist_probe_start(const struct dlist *dl, struct dlist_probe *pr,
 		if (!dl->bloom)
 			continue;
 		pr->h[i] = dlist_hash(pr->start[i],
-		    (size_t)(name + len - pr->start[i]));
-		__builtin_prefetch(dl->bloom + bloom_off(dl->bloom_blocks,
-						   pr->h[i]));
+				      (size_t)(name + len - pr->start[i]));
+		__builtin_prefetch(dl->bloom +
+				   bloom_off(dl->bloom_blocks, pr->h[i]));
 	}
 	pr->filtered = !dl->bloom;
 }
@@ -772,7 +775,7 @@ dlist_probe_fetch(const struct dlist *dl, struct dlist_probe *pr)
 
 int
 dlist_probe_lookup(const struct dlist *dl, struct dlist_probe *pr,
-    struct dlist_match *m)
+		   struct dlist_match *m)
 {
 	struct cdb c = dl->cdb;
 	const char *end = pr->name + pr->len, *v;
@@ -786,8 +789,8 @@ dlist_probe_lookup(const struct dlist *dl, struct dlist_probe *pr,
 			continue;
 		if (pr->filtered && !pr->pass[i])
 			continue;
-		if (!find(dl, &c, pr->start[i],
-			(unsigned)(end - pr->start[i]), &v, &vlen) ||
+		if (!find(dl, &c, pr->start[i], (unsigned)(end - pr->start[i]),
+			  &v, &vlen) ||
 		    exact_above(v, vlen, pr->start[i], pr->name))
 			continue;
 		return entry(v, vlen, pr->start[i], end, m);
@@ -799,9 +802,9 @@ static int
 same_file(const struct stat *a, const struct stat *b)
 {
 	return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
-	    a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
 /* Is st another file, or the same one changed, than dl was read from? */

@@ -56,10 +56,10 @@ struct dlist;
 struct dlist_match {
 	const char *entry; /* the matching list entry (points into name) */
 	size_t entry_len;
-	const char *tag;   /* its tag, not NUL-terminated */
+	const char *tag; /* its tag, not NUL-terminated */
 	size_t tag_len;
-	int excluded;	   /* the entry is an exclusion: no match */
-	int exact;	   /* the entry covers this name only ("=TAG") */
+	int excluded; /* the entry is an exclusion: no match */
+	int exact;    /* the entry covers this name only ("=TAG") */
 };
 
 /* dlist_open's limit: lists up to this size are copied whole. */
@@ -100,7 +100,7 @@ int64_t dlist_mtime(const struct dlist *dl);
  * corrupt file never yields a tag that no list gave.
  */
 int dlist_lookup(const struct dlist *dl, const char *name, size_t name_len,
-    struct dlist_match *m);
+		 struct dlist_match *m);
 
 /*
  * The same lookup in steps, for callers that match records in batches:
@@ -123,10 +123,10 @@ struct dlist_probe {
 	uint8_t pass[DLIST_PROBE_MAX];
 };
 void dlist_probe_start(const struct dlist *dl, struct dlist_probe *pr,
-    const char *name, size_t len);
+		       const char *name, size_t len);
 void dlist_probe_fetch(const struct dlist *dl, struct dlist_probe *pr);
 int dlist_probe_lookup(const struct dlist *dl, struct dlist_probe *pr,
-    struct dlist_match *m);
+		       struct dlist_match *m);
 
 /*
  * Has the file at path been replaced or changed since dl was opened
@@ -158,6 +158,6 @@ uint64_t dlist_hash(const char *name, size_t len);
 size_t dlist_bloom_size(uint64_t n);
 /* Adds a name (canonical form) to the filter bloom of size bytes. */
 void dlist_bloom_add(unsigned char *bloom, size_t size, const char *name,
-    size_t len);
+		     size_t len);
 
 #endif

@@ -15,12 +15,12 @@
 #define C_IN 1
 
 static const char *const dns_errs[DNS_E_COUNT_] = {
-	[DNS_OK] = "ok",
-	[DNS_E_SHORT] = "truncated message",
-	[DNS_E_NAME] = "bad name",
-	[DNS_E_QUESTION] = "not one question",
-	[DNS_E_RDATA] = "bad record data",
-	[DNS_E_NOTRESPONSE] = "not a response",
+    [DNS_OK] = "ok",
+    [DNS_E_SHORT] = "truncated message",
+    [DNS_E_NAME] = "bad name",
+    [DNS_E_QUESTION] = "not one question",
+    [DNS_E_RDATA] = "bad record data",
+    [DNS_E_NOTRESPONSE] = "not a response",
 };
 
 const char *
@@ -148,7 +148,7 @@ dns_rr_read(const uint8_t *m, size_t len, size_t *off, struct dns_rr *rr)
  */
 static int
 owner_depth(const struct dns_answers *a, const uint8_t *m, size_t len,
-    size_t off)
+	    size_t off)
 {
 	struct dns_name n;
 	unsigned k;
@@ -240,8 +240,8 @@ dns_answers(struct dns_answers *a, const uint8_t *m, size_t len)
 			continue;
 		}
 		p = rr.owner;
-		if ((e = dns_name_read(m, len, &p, &a->cname_owner[a->ncname])) !=
-		    DNS_OK)
+		if ((e = dns_name_read(m, len, &p,
+				       &a->cname_owner[a->ncname])) != DNS_OK)
 			return e;
 		p = rr.rdata;
 		e = dns_name_read(m, len, &p, &a->cname_target[a->ncname]);

@@ -18,10 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DNS_NAME_MAX 255   /* uncompressed wire name, root label included */
-#define DNS_CHAIN_MAX 16   /* CNAME chain names kept (as in the records) */
-#define DNS_CNAME_MAX 64   /* CNAME records looked at per message */
-#define DNS_ADDR_MAX 1024  /* A/AAAA records returned per message */
+#define DNS_NAME_MAX 255  /* uncompressed wire name, root label included */
+#define DNS_CHAIN_MAX 16  /* CNAME chain names kept (as in the records) */
+#define DNS_CNAME_MAX 64  /* CNAME records looked at per message */
+#define DNS_ADDR_MAX 1024 /* A/AAAA records returned per message */
 
 enum dns_err {
 	DNS_OK = 0,
@@ -42,7 +42,7 @@ struct dns_addr {
 	uint8_t family; /* 4 or 6 */
 	uint8_t depth;	/* owner: 0 the question name, k chain[k - 1] */
 	uint8_t a[16];
-	uint32_t ttl;	/* as sent; 2^31 and above means 0 (RFC 2181) */
+	uint32_t ttl; /* as sent; 2^31 and above means 0 (RFC 2181) */
 };
 
 struct dns_answers {
@@ -65,8 +65,7 @@ struct dns_answers {
  * Parses the response msg[0..len) into a (about 100 KiB: reuse one).
  * Names in a are uncompressed wire names with ASCII letters lowercased.
  */
-enum dns_err dns_answers(struct dns_answers *a, const uint8_t *msg,
-    size_t len);
+enum dns_err dns_answers(struct dns_answers *a, const uint8_t *msg, size_t len);
 const char *dns_strerror(enum dns_err e);
 
 /*
@@ -77,7 +76,7 @@ const char *dns_strerror(enum dns_err e);
  * can last.
  */
 enum dns_err dns_name_read(const uint8_t *msg, size_t len, size_t *off,
-    struct dns_name *out);
+			   struct dns_name *out);
 int dns_name_eq(const struct dns_name *a, const struct dns_name *b);
 
 /* A resource record's fixed part; dns_rr_read() moves *off past it. */
@@ -88,6 +87,6 @@ struct dns_rr {
 	size_t rdata, rdlen; /* offset and length of the data */
 };
 enum dns_err dns_rr_read(const uint8_t *msg, size_t len, size_t *off,
-    struct dns_rr *rr);
+			 struct dns_rr *rr);
 
 #endif

@@ -17,9 +17,13 @@
 #include <stdint.h>
 #include <time.h>
 
-/* Exit codes shared by every program (daemontools convention). */
-#define EXIT_PERM 100 /* usage, bad config, bad data: retrying will not help */
-#define EXIT_TEMP 111 /* system call, I/O, network: a supervisor restart may */
+/*
+ * Exit codes shared by every program (daemontools convention): EXIT_PERM for
+ * usage, bad config, bad data (retrying will not help), EXIT_TEMP for system
+ * calls, I/O, network (a supervisor restart may).
+ */
+#define EXIT_PERM 100
+#define EXIT_TEMP 111
 
 /* Sets the program name used as the prefix of every line. */
 void log_init(const char *prog);
@@ -47,7 +51,10 @@ struct ratelimit {
 	unsigned interval;
 	uint64_t suppressed;
 };
-#define RATELIMIT_INIT { 0, 5, 5, 1, 0 }
+#define RATELIMIT_INIT                                                         \
+	{                                                                      \
+		0, 5, 5, 1, 0                                                  \
+	}
 
 void log_warn_limited(struct ratelimit *rl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -19,7 +19,8 @@ metrics_log(const struct metric *m, size_t n)
 
 	/* Several lines when needed: log.c cuts a message at 1023 bytes. */
 	for (i = 0; i < n; i++) {
-		k = snprintf(item, sizeof item, "%s%s%s%s=%llu", m[i].name,
+		k = snprintf(
+		    item, sizeof item, "%s%s%s%s=%llu", m[i].name,
 		    m[i].labels ? "{" : "", m[i].labels ? m[i].labels : "",
 		    m[i].labels ? "}" : "", (unsigned long long)*m[i].value);
 		if (k < 0 || (size_t)k >= sizeof item)
@@ -53,8 +54,9 @@ create_tmp(const char *tmp)
 	int fd, tries;
 
 	for (tries = 0; tries < 2; tries++) {
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0644);
+		fd = open(tmp,
+			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0644);
 		if (fd != -1)
 			break;
 		if (errno != EEXIST || unlink(tmp) == -1)
@@ -71,7 +73,7 @@ create_tmp(const char *tmp)
 
 int
 metrics_write(const char *path, const char *prog, const struct metric *m,
-    size_t n)
+	      size_t n)
 {
 	char tmp[4096], pfx[128];
 	const char *last = NULL;
@@ -80,7 +82,7 @@ metrics_write(const char *path, const char *prog, const struct metric *m,
 	int fd, e;
 
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
-		(long)getpid()) >= sizeof tmp) {
+			     (long)getpid()) >= sizeof tmp) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -93,13 +95,15 @@ metrics_write(const char *path, const char *prog, const struct metric *m,
 	for (i = 0; i < n; i++) {
 		if (!last || strcmp(last, m[i].name) != 0) {
 			fprintf(f, "# HELP %s%s %s\n# TYPE %s%s %s\n", pfx,
-			    m[i].name, m[i].help, pfx, m[i].name,
-			    m[i].type == METRIC_COUNTER ? "counter" : "gauge");
+				m[i].name, m[i].help, pfx, m[i].name,
+				m[i].type == METRIC_COUNTER ? "counter"
+							    : "gauge");
 			last = m[i].name;
 		}
 		fprintf(f, "%s%s%s%s%s %llu\n", pfx, m[i].name,
-		    m[i].labels ? "{" : "", m[i].labels ? m[i].labels : "",
-		    m[i].labels ? "}" : "", (unsigned long long)*m[i].value);
+			m[i].labels ? "{" : "", m[i].labels ? m[i].labels : "",
+			m[i].labels ? "}" : "",
+			(unsigned long long)*m[i].value);
 	}
 	fd = fileno(f);
 	if (fflush(f) == EOF || ferror(f) || fsync(fd) == -1) {
@@ -125,7 +129,7 @@ metrics_file_tick(struct metrics_file *mf, int force)
 	int was = mf->failing;
 
 	if (!mf->path || (!force && mf->last_us &&
-	    now - mf->last_us < METRICS_EVERY_S * 1000000LL))
+			  now - mf->last_us < METRICS_EVERY_S * 1000000LL))
 		return 0;
 	mf->last_us = now;
 	mf->failing = metrics_write(mf->path, mf->prog, mf->m, mf->n) == -1;

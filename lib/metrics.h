@@ -17,7 +17,8 @@
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE };
 
 struct metric {
-	const char *name;   /* "frames_total": becomes dnstap_bgp_PROG_frames_total */
+	const char
+	    *name; /* "frames_total": becomes dnstap_bgp_PROG_frames_total */
 	const char *labels; /* NULL, or "kind=\"dns\"" */
 	enum metric_type type;
 	const char *help;
@@ -35,7 +36,7 @@ void metrics_log(const struct metric *m, size_t n);
  * (dnstap_bgp_dnstap_read_...). 0, or -1 with errno.
  */
 int metrics_write(const char *path, const char *prog, const struct metric *m,
-    size_t n);
+		  size_t n);
 
 /*
  * The file a program's loop keeps fresh: metrics_file_tick rewrites it when

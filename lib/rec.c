@@ -4,28 +4,24 @@
 #include <string.h>
 
 static const char *const rec_types[] = {
-	[REC_ANSWER] = "answer",
-	[REC_PEER] = "peer",
-	[REC_ANNOUNCE] = "announce",
-	[REC_WITHDRAW] = "withdraw",
-	[REC_REPLAY] = "replay",
-	[REC_EOR] = "eor",
-	[REC_MARK] = "mark",
-	[REC_ACK] = "ack",
+    [REC_ANSWER] = "answer",	 [REC_PEER] = "peer",
+    [REC_ANNOUNCE] = "announce", [REC_WITHDRAW] = "withdraw",
+    [REC_REPLAY] = "replay",	 [REC_EOR] = "eor",
+    [REC_MARK] = "mark",	 [REC_ACK] = "ack",
 };
 
 static const char *const rec_errs[] = {
-	[REC_OK] = "ok",
-	[REC_E_TYPE] = "unknown record type",
-	[REC_E_FIELDS] = "wrong number of fields",
-	[REC_E_TIME] = "bad time",
-	[REC_E_NAME] = "bad name",
-	[REC_E_ADDR] = "bad address",
-	[REC_E_TTL] = "bad ttl",
-	[REC_E_TAG] = "bad tag",
-	[REC_E_CHAIN] = "bad chain",
-	[REC_E_NUL] = "NUL byte in line",
-	[REC_E_MARK] = "bad mark number",
+    [REC_OK] = "ok",
+    [REC_E_TYPE] = "unknown record type",
+    [REC_E_FIELDS] = "wrong number of fields",
+    [REC_E_TIME] = "bad time",
+    [REC_E_NAME] = "bad name",
+    [REC_E_ADDR] = "bad address",
+    [REC_E_TTL] = "bad ttl",
+    [REC_E_TAG] = "bad tag",
+    [REC_E_CHAIN] = "bad chain",
+    [REC_E_NUL] = "NUL byte in line",
+    [REC_E_MARK] = "bad mark number",
 };
 
 const char *
@@ -41,7 +37,7 @@ static int
 name_raw(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-	    c == '_' || c == '*';
+	       c == '_' || c == '*';
 }
 
 int
@@ -74,8 +70,9 @@ rec_name_check(char *s, size_t *lenp)
 
 			if (len - i < 4)
 				return -1;
-			if (s[i + 1] < '0' || s[i + 1] > '2' || s[i + 2] < '0' ||
-			    s[i + 2] > '9' || s[i + 3] < '0' || s[i + 3] > '9')
+			if (s[i + 1] < '0' || s[i + 1] > '2' ||
+			    s[i + 2] < '0' || s[i + 2] > '9' ||
+			    s[i + 3] < '0' || s[i + 3] > '9')
 				return -1;
 			v = (unsigned)(s[i + 1] - '0') * 100 +
 			    (unsigned)(s[i + 2] - '0') * 10 +
@@ -168,8 +165,8 @@ rec_tag_check(const char *s, size_t len)
 void
 rec_addr_set(struct rec_addr *a, const void *bytes, size_t n)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0xff, 0xff };
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+					   0, 0, 0, 0, 0xff, 0xff};
 
 	memset(a, 0, sizeof *a);
 	if (n == 16 && memcmp(bytes, mapped, 12) == 0) {
@@ -624,7 +621,7 @@ put_time(char *buf, size_t cap, size_t o, int64_t us)
 
 static size_t
 put_addr(char *buf, size_t cap, size_t o, const struct rec_addr *a,
-    int want_len)
+	 int want_len)
 {
 	char tmp[INET6_ADDRSTRLEN + 8];
 	size_t n = rec_addr_format(tmp, sizeof tmp, a, want_len);

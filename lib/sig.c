@@ -9,7 +9,7 @@ int
 sig_open(const int *signals)
 {
 	sigset_t set;
-	struct sigaction sa = { .sa_handler = SIG_IGN };
+	struct sigaction sa = {.sa_handler = SIG_IGN};
 
 	if (sigaction(SIGPIPE, &sa, NULL) == -1)
 		return -1;

@@ -10,12 +10,9 @@
 #include <yajl/yajl_parse.h>
 
 static const char *const sync_errs[SYNC_E_COUNT_] = {
-	[SYNC_OK] = "ok",
-	[SYNC_E_NULL] = "null entry",
-	[SYNC_E_IP] = "bad IP",
-	[SYNC_E_DOMAIN] = "bad Domain",
-	[SYNC_E_TIME] = "bad TS",
-	[SYNC_E_TAG] = "bad Tag",
+    [SYNC_OK] = "ok",	      [SYNC_E_NULL] = "null entry",
+    [SYNC_E_IP] = "bad IP",   [SYNC_E_DOMAIN] = "bad Domain",
+    [SYNC_E_TIME] = "bad TS", [SYNC_E_TAG] = "bad Tag",
 };
 
 const char *
@@ -61,11 +58,13 @@ wrong_type(struct sync_parser *p, const char *what)
 	char buf[96];
 
 	if (p->depth == 0) {
-		snprintf(buf, sizeof buf, "wrong type: %s at the top level", what);
+		snprintf(buf, sizeof buf, "wrong type: %s at the top level",
+			 what);
 		return fail(p, buf);
 	}
 	if (p->depth == p->entry_depth && p->key != K_OTHER) {
-		snprintf(buf, sizeof buf, "wrong type: %s for a string field", what);
+		snprintf(buf, sizeof buf, "wrong type: %s for a string field",
+			 what);
 		return fail(p, buf);
 	}
 	if (p->depth == p->entry_depth - 1) {
@@ -139,7 +138,8 @@ y_string(void *ctx, const unsigned char *s, size_t n)
 		bit = SYNC_F_TS;
 		break;
 	case K_TAG:
-		dst = p->raw.tag, cap = sizeof p->raw.tag, len = &p->raw.tag_len;
+		dst = p->raw.tag, cap = sizeof p->raw.tag,
+		len = &p->raw.tag_len;
 		bit = SYNC_F_TAG;
 		break;
 	default:
@@ -245,15 +245,15 @@ y_end_array(void *ctx)
 }
 
 static const yajl_callbacks callbacks = {
-	.yajl_null = y_null,
-	.yajl_boolean = y_bool,
-	.yajl_number = y_number,
-	.yajl_string = y_string,
-	.yajl_start_map = y_start_map,
-	.yajl_map_key = y_map_key,
-	.yajl_end_map = y_end_map,
-	.yajl_start_array = y_start_array,
-	.yajl_end_array = y_end_array,
+    .yajl_null = y_null,
+    .yajl_boolean = y_bool,
+    .yajl_number = y_number,
+    .yajl_string = y_string,
+    .yajl_start_map = y_start_map,
+    .yajl_map_key = y_map_key,
+    .yajl_end_map = y_end_map,
+    .yajl_start_array = y_start_array,
+    .yajl_end_array = y_end_array,
 };
 
 struct sync_parser *
@@ -313,8 +313,8 @@ scan(struct sync_parser *p, const unsigned char *b, size_t n)
 		} else if (c == '"') {
 			p->in_str = 1, p->run = 1;
 		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-		    c == '{' || c == '}' || c == '[' || c == ']' || c == ',' ||
-		    c == ':') {
+			   c == '{' || c == '}' || c == '[' || c == ']' ||
+			   c == ',' || c == ':') {
 			p->run = 0;
 		} else {
 			p->run++;
@@ -333,7 +333,7 @@ yajl_failed(struct sync_parser *p, const unsigned char *b, size_t n)
 	if (!p->failed) {
 		msg = yajl_get_error(p->y, 0, b, n);
 		snprintf(p->err, sizeof p->err, "parse error: %s",
-		    msg ? (const char *)msg : "?");
+			 msg ? (const char *)msg : "?");
 		if (msg)
 			yajl_free_error(p->y, msg);
 		/* yajl's message ends with a newline */
@@ -436,8 +436,8 @@ sync_time_format(char *buf, size_t cap, int64_t us)
 	frac = (unsigned)(us % 1000000);
 	civil_from_days(days, &y, &mo, &d);
 	n = snprintf(tmp, sizeof tmp, "%04lld-%02u-%02uT%02u:%02u:%02u",
-	    (long long)y, mo, d, (unsigned)(secs / 3600),
-	    (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
+		     (long long)y, mo, d, (unsigned)(secs / 3600),
+		     (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
 	if (n < 0 || (size_t)n >= sizeof tmp - 10)
 		return 0;
 	if (frac) {
@@ -471,8 +471,8 @@ digits(const char *s, size_t n, unsigned *v)
 int
 sync_time_parse(const char *s, size_t len, int64_t *us)
 {
-	static const unsigned mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
-		31, 30, 31 };
+	static const unsigned mdays[] = {31, 28, 31, 30, 31, 30,
+					 31, 31, 30, 31, 30, 31};
 	unsigned y, mo, d, h, mi, sec, oh, om, frac = 0, fd = 0, dim;
 	size_t i = 19;
 	int64_t t, off = 0;
@@ -488,7 +488,7 @@ sync_time_parse(const char *s, size_t len, int64_t *us)
 	if (mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 59)
 		return -1;
 	dim = mdays[mo - 1] +
-	    (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+	      (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
 	if (d < 1 || d > dim)
 		return -1;
 	/* Go accepts a fraction of any length; we keep microseconds */
@@ -507,8 +507,8 @@ sync_time_parse(const char *s, size_t len, int64_t *us)
 	if (i + 1 == len && s[i] == 'Z') {
 		off = 0;
 	} else if (i + 6 == len && (s[i] == '+' || s[i] == '-') &&
-	    s[i + 3] == ':' && digits(s + i + 1, 2, &oh) == 0 &&
-	    digits(s + i + 4, 2, &om) == 0 && oh <= 23 && om <= 59) {
+		   s[i + 3] == ':' && digits(s + i + 1, 2, &oh) == 0 &&
+		   digits(s + i + 4, 2, &om) == 0 && oh <= 23 && om <= 59) {
 		off = ((int64_t)oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
 	} else {
 		return -1;
@@ -560,7 +560,8 @@ sync_name_canon(char *out, size_t cap, const char *s, size_t len)
 			v = c;
 			i++;
 		} else {
-			return 0; /* miekg/dns escapes these; raw, they are noise */
+			return 0; /* miekg/dns escapes these; raw, they are
+				     noise */
 		}
 		if (n == 63 || w >= 255)
 			return 0;
@@ -581,7 +582,7 @@ sync_name_canon(char *out, size_t cap, const char *s, size_t len)
 
 enum sync_err
 sync_entry_from_raw(struct sync_entry *e, const struct sync_raw *r,
-    int64_t now_us)
+		    int64_t now_us)
 {
 	size_t n;
 
@@ -661,7 +662,8 @@ put_str(char *buf, size_t cap, size_t o, const char *s, size_t n)
 			memcpy(esc, "\\u00", 4), k = 4;
 			esc[k++] = hex[c >> 4], esc[k++] = hex[c & 15];
 		} else if (c >= 0x80) {
-			/* names are ASCII; anything else Go would make U+FFFD */
+			/* names are ASCII; anything else Go would make U+FFFD
+			 */
 			memcpy(esc, "\\ufffd", 6), k = 6;
 		} else {
 			esc[k++] = (char)c;
@@ -687,7 +689,8 @@ put_raw(char *buf, size_t cap, size_t o, const char *s)
 
 size_t
 sync_entry_json(char *buf, size_t cap, const struct rec_addr *addr,
-    const char *name, size_t name_len, int64_t time_us, const char *tag)
+		const char *name, size_t name_len, int64_t time_us,
+		const char *tag)
 {
 	char a[64], t[SYNC_TIME_MAX];
 	size_t an, tn, o = 0;

@@ -37,9 +37,9 @@ struct sync_raw {
 	char ts[64];
 	char tag[REC_TAG_MAX + 1];
 	size_t ip_len, domain_len, ts_len, tag_len;
-	unsigned have;	/* SYNC_F_* bits: fields present and not null */
+	unsigned have;	  /* SYNC_F_* bits: fields present and not null */
 	unsigned toolong; /* SYNC_F_* bits: fields longer than their buffer */
-	int null;	/* the element was JSON null, not an object */
+	int null;	  /* the element was JSON null, not an object */
 };
 #define SYNC_F_IP 1u
 #define SYNC_F_DOMAIN 2u
@@ -76,7 +76,7 @@ struct sync_parser;
 typedef int (*sync_entry_cb)(const struct sync_raw *raw, void *arg);
 
 struct sync_parser *sync_parser_new(enum sync_mode mode, sync_entry_cb cb,
-    void *arg);
+				    void *arg);
 void sync_parser_free(struct sync_parser **p);
 /* Feeds n bytes. 0, or -1 once the input is known to be bad. */
 int sync_parser_feed(struct sync_parser *p, const void *buf, size_t n);
@@ -93,11 +93,12 @@ uint64_t sync_parser_count(const struct sync_parser *p);
 
 /*
  * Validates raw into e: the address (IPv4-mapped IPv6 becomes IPv4), the
- * name (sync_name_canon: Go's escapes decoded, canonical form), the time (not before the epoch,
- * not more than five minutes after now_us), the tag when one was sent.
+ * name (sync_name_canon: Go's escapes decoded, canonical form), the time (not
+ * before the epoch, not more than five minutes after now_us), the tag when one
+ * was sent.
  */
 enum sync_err sync_entry_from_raw(struct sync_entry *e,
-    const struct sync_raw *r, int64_t now_us);
+				  const struct sync_raw *r, int64_t now_us);
 
 /*
  * A name as a peer sends it to the canonical form of docs/records.md. The
@@ -136,6 +137,7 @@ int sync_time_parse(const char *s, size_t len, int64_t *us);
  * always enough).
  */
 size_t sync_entry_json(char *buf, size_t cap, const struct rec_addr *addr,
-    const char *name, size_t name_len, int64_t time_us, const char *tag);
+		       const char *name, size_t name_len, int64_t time_us,
+		       const char *tag);
 
 #endif

@@ -68,8 +68,7 @@ static char *report;
 static size_t report_len, report_cap;
 static unsigned mapped, unmapped;
 
-static void __attribute__((format(printf, 1, 2)))
-out(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) out(const char *fmt, ...)
 {
 	va_list ap;
 	int n;

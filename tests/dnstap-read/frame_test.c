@@ -86,8 +86,8 @@ int
 main(void)
 {
 	struct frame_ctx *c = frame_ctx_init(FRAME_T_CLIENT, 65536 * 2);
-	struct frame_ctx *cr = frame_ctx_init(FRAME_T_RESOLVER | FRAME_T_FORWARDER,
-	    65536 * 2);
+	struct frame_ctx *cr =
+	    frame_ctx_init(FRAME_T_RESOLVER | FRAME_T_FORWARDER, 65536 * 2);
 	unsigned n;
 	size_t len;
 	enum frame_res r;
@@ -100,11 +100,11 @@ main(void)
 	len = pack(6, 1764150000, 1, 123456789);
 	r = run(c, len, &n);
 	T_CHECK(r == FRAME_OK && n == 2 &&
-		strcmp(got,
-		    "answer 1764150000.123456 www.example.com 192.0.2.7 300 - cdn.example.net\n"
-		    "answer 1764150000.123456 www.example.com 2001:db8::1 300 - cdn.example.net\n") ==
-		    0,
-	    "client response to records: %s", flat());
+		    strcmp(got, "answer 1764150000.123456 www.example.com "
+				"192.0.2.7 300 - cdn.example.net\n"
+				"answer 1764150000.123456 www.example.com "
+				"2001:db8::1 300 - cdn.example.net\n") == 0,
+		"client response to records: %s", flat());
 
 	T_CHECK(!frame_cut(c), "a plain chain is not cut");
 
@@ -115,7 +115,7 @@ main(void)
 	m_a(&m, "a.example", 3);
 	len = pack(6, 1, -1, 0);
 	T_CHECK(run(c, len, &n) == FRAME_OK && n == 1 && frame_cut(c),
-	    "CNAME loop: the address on it, and the answer marked cut");
+		"CNAME loop: the address on it, and the answer marked cut");
 
 	/* Resolver responses only when asked for. */
 	m_start(&m, "WWW.example.com", 1, 3);
@@ -124,12 +124,12 @@ main(void)
 	m_aaaa(&m, "cdn.example.net", 1);
 	len = pack(4, 1764150000, -1, 0);
 	T_CHECK(run(c, len, &n) == FRAME_SKIPPED && n == 0,
-	    "resolver response skipped by default");
+		"resolver response skipped by default");
 	T_CHECK(run(cr, len, &n) == FRAME_OK && n == 2,
-	    "resolver response taken with -t resolver");
+		"resolver response taken with -t resolver");
 	len = pack(8, 1764150000, -1, 0);
 	T_CHECK(run(cr, len, &n) == FRAME_OK && n == 2,
-	    "forwarder response taken with -t forwarder");
+		"forwarder response taken with -t forwarder");
 	len = pack(5, 1764150000, -1, 0);
 	T_CHECK(run(c, len, &n) == FRAME_SKIPPED, "client query skipped");
 
@@ -137,8 +137,12 @@ main(void)
 	m_start(&m, "a.example", 1, 1);
 	m_a(&m, NULL, 1);
 	len = pack(6, -1, 1700000000, 0);
-	T_CHECK(run(c, len, &n) == FRAME_OK &&
-		strcmp(got, "answer 1700000000.000000 a.example 192.0.2.1 300 - -\n") == 0,
+	T_CHECK(
+	    run(c, len, &n) == FRAME_OK &&
+		strcmp(
+		    got,
+		    "answer 1700000000.000000 a.example 192.0.2.1 300 - -\n") ==
+		    0,
 	    "query time when no response time: %s", flat());
 
 	/* Odd bytes in the question come out as \DDD. */
@@ -157,26 +161,30 @@ main(void)
 	m_a(&m, NULL, 3);
 	len = pack(6, 5, -1, 0);
 	T_CHECK(run(c, len, &n) == FRAME_OK &&
-		strcmp(got, "answer 5.000000 o\\032d\\044d\\046\\092.example 192.0.2.3 300 - -\n") == 0,
-	    "odd bytes escaped: %s", flat());
+		    strcmp(got,
+			   "answer 5.000000 o\\032d\\044d\\046\\092.example "
+			   "192.0.2.3 300 - -\n") == 0,
+		"odd bytes escaped: %s", flat());
 
 	/* Bad frames, each its own kind. */
 	memcpy(frame, "\xff\xff\xff\xff garbage", 12);
 	T_CHECK(run(c, 12, &n) == FRAME_E_PROTO, "garbage is a protobuf error");
-	T_CHECK(run(c, 0, &n) == FRAME_E_PROTO, "empty frame is a protobuf error");
+	T_CHECK(run(c, 0, &n) == FRAME_E_PROTO,
+		"empty frame is a protobuf error");
 	{
 		Dnstap__Dnstap d = DNSTAP__DNSTAP__INIT;
 
 		len = dnstap__dnstap__pack(&d, frame);
 		T_CHECK(run(c, len, &n) == FRAME_E_DNSTAP,
-		    "no message is a dnstap error");
+			"no message is a dnstap error");
 	}
 	len = pack(6, 1, -1, 1000000000u);
-	T_CHECK(run(c, len, &n) == FRAME_E_DNSTAP, "nanoseconds >= 1e9 refused");
+	T_CHECK(run(c, len, &n) == FRAME_E_DNSTAP,
+		"nanoseconds >= 1e9 refused");
 	m.len -= 3;
 	len = pack(6, 1, -1, 0);
 	T_CHECK(run(c, len, &n) == FRAME_E_DNS && n == 0,
-	    "truncated DNS message is a dns error");
+		"truncated DNS message is a dns error");
 	/* Every truncation of a good frame fails cleanly or emits nothing
 	 * wrong (ASan checks the reads). */
 	m_start(&m, "www.example.com", 1, 2);
@@ -200,13 +208,15 @@ main(void)
 	 * the cut is reported.
 	 */
 	m_amplifier(&m, 15, 1024);
-	T_CHECK(m.len > 19000 && m.len < 22000, "amplifier is %zu bytes", m.len);
+	T_CHECK(m.len > 19000 && m.len < 22000, "amplifier is %zu bytes",
+		m.len);
 	len = pack(6, 1764150000, -1, 0);
 	r = run(c, len, &n);
 	T_CHECK(r == FRAME_OK && gotbytes <= 32768 && n <= 256,
-	    "amplifier: %u records, %zu bytes (at most 256, 32768)", n, gotbytes);
+		"amplifier: %u records, %zu bytes (at most 256, 32768)", n,
+		gotbytes);
 	T_CHECK(frame_cut(c) && frame_dropped(c) == 1024,
-	    "amplifier: reported as cut, 1024 records dropped");
+		"amplifier: reported as cut, 1024 records dropped");
 
 	frame_ctx_destroy(&c);
 	frame_ctx_destroy(&cr);

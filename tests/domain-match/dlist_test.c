@@ -18,59 +18,59 @@
 #include "dlist.h"
 
 static const char *const entries[][2] = {
-	{ "example.com", "+t1" },
-	{ "mail.example.com", "!" },
-	{ "deep.mail.example.com", "+t2" },
-	{ "a", "+one" },
-	{ "j.i.h.g.f.e.d.c.b.a.example", "+ten" },
-	{ "bad.example", "+Bad" }, /* a damaged value */
-	{ "x\\046y.example", "+esc" },
-	/* Longer than any valid value: read in part only with pread. */
-	{ "long.example", "+abcdefghijklmnopqrstuvwxyzabcdefghijklmnop" },
-	/* Longer than a key the pread cache keeps. */
-	{ "a123456789.b123456789.c123456789.d123456789.e123456789.f123456789."
-	  "long",
-	    "+kept" },
-	/* Exact entries: the name only; below them the walk goes on up. */
-	{ "full.example.com", "=ex" },
-	{ "exact.example", "=only" },
-	{ "y.mail.example.com", "=back" },
-	{ "badexact.example", "=" },
+    {"example.com", "+t1"},
+    {"mail.example.com", "!"},
+    {"deep.mail.example.com", "+t2"},
+    {"a", "+one"},
+    {"j.i.h.g.f.e.d.c.b.a.example", "+ten"},
+    {"bad.example", "+Bad"}, /* a damaged value */
+    {"x\\046y.example", "+esc"},
+    /* Longer than any valid value: read in part only with pread. */
+    {"long.example", "+abcdefghijklmnopqrstuvwxyzabcdefghijklmnop"},
+    /* Longer than a key the pread cache keeps. */
+    {"a123456789.b123456789.c123456789.d123456789.e123456789.f123456789."
+     "long",
+     "+kept"},
+    /* Exact entries: the name only; below them the walk goes on up. */
+    {"full.example.com", "=ex"},
+    {"exact.example", "=only"},
+    {"y.mail.example.com", "=back"},
+    {"badexact.example", "="},
 };
 #define NENT (sizeof entries / sizeof entries[0])
 
 static const char *const cases[][2] = {
-	/* name, expected: tag, "!" excluded, "" none */
-	{ "example.com", "t1" },
-	{ "www.example.com", "t1" },
-	{ "aexample.com", "" },
-	{ "example.community", "" },
-	{ "com", "" },
-	{ "mail.example.com", "!" },
-	{ "x.mail.example.com", "!" },
-	{ "deep.mail.example.com", "t2" },
-	{ "z.deep.mail.example.com", "t2" },
-	{ "a", "one" },
-	{ "b.a", "one" },
-	{ "z.j.i.h.g.f.e.d.c.b.a.example", "ten" },
-	{ "i.h.g.f.e.d.c.b.a.example", "" },
-	{ "bad.example", "" },
-	{ "x\\046y.example", "esc" },
-	{ "y.example", "" },
-	{ "long.example", "" },
-	{ "x.long.example", "" },
-	{ "x.a123456789.b123456789.c123456789.d123456789.e123456789."
-	  "f123456789.long",
-	    "kept" },
-	{ "full.example.com", "=ex" },
-	{ "a.full.example.com", "t1" },
-	{ "exact.example", "=only" },
-	{ "www.exact.example", "" },
-	{ "y.mail.example.com", "=back" },
-	{ "z.y.mail.example.com", "!" },
-	{ "badexact.example", "" },
-	{ ".", "" },
-	{ "", "" },
+    /* name, expected: tag, "!" excluded, "" none */
+    {"example.com", "t1"},
+    {"www.example.com", "t1"},
+    {"aexample.com", ""},
+    {"example.community", ""},
+    {"com", ""},
+    {"mail.example.com", "!"},
+    {"x.mail.example.com", "!"},
+    {"deep.mail.example.com", "t2"},
+    {"z.deep.mail.example.com", "t2"},
+    {"a", "one"},
+    {"b.a", "one"},
+    {"z.j.i.h.g.f.e.d.c.b.a.example", "ten"},
+    {"i.h.g.f.e.d.c.b.a.example", ""},
+    {"bad.example", ""},
+    {"x\\046y.example", "esc"},
+    {"y.example", ""},
+    {"long.example", ""},
+    {"x.long.example", ""},
+    {"x.a123456789.b123456789.c123456789.d123456789.e123456789."
+     "f123456789.long",
+     "kept"},
+    {"full.example.com", "=ex"},
+    {"a.full.example.com", "t1"},
+    {"exact.example", "=only"},
+    {"www.exact.example", ""},
+    {"y.mail.example.com", "=back"},
+    {"z.y.mail.example.com", "!"},
+    {"badexact.example", ""},
+    {".", ""},
+    {"", ""},
 };
 
 /* Writes a list cdb to path: header, entries, optionally filter/depths. */
@@ -115,8 +115,8 @@ result(char *out, int hit, const struct dlist_match *m)
 	else if (m->excluded)
 		strcpy(out, "!");
 	else
-		snprintf(out, 64, "%s%.*s", m->exact ? "=" : "", (int)m->tag_len,
-		    m->tag);
+		snprintf(out, 64, "%s%.*s", m->exact ? "=" : "",
+			 (int)m->tag_len, m->tag);
 }
 
 static void

@@ -46,7 +46,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!c)
 		c = frame_ctx_init(FRAME_T_CLIENT | FRAME_T_RESOLVER |
-			FRAME_T_FORWARDER, 1 << 20);
+				       FRAME_T_FORWARDER,
+				   1 << 20);
 	if (size > 1 << 20)
 		return 0;
 	(void)frame_records(c, data, size, check, NULL, &n);

@@ -17,9 +17,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const names[] = {
-	"example.com", "www.example.com", "mail.example.com", "a",
-	"x.y.z.example.org", "xn--bcher-kva.de", "b.a",
-	"a123456789.b123456789.c123456789.d123456789.e123456789.f123456789.com",
+    "example.com",
+    "www.example.com",
+    "mail.example.com",
+    "a",
+    "x.y.z.example.org",
+    "xn--bcher-kva.de",
+    "b.a",
+    "a123456789.b123456789.c123456789.d123456789.e123456789.f123456789.com",
 };
 
 int
@@ -53,22 +58,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			dlist_probe_fetch(dl, &pr);
 			h2 = dlist_probe_lookup(dl, &pr, &m2);
 			if (h1 != h2 || (h1 && (m1.excluded != m2.excluded ||
-						   m1.exact != m2.exact ||
-						   m1.tag_len != m2.tag_len ||
-						   m1.entry_len != m2.entry_len)))
+						m1.exact != m2.exact ||
+						m1.tag_len != m2.tag_len ||
+						m1.entry_len != m2.entry_len)))
 				abort();
 			/* An exact entry covers the whole name only. */
-			if (h1 && m1.exact &&
-			    m1.entry_len != strlen(names[i]))
+			if (h1 && m1.exact && m1.entry_len != strlen(names[i]))
 				abort();
-			h3 = dlist_lookup(cold, names[i], strlen(names[i]),
-			    &m3);
-			if (h1 != h3 || (h1 && (m1.excluded != m3.excluded ||
-						   m1.exact != m3.exact ||
-						   m1.tag_len != m3.tag_len ||
-						   memcmp(m1.tag, m3.tag,
-						       m1.tag_len) != 0 ||
-						   m1.entry_len != m3.entry_len)))
+			h3 =
+			    dlist_lookup(cold, names[i], strlen(names[i]), &m3);
+			if (h1 != h3 ||
+			    (h1 && (m1.excluded != m3.excluded ||
+				    m1.exact != m3.exact ||
+				    m1.tag_len != m3.tag_len ||
+				    memcmp(m1.tag, m3.tag, m1.tag_len) != 0 ||
+				    m1.entry_len != m3.entry_len)))
 				abort();
 		}
 		dlist_close(&dl);

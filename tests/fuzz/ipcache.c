@@ -21,8 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct dlist *
 fuzz_list(void)
 {
-	static const char *kv[] = { "", "dnstap-bgp-domains 1 3", "example",
-		"+", "a.example", "+video", "b.example", "!" };
+	static const char *kv[] = {"",		"dnstap-bgp-domains 1 3",
+				   "example",	"+",
+				   "a.example", "+video",
+				   "b.example", "!"};
 	char path[] = "/tmp/fuzz-ipcache.XXXXXX", err[128];
 	struct cdb_make cm;
 	struct dlist *dl = NULL;
@@ -35,10 +37,10 @@ fuzz_list(void)
 		abort();
 	for (i = 0; i < sizeof kv / sizeof kv[0]; i += 2)
 		if (cdb_make_add(&cm, kv[i], (unsigned)strlen(kv[i]), kv[i + 1],
-			(unsigned)strlen(kv[i + 1])) == -1)
+				 (unsigned)strlen(kv[i + 1])) == -1)
 			abort();
-	if (cdb_make_finish(&cm) == -1 || !(dl = dlist_open(path, err,
-						 sizeof err)))
+	if (cdb_make_finish(&cm) == -1 ||
+	    !(dl = dlist_open(path, err, sizeof err)))
 		abort();
 	close(fd);
 	unlink(path);
@@ -51,8 +53,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int null = -1;
 	static struct dlist *list;
 	/* Shared across inputs, so warnings cost a line a second, not a run. */
-	static struct ratelimit rl[3] = { RATELIMIT_INIT, RATELIMIT_INIT,
-		RATELIMIT_INIT };
+	static struct ratelimit rl[3] = {RATELIMIT_INIT, RATELIMIT_INIT,
+					 RATELIMIT_INIT};
 	struct rec_addr all4, all6;
 	struct lw out;
 	struct ic ic;

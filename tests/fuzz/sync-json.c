@@ -38,7 +38,7 @@ check(const struct sync_raw *raw, void *arg)
 	if (rec_name_check(nm, &k) || k != e.name_len || strcmp(nm, e.name))
 		abort();
 	n = sync_entry_json(buf, sizeof buf, &e.addr, e.name, e.name_len,
-	    e.time_us, e.tag);
+			    e.time_us, e.tag);
 	if (n == 0)
 		abort();
 	memset(&r2, 0, sizeof r2);
@@ -66,12 +66,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	step = (data[0] & 0x7f) + 1;
 	p = sync_parser_new(data[0] & 0x80 ? SYNC_OBJECT : SYNC_ARRAY, check,
-	    NULL);
+			    NULL);
 	if (!p)
 		return 0;
 	for (i = 1; i < size; i += step)
 		if (sync_parser_feed(p, data + i,
-		    size - i < step ? size - i : step) == -1)
+				     size - i < step ? size - i : step) == -1)
 			break;
 	if (i >= size)
 		(void)sync_parser_finish(p);

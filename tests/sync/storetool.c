@@ -19,7 +19,6 @@
 #include "clock.h"
 #include "store.h"
 
-
 static int
 put(struct store *s, const struct rec *r)
 {
@@ -81,14 +80,17 @@ main(int argc, char **argv)
 			return 111;
 		s = store_open(dir, STORE_WRITE, err, sizeof err, &perm);
 		T_CHECK(s && store_begin(s, err, sizeof err) == 0,
-		    "storetool: open and begin");
+			"storetool: open and begin");
 		if (!s)
 			T_DONE();
-		snprintf(line, sizeof line, "peer 1764150000.5 a.example 192.0.2.1 -");
+		snprintf(line, sizeof line,
+			 "peer 1764150000.5 a.example 192.0.2.1 -");
 		T_CHECK(rec_parse(&r, line, strlen(line)) == REC_OK &&
-		    put(s, &r) == 0 && commit(s) == 0, "storetool: put");
+			    put(s, &r) == 0 && commit(s) == 0,
+			"storetool: put");
 		T_CHECK(store_each(s, 0, count, &n, err, sizeof err) == 0 &&
-		    n == 1, "storetool: one entry back");
+			    n == 1,
+			"storetool: one entry back");
 		store_close(&s);
 		snprintf(line, sizeof line, "rm -rf %s", dir);
 		if (system(line) != 0)
@@ -117,8 +119,9 @@ main(int argc, char **argv)
 			r.addr.a[3] = (uint8_t)i;
 			if (put(s, &r) == -1)
 				return 111;
-			if (i % 10000 == 9999 && (commit(s) == -1 ||
-			    store_begin(s, err, sizeof err) == -1))
+			if (i % 10000 == 9999 &&
+			    (commit(s) == -1 ||
+			     store_begin(s, err, sizeof err) == -1))
 				return 111;
 		}
 	} else {
@@ -128,7 +131,8 @@ main(int argc, char **argv)
 			line[len] = '\0';
 			if (rec_parse(&r, line, len) != REC_OK ||
 			    r.type != REC_PEER) {
-				fprintf(stderr, "storetool: bad record %s\n", line);
+				fprintf(stderr, "storetool: bad record %s\n",
+					line);
 				return 100;
 			}
 			if (put(s, &r) == -1)

@@ -61,18 +61,18 @@ main(void)
 	m_start(&m, "www.example.com", 1, 1);
 	m_a(&m, NULL, 1);
 	T_CHECK(parse(m.b, m.len) == DNS_OK && a.naddr == 1 &&
-		a.addr[0].family == 4 && a.addr[0].a[3] == 1 &&
-		a.addr[0].depth == 0 && a.addr[0].ttl == 300 &&
-		wire_is(&a.qname, "www.example.com") && a.nchain == 0,
-	    "compressed owner");
+		    a.addr[0].family == 4 && a.addr[0].a[3] == 1 &&
+		    a.addr[0].depth == 0 && a.addr[0].ttl == 300 &&
+		    wire_is(&a.qname, "www.example.com") && a.nchain == 0,
+		"compressed owner");
 	truncations("compressed owner");
 
 	/* Uppercase in the question and the owner: lowercased, matched. */
 	m_start(&m, "WWW.Example.COM", 1, 1);
 	m_a(&m, "www.EXAMPLE.com", 2);
 	T_CHECK(parse(m.b, m.len) == DNS_OK && a.naddr == 1 &&
-		wire_is(&a.qname, "www.example.com"),
-	    "uppercase names lowercased and matched");
+		    wire_is(&a.qname, "www.example.com"),
+		"uppercase names lowercased and matched");
 
 	/* Several A and AAAA. */
 	m_start(&m, "multi.example", 255, 5);
@@ -81,9 +81,9 @@ main(void)
 	m_aaaa(&m, NULL, 1);
 	m_aaaa(&m, "multi.example", 2);
 	T_CHECK(parse(m.b, m.len) == DNS_OK && a.naddr == 5 &&
-		a.addr[2].a[3] == 12 && a.addr[3].family == 6 &&
-		a.addr[4].a[15] == 2 && a.addr[4].a[0] == 0x20,
-	    "three A and two AAAA");
+		    a.addr[2].a[3] == 12 && a.addr[3].family == 6 &&
+		    a.addr[4].a[15] == 2 && a.addr[4].a[0] == 0x20,
+		"three A and two AAAA");
 	truncations("several addresses");
 
 	/* A chain in order: www -> a -> b, addresses at b. */
@@ -93,10 +93,10 @@ main(void)
 	m_a(&m, "b.cdn.example", 7);
 	m_aaaa(&m, "b.cdn.example", 8);
 	T_CHECK(parse(m.b, m.len) == DNS_OK && a.nchain == 2 &&
-		wire_is(&a.chain[0], "a.cdn.example") &&
-		wire_is(&a.chain[1], "b.cdn.example") && a.naddr == 2 &&
-		a.addr[0].depth == 2 && a.addr[1].depth == 2,
-	    "CNAME chain in order");
+		    wire_is(&a.chain[0], "a.cdn.example") &&
+		    wire_is(&a.chain[1], "b.cdn.example") && a.naddr == 2 &&
+		    a.addr[0].depth == 2 && a.addr[1].depth == 2,
+		"CNAME chain in order");
 	truncations("chain");
 
 	/* The same chain backwards. */
@@ -105,9 +105,9 @@ main(void)
 	m_a(&m, "b.cdn.example", 7);
 	m_cname(&m, "a.cdn.example", "b.cdn.example");
 	m_cname(&m, "www.example", "a.cdn.example");
-	T_CHECK(parse(m.b, m.len) == DNS_OK && a.nchain == 2 &&
-		a.naddr == 2 && a.addr[0].depth == 2 && a.addr[0].family == 6,
-	    "CNAME chain out of order");
+	T_CHECK(parse(m.b, m.len) == DNS_OK && a.nchain == 2 && a.naddr == 2 &&
+		    a.addr[0].depth == 2 && a.addr[0].family == 6,
+		"CNAME chain out of order");
 
 	/* A compressed CNAME target pointing into the previous record. */
 	m_start(&m, "www.example", 1, 2);
@@ -124,9 +124,9 @@ main(void)
 	m_rr(&m, 1, 300, 4);
 	m_raw(&m, "\xc6\x33\x64\x01", 4);
 	T_CHECK(parse(m.b, m.len) == DNS_OK && a.nchain == 1 &&
-		wire_is(&a.chain[0], "cdn.example") && a.naddr == 1 &&
-		a.addr[0].a[0] == 198 && a.addr[0].depth == 1,
-	    "compressed CNAME target and owner");
+		    wire_is(&a.chain[0], "cdn.example") && a.naddr == 1 &&
+		    a.addr[0].a[0] == 198 && a.addr[0].depth == 1,
+		"compressed CNAME target and owner");
 	truncations("compressed chain");
 
 	/* Addresses of a name outside the chain are not the question's. */
@@ -134,8 +134,8 @@ main(void)
 	m_a(&m, "other.example", 1);
 	m_a(&m, NULL, 2);
 	T_CHECK(parse(m.b, m.len) == DNS_OK && a.naddr == 1 &&
-		a.addr[0].a[3] == 2,
-	    "unrelated owner ignored");
+		    a.addr[0].a[3] == 2,
+		"unrelated owner ignored");
 
 	/* A CNAME loop: the chain stops, the addresses on it still count. */
 	m_start(&m, "www.example", 1, 3);
@@ -143,8 +143,8 @@ main(void)
 	m_cname(&m, "a.example", "www.example");
 	m_a(&m, "a.example", 3);
 	T_CHECK(parse(m.b, m.len) == DNS_OK && a.chain_loop && a.nchain == 1 &&
-		a.naddr == 1 && a.addr[0].depth == 1,
-	    "CNAME loop detected");
+		    a.naddr == 1 && a.addr[0].depth == 1,
+		"CNAME loop detected");
 
 	/* A CNAME to the root ends the chain. */
 	m_start(&m, "www.example", 1, 2);
@@ -153,7 +153,7 @@ main(void)
 	m_u8(&m, 0);
 	m_a(&m, NULL, 3);
 	T_CHECK(parse(m.b, m.len) == DNS_OK && a.nchain == 0 && a.naddr == 1,
-	    "CNAME to the root ends the chain");
+		"CNAME to the root ends the chain");
 
 	/* A chain of 20 links is cut at DNS_CHAIN_MAX. */
 	m_start(&m, "c0.example", 1, 21);
@@ -166,8 +166,8 @@ main(void)
 	}
 	m_a(&m, "c20.example", 9);
 	T_CHECK(parse(m.b, m.len) == DNS_OK && a.chain_cut &&
-		a.nchain == DNS_CHAIN_MAX && a.naddr == 0,
-	    "long chain cut, its end not attributed");
+		    a.nchain == DNS_CHAIN_MAX && a.naddr == 0,
+		"long chain cut, its end not attributed");
 
 	/* Odd bytes in a label are data, not syntax. */
 	m_start(&m, "x.example", 1, 1);
@@ -181,9 +181,10 @@ main(void)
 	m_rr(&m, 1, 0xffffffffu, 4);
 	m_raw(&m, "\xc0\x00\x02\x05", 4);
 	T_CHECK(parse(m.b, m.len) == DNS_OK && a.naddr == 1 &&
-		a.qname.wire[0] == 6 && memcmp(a.qname.wire + 1, "a.b \\\xff", 6) == 0 &&
-		a.addr[0].ttl == 0,
-	    "odd label bytes kept, TTL over 2^31-1 is 0");
+		    a.qname.wire[0] == 6 &&
+		    memcmp(a.qname.wire + 1, "a.b \\\xff", 6) == 0 &&
+		    a.addr[0].ttl == 0,
+		"odd label bytes kept, TTL over 2^31-1 is 0");
 
 	/* TTL 2^31-1 stays. */
 	m_start(&m, "t.example", 1, 1);
@@ -191,7 +192,7 @@ main(void)
 	m_rr(&m, 1, 0x7fffffffu, 4);
 	m_raw(&m, "\xc0\x00\x02\x05", 4);
 	T_CHECK(parse(m.b, m.len) == DNS_OK && a.addr[0].ttl == 0x7fffffffu,
-	    "TTL 2^31-1 kept");
+		"TTL 2^31-1 kept");
 
 	/* A pointer to itself, a forward pointer, one into the header. */
 	m_start(&m, "p.example", 1, 1);
@@ -240,7 +241,7 @@ main(void)
 	m_u16(&m, 1);
 	m_u16(&m, 1);
 	T_CHECK(parse(m.b, m.len) == DNS_E_NAME,
-	    "a pointer into its own name, past itself, refused");
+		"a pointer into its own name, past itself, refused");
 	m_start(&m, "x.example", 1, 0);
 	m.len = 12;
 	m_u8(&m, 1);
@@ -249,12 +250,13 @@ main(void)
 	m_u16(&m, 1);
 	m_u16(&m, 1);
 	T_CHECK(parse(m.b, m.len) == DNS_E_NAME,
-	    "a label and a pointer back to it refused");
+		"a label and a pointer back to it refused");
 
 	/* A name over 255 bytes. */
 	memset(longname, 0, sizeof longname);
 	for (i = 0; i < 5; i++)
-		strcat(longname, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.");
+		strcat(longname,
+		       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.");
 	strcat(longname, "example");
 	m_start(&m, longname, 1, 0);
 	T_CHECK(parse(m.b, m.len) == DNS_E_NAME, "name over 255 bytes refused");
@@ -274,7 +276,8 @@ main(void)
 	m_ptr(&m, 12);
 	m_rr(&m, 5, 300, 2);
 	m_name(&m, "y.example");
-	T_CHECK(parse(m.b, m.len) != DNS_OK, "CNAME longer than its data refused");
+	T_CHECK(parse(m.b, m.len) != DNS_OK,
+		"CNAME longer than its data refused");
 	m_start(&m, "x.example", 1, 0);
 	m.b[5] = 0;
 	T_CHECK(parse(m.b, m.len) == DNS_E_QUESTION, "no question refused");
@@ -295,16 +298,16 @@ main(void)
 	m_raw(&m, "\x0a\x00\x00\x01", 4);
 	m_a(&m, NULL, 4);
 	T_CHECK(parse(m.b, m.len) == DNS_OK && a.naddr == 1 &&
-		a.addr[0].a[3] == 4,
-	    "CHAOS class record skipped");
+		    a.addr[0].a[3] == 4,
+		"CHAOS class record skipped");
 
 	/* More addresses than DNS_ADDR_MAX: the first ones, and a flag. */
 	m_start(&m, "many.example", 1, DNS_ADDR_MAX + 10);
 	for (i = 0; i < DNS_ADDR_MAX + 10; i++)
 		m_a(&m, NULL, (uint8_t)i);
 	T_CHECK(parse(m.b, m.len) == DNS_OK && a.naddr == DNS_ADDR_MAX &&
-		a.addr_cut,
-	    "addresses past DNS_ADDR_MAX cut");
+		    a.addr_cut,
+		"addresses past DNS_ADDR_MAX cut");
 
 	T_DONE();
 }

@@ -12,12 +12,12 @@
 
 static uint64_t frames = 42, dns_errors = 3, frame_errors = 0, conns = 2;
 static const struct metric table[] = {
-	{ "frames_total", NULL, METRIC_COUNTER, "Frames read.", &frames },
-	{ "errors_total", "kind=\"dns\"", METRIC_COUNTER, "Errors by kind.",
-	    &dns_errors },
-	{ "errors_total", "kind=\"frame\"", METRIC_COUNTER, "Errors by kind.",
-	    &frame_errors },
-	{ "connections", NULL, METRIC_GAUGE, "Open connections.", &conns },
+    {"frames_total", NULL, METRIC_COUNTER, "Frames read.", &frames},
+    {"errors_total", "kind=\"dns\"", METRIC_COUNTER, "Errors by kind.",
+     &dns_errors},
+    {"errors_total", "kind=\"frame\"", METRIC_COUNTER, "Errors by kind.",
+     &frame_errors},
+    {"connections", NULL, METRIC_GAUGE, "Open connections.", &conns},
 };
 
 static const char want[] =
@@ -51,7 +51,7 @@ stats_lines(void)
 		return -1;
 	for (i = 0; i < 60; i++) {
 		snprintf(many_names[i], sizeof many_names[i],
-		    "a_rather_long_counter_name_number_%02d_total", i);
+			 "a_rather_long_counter_name_number_%02d_total", i);
 		many[i].name = many_names[i];
 		many[i].labels = i % 2 ? "why=\"something\"" : NULL;
 		many[i].value = &many_values[i];
@@ -66,14 +66,15 @@ stats_lines(void)
 	unlink(path);
 	got[n > 0 ? n : 0] = '\0';
 	for (p = got; (nl = strchr(p, '\n')); p = nl + 1) {
-		if (nl - p >= 1024 || strncmp(p, "metrics_test: info: stats: ", 27))
+		if (nl - p >= 1024 ||
+		    strncmp(p, "metrics_test: info: stats: ", 27))
 			return -1;
 		lines++;
 	}
 	for (i = 0; i < 60; i++) {
 		snprintf(key, sizeof key, "%s%s=%llu", many_names[i],
-		    i % 2 ? "{why=\"something\"}" : "",
-		    (unsigned long long)many_values[i]);
+			 i % 2 ? "{why=\"something\"}" : "",
+			 (unsigned long long)many_values[i]);
 		if (!strstr(got, key))
 			return -1;
 	}
@@ -83,8 +84,8 @@ stats_lines(void)
 int
 main(void)
 {
-	char dir[] = "/tmp/metrics_test.XXXXXX", path[64], got[2048], victim[64],
-	    tmp[96];
+	char dir[] = "/tmp/metrics_test.XXXXXX", path[64], got[2048],
+	     victim[64], tmp[96];
 	struct stat st;
 	struct ratelimit rl = RATELIMIT_INIT;
 	FILE *f;
@@ -94,7 +95,7 @@ main(void)
 	T_CHECK(mkdtemp(dir) != NULL, "temp dir");
 	snprintf(path, sizeof path, "%s/m.prom", dir);
 	T_CHECK(metrics_write(path, "dnstap-read", table, 4) == 0,
-	    "metrics_write succeeds");
+		"metrics_write succeeds");
 	f = fopen(path, "r");
 	n = f ? fread(got, 1, sizeof got - 1, f) : 0;
 	got[n] = '\0';
@@ -116,40 +117,41 @@ main(void)
 	}
 	T_CHECK(symlink(victim, tmp) == 0, "symlink planted at the temp name");
 	T_CHECK(metrics_write(path, "dnstap-read", table, 4) == 0,
-	    "metrics_write with a symlink at its temp name succeeds");
+		"metrics_write with a symlink at its temp name succeeds");
 	f = fopen(victim, "r");
 	n = f ? fread(got, 1, sizeof got - 1, f) : 0;
 	got[n] = '\0';
 	if (f)
 		fclose(f);
 	T_CHECK(strcmp(got, "precious\n") == 0,
-	    "the symlink's target is not written through:\n%s", got);
+		"the symlink's target is not written through:\n%s", got);
 	T_CHECK(lstat(path, &st) == 0 && S_ISREG(st.st_mode),
-	    "the metrics file is a regular file, not the planted link");
+		"the metrics file is a regular file, not the planted link");
 	T_CHECK(lstat(tmp, &st) == -1, "no temp name left behind");
 	unlink(victim);
 	unlink(path);
 	rmdir(dir);
 	snprintf(path, sizeof path, "%s/m.prom", dir);
 	T_CHECK(metrics_write(path, "x", table, 1) == -1,
-	    "metrics_write into a missing directory fails");
+		"metrics_write into a missing directory fails");
 
 	/* A file kept fresh: one failure reported per run of failures. */
 	{
-		struct metrics_file mf = { path, "x", table, 1, 0, 0 };
+		struct metrics_file mf = {path, "x", table, 1, 0, 0};
 		int r1, r2, r3, r4;
 
 		r1 = metrics_file_tick(&mf, 0); /* the directory is gone */
 		r2 = metrics_file_tick(&mf, 1);
 		T_CHECK(r1 == -1 && r2 == 0,
-		    "metrics_file_tick: a failure once, not at every try");
+			"metrics_file_tick: a failure once, not at every try");
 		mkdir(dir, 0700);
 		r3 = metrics_file_tick(&mf, 0);
 		T_CHECK(r3 == 0 && access(path, F_OK) == -1,
-		    "metrics_file_tick: not again within %d s", METRICS_EVERY_S);
+			"metrics_file_tick: not again within %d s",
+			METRICS_EVERY_S);
 		r3 = metrics_file_tick(&mf, 1);
 		T_CHECK(r3 == 0 && access(path, F_OK) == 0,
-		    "metrics_file_tick: forced, written");
+			"metrics_file_tick: forced, written");
 		rmdir(dir); /* not empty: still there */
 		unlink(path);
 		rmdir(dir);
@@ -157,16 +159,18 @@ main(void)
 		T_CHECK(r4 == -1, "metrics_file_tick: a new failure reported");
 		mf.path = NULL;
 		T_CHECK(metrics_file_tick(&mf, 1) == 0,
-		    "metrics_file_tick: no path, nothing");
+			"metrics_file_tick: no path, nothing");
 	}
 
 	/* A burst of 5 passes, the rest is suppressed and counted. */
 	log_init("metrics_test");
 	for (i = 0; i < 20; i++)
 		log_warn_limited(&rl, "flood %d", i);
-	T_CHECK(rl.suppressed == 15, "ratelimit suppresses after the burst (%llu)",
-	    (unsigned long long)rl.suppressed);
-	T_CHECK(stats_lines() > 1,
+	T_CHECK(rl.suppressed == 15,
+		"ratelimit suppresses after the burst (%llu)",
+		(unsigned long long)rl.suppressed);
+	T_CHECK(
+	    stats_lines() > 1,
 	    "a long stats line is split, every counter on one of the lines");
 	T_DONE();
 }

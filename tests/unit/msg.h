@@ -100,7 +100,7 @@ m_rr(struct msg *m, unsigned type, uint32_t ttl, unsigned rdlen)
 static inline void
 m_a(struct msg *m, const char *owner, uint8_t last)
 {
-	uint8_t a[4] = { 192, 0, 2, last };
+	uint8_t a[4] = {192, 0, 2, last};
 
 	if (owner)
 		m_name(m, owner);
@@ -113,7 +113,7 @@ m_a(struct msg *m, const char *owner, uint8_t last)
 static inline void
 m_aaaa(struct msg *m, const char *owner, uint8_t last)
 {
-	uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8};
 
 	a[15] = last;
 	if (owner)
@@ -136,7 +136,7 @@ m_cname(struct msg *m, const char *owner, const char *target)
 static inline void
 m_amp_name(struct msg *m, unsigned k)
 {
-	static const unsigned labels[4] = { 63, 63, 63, 61 };
+	static const unsigned labels[4] = {63, 63, 63, 61};
 	unsigned i, j;
 
 	for (i = 0; i < 4; i++) {

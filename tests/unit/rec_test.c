@@ -43,10 +43,11 @@ examples(const char *path)
 	while (fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (strncmp(line, "```", 3) == 0) {
-			block = strcmp(line, "```records") == 0 ? VALID :
-			    strcmp(line, "```records-normalized") == 0 ? NORM :
-			    strcmp(line, "```records-invalid") == 0 ? INVALID :
-									 NONE;
+			block =
+			    strcmp(line, "```records") == 0		 ? VALID
+			    : strcmp(line, "```records-normalized") == 0 ? NORM
+			    : strcmp(line, "```records-invalid") == 0 ? INVALID
+								      : NONE;
 			continue;
 		}
 		switch (block) {
@@ -54,62 +55,64 @@ examples(const char *path)
 			break;
 		case VALID:
 			nvalid++;
-			T_CHECK(strcmp(reformat(line, out, sizeof out), line) == 0,
-			    "records.md valid: %s -> %s", line, out);
+			T_CHECK(strcmp(reformat(line, out, sizeof out), line) ==
+				    0,
+				"records.md valid: %s -> %s", line, out);
 			break;
 		case NORM:
 			if (strncmp(line, "=> ", 3) == 0) {
 				nnorm++;
 				T_CHECK(strcmp(reformat(prev, out, sizeof out),
-					    line + 3) == 0,
-				    "records.md normalized: %s -> %s", prev, out);
+					       line + 3) == 0,
+					"records.md normalized: %s -> %s", prev,
+					out);
 			} else
 				strcpy(prev, line);
 			break;
 		case INVALID:
 			ninvalid++;
 			T_CHECK(strncmp(reformat(line, out, sizeof out),
-				    "error: ", 7) == 0,
-			    "records.md invalid: %s (%s)", line, out);
+					"error: ", 7) == 0,
+				"records.md invalid: %s (%s)", line, out);
 			break;
 		}
 	}
 	fclose(f);
 	T_CHECK(nvalid >= 10 && ninvalid >= 10 && nnorm >= 3,
-	    "records.md has examples (%d valid, %d normalized, %d invalid)",
-	    nvalid, nnorm, ninvalid);
+		"records.md has examples (%d valid, %d normalized, %d invalid)",
+		nvalid, nnorm, ninvalid);
 }
 
 static void
 names(void)
 {
-	static const uint8_t w1[] = { 3, 'W', 'w', 'W', 7, 'e', 'x', 'a', 'm',
-		'p', 'l', 'e', 0 };
-	static const uint8_t w2[] = { 3, 'a', '.', ' ', 1, 0xff, 0 };
-	static const uint8_t root[] = { 0 };
-	static const uint8_t bad1[] = { 3, 'a', 'b' };	  /* truncated */
-	static const uint8_t bad2[] = { 64, 'a', 0 };	  /* label > 63 */
-	static const uint8_t bad3[] = { 1, 'a', 1, 'b' }; /* no root label */
+	static const uint8_t w1[] = {3,	  'W', 'w', 'W', 7,   'e', 'x',
+				     'a', 'm', 'p', 'l', 'e', 0};
+	static const uint8_t w2[] = {3, 'a', '.', ' ', 1, 0xff, 0};
+	static const uint8_t root[] = {0};
+	static const uint8_t bad1[] = {3, 'a', 'b'};	/* truncated */
+	static const uint8_t bad2[] = {64, 'a', 0};	/* label > 63 */
+	static const uint8_t bad3[] = {1, 'a', 1, 'b'}; /* no root label */
 	uint8_t big[300];
 	char out[REC_NAME_MAX];
 	size_t n, i;
 
 	n = rec_name_from_wire(out, sizeof out, w1, sizeof w1);
 	T_CHECK(n == 11 && strcmp(out, "www.example") == 0,
-	    "name_from_wire lowercases (%s)", out);
+		"name_from_wire lowercases (%s)", out);
 	n = rec_name_from_wire(out, sizeof out, w2, sizeof w2);
 	T_CHECK(strcmp(out, "a\\046\\032.\\255") == 0,
-	    "name_from_wire escapes (%s)", out);
+		"name_from_wire escapes (%s)", out);
 	n = rec_name_from_wire(out, sizeof out, root, sizeof root);
 	T_CHECK(n == 1 && strcmp(out, ".") == 0, "name_from_wire root");
 	T_CHECK(rec_name_from_wire(out, sizeof out, bad1, sizeof bad1) == 0,
-	    "name_from_wire truncated");
+		"name_from_wire truncated");
 	T_CHECK(rec_name_from_wire(out, sizeof out, bad2, sizeof bad2) == 0,
-	    "name_from_wire long label");
+		"name_from_wire long label");
 	T_CHECK(rec_name_from_wire(out, sizeof out, bad3, sizeof bad3) == 0,
-	    "name_from_wire no root label");
+		"name_from_wire no root label");
 	T_CHECK(rec_name_from_wire(out, 5, w1, sizeof w1) == 0,
-	    "name_from_wire small buffer");
+		"name_from_wire small buffer");
 
 	/* The longest wire name, all escaped, fits REC_NAME_MAX. */
 	for (i = 0; i + 64 < 255; i += 64) {
@@ -121,7 +124,7 @@ names(void)
 	big[254] = 0;
 	n = rec_name_from_wire(out, sizeof out, big, 255);
 	T_CHECK(n > 900 && n < REC_NAME_MAX, "name_from_wire 255 bytes (%zu)",
-	    n);
+		n);
 	T_CHECK(rec_name_check(out, &n) == 0, "its text form checks");
 }
 
@@ -144,11 +147,11 @@ addrs(void)
 	T_CHECK(rec_addr_parse(&p, "0.0.0.0/0", 9, 1) == 0, "parse 0/0");
 	T_CHECK(rec_addr_contains(&p, &a) == 0, "0/0 is IPv4 only");
 	T_CHECK(rec_addr_parse(&p, "1.2.3.4/08", 10, 1) == -1,
-	    "leading zero length refused");
+		"leading zero length refused");
 	rec_addr_parse(&a, "::ffff:127.0.0.1", 16, 0);
 	rec_addr_format(out, sizeof out, &a, 0);
 	T_CHECK(a.family == 4 && strcmp(out, "127.0.0.1") == 0,
-	    "mapped address is IPv4 (%s)", out);
+		"mapped address is IPv4 (%s)", out);
 	rec_addr_format(out, sizeof out, &a, 1);
 	T_CHECK(strcmp(out, "127.0.0.1/32") == 0, "with length (%s)", out);
 }
@@ -158,11 +161,11 @@ static void
 nuls(void)
 {
 	static const char *const lines[] = {
-		"peer 1764150000.250000 www.example.com 192.0.2.1\0JUNK -",
-		"answer 1764150000.000000 www.example.com 192.0.2.1\0 300 - -",
-		"announce 192.0.2.1/32 - www.example.com\0",
-		"eor\0",
-		"mark 1\0002",
+	    "peer 1764150000.250000 www.example.com 192.0.2.1\0JUNK -",
+	    "answer 1764150000.000000 www.example.com 192.0.2.1\0 300 - -",
+	    "announce 192.0.2.1/32 - www.example.com\0",
+	    "eor\0",
+	    "mark 1\0002",
 	};
 	char line[256];
 	struct rec r;
@@ -175,12 +178,12 @@ nuls(void)
 		n += 1 + strlen(lines[i] + n + 1);
 		memcpy(line, lines[i], n + 1);
 		T_CHECK(rec_parse(&r, line, n) == REC_E_NUL,
-		    "a NUL inside line %zu is refused", i);
+			"a NUL inside line %zu is refused", i);
 	}
 	T_CHECK(rec_addr_parse(&a, "192.0.2.1\0x", 11, 0) == -1,
-	    "an address with a NUL inside is refused");
+		"an address with a NUL inside is refused");
 	T_CHECK(rec_addr_parse(&a, "192.0.2.1", 9, 0) == 0,
-	    "the same address without it parses");
+		"the same address without it parses");
 }
 
 int
