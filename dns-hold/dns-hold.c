@@ -159,6 +159,20 @@ static int64_t wall_us;
 static uint64_t batch_mark;
 static int ep;
 
+/* What options() reads for setup(), the loop's timers, the exit's why. */
+static struct {
+	/* -l, -a, the -l, -a and -s counts, -H, -U, -t, -F */
+	const char *listen[LISTEN_MAX], *sink_path[HOLD_SINKS_MAX];
+	size_t nl, nsinks, nups, hold_kb;
+	char *user;
+	int64_t bound_ms, silent_ms;
+	/* setup(): the signals; stdout's flags, put back at exit */
+	int sigfd, flags;
+	/* the loop: when its timers are due (monotonic us), why it ended */
+	int64_t next_second, next_metrics, relay_next;
+	const char *why;
+} run = {.hold_kb = 4096, .bound_ms = 50, .silent_ms = 500};
+
 static struct {
 	char *buf;
 	size_t len;
@@ -588,91 +602,117 @@ hold_next(void)
 	return t;
 }
 
+/*
+ * The timers' work before the wait: upstream timeouts, the hold's bounds,
+ * once a second the list, stdout and the heartbeat mark, the metrics file,
+ * then what waits to be sent. How long the wait may be (ms).
+ */
+static int
+timers(void)
+{
+	int64_t t;
+
+	now_us = clock_mono_us();
+	wall_us = clock_wall_us();
+	if (now_us >= run.relay_next || now_us >= run.next_second)
+		run.relay_next = relay_tick();
+	sinks_check();
+	release(0);
+	if (now_us >= run.next_second) {
+		run.next_second = now_us + 1000000;
+		list_check(NULL);
+		if (out.broken && !out.len)
+			out.broken = 0; /* try the next records */
+		if (hold.nsinks && !batch_mark &&
+		    now_us - hold.mark_at >= HEARTBEAT_US)
+			out_mark(hold_mark(&hold, wall_us, now_us));
+	}
+	if (metrics_file && now_us >= run.next_metrics) {
+		run.next_metrics = now_us + METRICS_US;
+		metrics_flush();
+	}
+	relay_flush();
+	out_maybe();
+
+	t = run.next_second;
+	if (out.len && !out.polled && out.due < t)
+		t = out.due;
+	if (run.relay_next < t)
+		t = run.relay_next;
+	if (hold_next() < t)
+		t = hold_next();
+	t -= now_us;
+	return t <= 0 ? 0 : (int)((t + 999) / 1000);
+}
+
+/* The signals' events: why the loop ends (TERM, INT), or NULL. */
 static const char *
-serve(int sigfd)
+signals(void)
+{
+	int s;
+
+	while ((s = sig_next(run.sigfd)) > 0) {
+		if (s == SIGTERM)
+			return "SIGTERM";
+		if (s == SIGINT)
+			return "SIGINT";
+		if (s == SIGHUP)
+			list_check("SIGHUP");
+		if (s == SIGUSR1) {
+			metrics_flush();
+			metrics_log(metrics, NMETRICS);
+		}
+	}
+	return NULL;
+}
+
+/* One event, by its tag's kind: why the loop ends, or NULL. */
+static const char *
+event(const struct epoll_event *e)
+{
+	uint64_t tag = e->data.u64;
+
+	switch (TAG_KIND(tag)) {
+	case EV_SIG:
+		return signals();
+	case EV_OUT:
+		out_flush();
+		break;
+	case EV_SINK:
+		sink_read((unsigned)(tag & 0xffffffffu));
+		break;
+	default:
+		relay_event(tag, e->events);
+		break;
+	}
+	return NULL;
+}
+
+/* One turn of the loop: the timers, one wait, the events (run.why: stop). */
+static void
+turn(void)
 {
 	struct epoll_event ev[64];
-	int64_t next_second = 0, next_metrics = 0, relay_next = 0, t;
-	int n, i, s, timeout;
-	unsigned k;
+	int n, i;
 
-	for (;;) {
-		now_us = clock_mono_us();
-		wall_us = clock_wall_us();
-		if (now_us >= relay_next || now_us >= next_second)
-			relay_next = relay_tick();
-		sinks_check();
-		release(0);
-		if (now_us >= next_second) {
-			next_second = now_us + 1000000;
-			list_check(NULL);
-			if (out.broken && !out.len)
-				out.broken = 0; /* try the next records */
-			if (hold.nsinks && !batch_mark &&
-			    now_us - hold.mark_at >= HEARTBEAT_US)
-				out_mark(hold_mark(&hold, wall_us, now_us));
-		}
-		if (metrics_file && now_us >= next_metrics) {
-			next_metrics = now_us + METRICS_US;
-			metrics_flush();
-		}
-		relay_flush();
-		out_maybe();
-
-		t = next_second;
-		if (out.len && !out.polled && out.due < t)
-			t = out.due;
-		if (relay_next < t)
-			t = relay_next;
-		if (hold_next() < t)
-			t = hold_next();
-		t -= now_us;
-		timeout = t <= 0 ? 0 : (int)((t + 999) / 1000);
-		n = epoll_wait(ep, ev, 64, timeout);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			log_fatal_sys(EXIT_TEMP, "unable to wait for events");
-		}
-		now_us = clock_mono_us();
-		wall_us = clock_wall_us();
-		for (i = 0; i < n; i++) {
-			uint64_t tag = ev[i].data.u64;
-
-			switch (TAG_KIND(tag)) {
-			case EV_SIG:
-				while ((s = sig_next(sigfd)) > 0) {
-					if (s == SIGTERM)
-						return "SIGTERM";
-					if (s == SIGINT)
-						return "SIGINT";
-					if (s == SIGHUP)
-						list_check("SIGHUP");
-					if (s == SIGUSR1) {
-						metrics_flush();
-						metrics_log(metrics, NMETRICS);
-					}
-				}
-				break;
-			case EV_OUT:
-				out_flush();
-				break;
-			case EV_SINK:
-				k = (unsigned)(tag & 0xffffffffu);
-				sink_read(k);
-				break;
-			default:
-				relay_event(tag, ev[i].events);
-				break;
-			}
-			/* The records of this batch, then its mark. */
-			if (batch_mark) {
-				out_mark(batch_mark);
-				batch_mark = 0;
-			}
-		}
-		/* What these events send goes at the top of the loop. */
+	n = epoll_wait(ep, ev, 64, timers());
+	if (n == -1) {
+		if (errno == EINTR)
+			return;
+		log_fatal_sys(EXIT_TEMP, "unable to wait for events");
 	}
+	now_us = clock_mono_us();
+	wall_us = clock_wall_us();
+	for (i = 0; i < n; i++) {
+		if ((run.why = event(&ev[i])))
+			return;
+		/* The records of this batch, then its mark. */
+		if (batch_mark) {
+			out_mark(batch_mark);
+			batch_mark = 0;
+		}
+	}
+	/* What these events send goes at the start of the next turn. */
 }
 
 /* At exit: what stdout takes within EXIT_FLUSH_MS. */
@@ -756,17 +796,11 @@ allow_text(void)
 	return buf;
 }
 
-int
-main(int argc, char **argv)
+/* Options into conf, run and the settings above; anything bad: usage. */
+static void
+options(int argc, char **argv)
 {
-	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
-	const char *listen[LISTEN_MAX], *why;
-	char *user = NULL;
-	size_t nl = 0, nsinks = 0, nups = 0, i, hold_kb = 4096;
-	const char *sink_path[HOLD_SINKS_MAX];
-	int64_t bound_ms = 50, silent_ms = 500;
-	int c, sigfd, flags;
-	struct epoll_event e;
+	int c;
 
 	opt_init(argv[0], usage_text);
 	opterr = 0;
@@ -788,9 +822,9 @@ main(int argc, char **argv)
 			conf.nallow++;
 			break;
 		case 'a':
-			if (nsinks == HOLD_SINKS_MAX)
+			if (run.nsinks == HOLD_SINKS_MAX)
 				opt_usage("at most %d -a", HOLD_SINKS_MAX);
-			sink_path[nsinks++] = optarg;
+			run.sink_path[run.nsinks++] = optarg;
 			break;
 		case 'C':
 			conf.max_tcp =
@@ -806,17 +840,18 @@ main(int argc, char **argv)
 			every_answer = 1;
 			break;
 		case 'F':
-			silent_ms = opt_number(optarg, 10, 600000, "-F");
+			run.silent_ms = opt_number(optarg, 10, 600000, "-F");
 			break;
 		case 'H':
-			hold_kb = (size_t)opt_number(optarg, 64, 1048576, "-H");
+			run.hold_kb =
+			    (size_t)opt_number(optarg, 64, 1048576, "-H");
 			break;
 		case 'h':
 			opt_help();
 		case 'l':
-			if (nl == LISTEN_MAX)
+			if (run.nl == LISTEN_MAX)
 				opt_usage("at most %d -l", LISTEN_MAX);
-			listen[nl++] = optarg;
+			run.listen[run.nl++] = optarg;
 			break;
 		case 'M':
 			metrics_file = *optarg ? optarg : NULL;
@@ -834,22 +869,22 @@ main(int argc, char **argv)
 			    (unsigned)opt_number(optarg, 16, 65535, "-q");
 			break;
 		case 's':
-			if (nups == UP_MAX)
+			if (run.nups == UP_MAX)
 				opt_usage("at most %d -s", UP_MAX);
 			if (relay_upstream_add(optarg) == -1)
 				opt_usage("-s %s: not ADDR or ADDR:PORT",
 					  optarg);
-			nups++;
+			run.nups++;
 			break;
 		case 'T':
 			conf.tcp_idle =
 			    opt_number(optarg, 1, 3600, "-T") * 1000000;
 			break;
 		case 't':
-			bound_ms = opt_number(optarg, 1, 60000, "-t");
+			run.bound_ms = opt_number(optarg, 1, 60000, "-t");
 			break;
 		case 'U':
-			user = optarg;
+			run.user = optarg;
 			break;
 		case 'V':
 			opt_version();
@@ -863,67 +898,94 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		opt_usage("unexpected argument %s", argv[optind]);
-	if (!nl)
+	if (!run.nl)
 		opt_usage("no -l: where to listen");
-	if (!nups)
+	if (!run.nups)
 		opt_usage("no -s: where to forward");
 	if (!conf.nallow)
 		allow_defaults();
+}
+
+/* The start line: where it listens and forwards, what it holds. */
+static void
+log_start(void)
+{
+	log_info("listening on %s (UDP and TCP), forwarding to %s; list %s%s; "
+		 "records of %s; %zu acknowledgement channel%s, holding at "
+		 "most %lld ms; allowed: %s",
+		 relay_listening(), relay_upstreams(),
+		 list_path ? list_path : "none",
+		 chain_mode ? " (chains too)" : "",
+		 list_path && !every_answer ? "listed answers" : "every answer",
+		 run.nsinks, run.nsinks == 1 ? "" : "s",
+		 (long long)run.bound_ms, allow_text());
+}
+
+/*
+ * Binds and opens everything while privileged, drops the privileges, then
+ * watches it all in one epoll; the first mark when acks are waited for.
+ */
+static void
+setup(void)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
+	struct epoll_event e;
+	size_t i;
 
 	/* Resources, bound and opened while privileged. */
 	if (!(out.buf = malloc(OUT_CAP)) ||
-	    hold_init(&hold, hold_kb * 1024, (unsigned)nsinks, bound_ms * 1000,
-		      silent_ms * 1000) == -1 ||
+	    hold_init(&hold, run.hold_kb * 1024, (unsigned)run.nsinks,
+		      run.bound_ms * 1000, run.silent_ms * 1000) == -1 ||
 	    relay_init() == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up");
-	for (i = 0; i < nl; i++)
-		if (relay_listen(listen[i]) == -1)
+	for (i = 0; i < run.nl; i++)
+		if (relay_listen(run.listen[i]) == -1)
 			log_fatal_sys(errno == EINVAL || errno == EDESTADDRREQ
 					  ? EXIT_PERM
 					  : EXIT_TEMP,
-				      "unable to listen on %s%s", listen[i],
+				      "unable to listen on %s%s", run.listen[i],
 				      errno == EDESTADDRREQ
 					  ? ": give the address, not a wildcard"
 					  : "");
-	for (i = 0; i < nsinks; i++)
-		sink_open((unsigned)i, sink_path[i]);
-	if ((sigfd = sig_open(sigs)) == -1 ||
+	for (i = 0; i < run.nsinks; i++)
+		sink_open((unsigned)i, run.sink_path[i]);
+	if ((run.sigfd = sig_open(sigs)) == -1 ||
 	    (ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up events");
-	flags = fcntl(1, F_GETFL);
-	if (flags == -1 || fcntl(1, F_SETFL, flags | O_NONBLOCK) == -1)
+	run.flags = fcntl(1, F_GETFL);
+	if (run.flags == -1 || fcntl(1, F_SETFL, run.flags | O_NONBLOCK) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set stdout non-blocking");
 	list_check(NULL);
-	if (user)
-		privileges_drop(user);
+	if (run.user)
+		privileges_drop(run.user);
 
 	e.events = EPOLLIN;
 	e.data.u64 = TAG(EV_SIG, 0);
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &e) == -1)
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, run.sigfd, &e) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up events");
-	for (i = 0; i < nsinks; i++) {
+	for (i = 0; i < run.nsinks; i++) {
 		e.data.u64 = TAG(EV_SINK, i);
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, sinks[i].fd, &e) == -1)
 			log_fatal_sys(EXIT_TEMP, "unable to watch %s",
 				      sinks[i].path);
 	}
 	relay_epoll(ep);
-	log_info(
-	    "listening on %s (UDP and TCP), forwarding to %s; list %s%s; "
-	    "records of %s; %zu acknowledgement channel%s, holding at "
-	    "most %lld ms; allowed: %s",
-	    relay_listening(), relay_upstreams(),
-	    list_path ? list_path : "none", chain_mode ? " (chains too)" : "",
-	    list_path && !every_answer ? "listed answers" : "every answer",
-	    nsinks, nsinks == 1 ? "" : "s", (long long)bound_ms, allow_text());
-	if (nsinks) {
+	log_start();
+	if (run.nsinks) {
 		now_us = clock_mono_us();
 		out_mark(hold_mark(&hold, clock_wall_us(), now_us));
 	}
+}
 
-	why = serve(sigfd);
+/*
+ * The exit: fail open (everything held goes now), stdout for a while, the
+ * exit line with the counters, then stdout's flags back and the clean-up.
+ */
+static void
+finish(void)
+{
+	size_t i;
 
-	/* Fail open: everything held goes now. */
 	now_us = clock_mono_us();
 	release(1);
 	relay_flush();
@@ -934,23 +996,33 @@ main(int argc, char **argv)
 	    "(skipped %llu), held %llu (acknowledged %llu, timed out %llu, "
 	    "failed open "
 	    "%llu), SERVFAIL %llu, refused %llu",
-	    why, (unsigned long long)(st.q_udp + st.q_tcp),
+	    run.why, (unsigned long long)(st.q_udp + st.q_tcp),
 	    (unsigned long long)st.answers, (unsigned long long)st.records,
 	    (unsigned long long)st.records_skipped, (unsigned long long)st.held,
 	    (unsigned long long)st.released_ack,
 	    (unsigned long long)st.released_timeout,
 	    (unsigned long long)st.released_open,
 	    (unsigned long long)st.servfail, (unsigned long long)st.refused);
-	fcntl(1, F_SETFL, flags);
+	fcntl(1, F_SETFL, run.flags);
 	relay_destroy();
 	hold_destroy(&hold);
-	for (i = 0; i < nsinks; i++) {
+	for (i = 0; i < run.nsinks; i++) {
 		lr_destroy(&sinks[i].r);
 		close(sinks[i].fd);
 	}
 	dlist_close(&dl);
 	free(out.buf);
 	close(ep);
-	close(sigfd);
+	close(run.sigfd);
+}
+
+int
+main(int argc, char **argv)
+{
+	options(argc, argv);
+	setup();
+	while (!run.why)
+		turn();
+	finish();
 	return 0;
 }

@@ -643,25 +643,28 @@ stats(void)
 					     : ", acks not waited for");
 }
 
-int
-main(int argc, char **argv)
-{
-	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
-	struct pollfd pfd[2 + 2 * MAX_OUTS];
-	const char *metrics_path = getenv("METRICS_FILE"), *up = NULL;
-	int opt, sigfd, s, stop = 0;
-	int64_t now, next_metrics, t, end;
-	unsigned o, base;
-	size_t np;
-	char *c;
-	int k;
+/* What options() and setup() leave for the loop and the exit. */
+static struct {
+	const char *metrics_path; /* -M, or $METRICS_FILE */
+	const char *up;		  /* -A */
+	int sigfd, stop;
+	int64_t next_metrics;
+} run;
 
+/* Options and the sinks (OUT[:ACK]) into outs; anything bad: usage. */
+static void
+options(int argc, char **argv)
+{
+	char *c;
+	int opt;
+
+	run.metrics_path = getenv("METRICS_FILE");
 	opt_init("fan-out", usage_text);
 	opterr = 0;
 	while ((opt = getopt(argc, argv, "A:b:t:M:hV")) != -1) {
 		switch (opt) {
 		case 'A':
-			up = optarg;
+			run.up = optarg;
 			break;
 		case 'b':
 			limit = (size_t)opt_number(optarg, 65536, 1LL << 34,
@@ -672,7 +675,7 @@ main(int argc, char **argv)
 			    opt_number(optarg, 1, 3600, "stall time") * 1000;
 			break;
 		case 'M':
-			metrics_path = optarg;
+			run.metrics_path = optarg;
 			break;
 		case 'h':
 			opt_help();
@@ -688,8 +691,8 @@ main(int argc, char **argv)
 		refill_bytes = limit / 4;
 	if (argc - optind > MAX_OUTS)
 		opt_usage("more than %d sinks", MAX_OUTS);
-	if (metrics_path && !*metrics_path)
-		metrics_path = NULL;
+	if (run.metrics_path && !*run.metrics_path)
+		run.metrics_path = NULL;
 	for (; optind < argc; optind++) {
 		struct out *x = &outs[nouts++];
 
@@ -704,10 +707,18 @@ main(int argc, char **argv)
 			opt_usage("bad sink %s (want OUT or OUT:ACK)",
 				  argv[optind]);
 	}
+}
 
-	if (up && (upfd = ack_open(up)) == -1)
+/* Opens the ack channels, the signals and stdin; says what it does. */
+static void
+setup(void)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0};
+	unsigned o;
+
+	if (run.up && (upfd = ack_open(run.up)) == -1)
 		log_fatal_sys(errno == ENOTSUP ? EXIT_PERM : EXIT_TEMP,
-			      "unable to open the ack channel %s", up);
+			      "unable to open the ack channel %s", run.up);
 	for (o = 0; o < nouts; o++)
 		if (outs[o].ackpath) {
 			if ((outs[o].ackfd = ack_open(outs[o].ackpath)) == -1)
@@ -717,7 +728,7 @@ main(int argc, char **argv)
 			if (lr_init(&outs[o].ackr, outs[o].ackfd, 4096) == -1)
 				log_fatal(EXIT_TEMP, "out of memory");
 		}
-	if ((sigfd = sig_open(sigs)) == -1)
+	if ((run.sigfd = sig_open(sigs)) == -1)
 		log_fatal_sys(EXIT_TEMP, "unable to set up signals");
 	if (recin_init(&in, 0, REC_LINE_MAX * 4, RECORD_BUDGET) == -1 ||
 	    pmap_init(&set) == -1 ||
@@ -725,83 +736,117 @@ main(int argc, char **argv)
 		log_fatal(EXIT_TEMP, "out of memory");
 	log_info("started: %u sinks, acks to %s, cut-off after %lld s or %zu "
 		 "bytes",
-		 nouts, up ? up : "nowhere", (long long)(stall_ms / 1000),
-		 limit);
+		 nouts, run.up ? run.up : "nowhere",
+		 (long long)(stall_ms / 1000), limit);
+	run.next_metrics = clock_mono_ms();
+}
 
-	next_metrics = clock_mono_ms();
-	while (!stop) {
-		now = clock_mono_ms();
-		timers(now);
-		if (now >= next_metrics) {
-			write_metrics(metrics_path);
-			next_metrics = now + METRICS_MS;
-		}
-		t = next_metrics - now;
-		if (t > RETRY_MS)
-			t = RETRY_MS;
-		if (recin_more(&in))
-			t = 0;
-		np = 0;
-		pfd[np++] = (struct pollfd){sigfd, POLLIN, 0};
-		pfd[np++] = (struct pollfd){recin_fd(&in), POLLIN, 0};
-		base = (unsigned)np;
-		for (o = 0; o < nouts; o++) {
-			if (outs[o].st == REPLAY && outs[o].len < refill_bytes)
-				refill(o);
-			pfd[np++] = (struct pollfd){
-			    outs[o].fd,
-			    (short)(outs[o].len || outs[o].st == DROPPED
-					? POLLOUT
-					: 0),
-			    0};
-			pfd[np++] = (struct pollfd){outs[o].ackfd, POLLIN, 0};
-		}
-		if (poll(pfd, (nfds_t)np, (int)(t < 0 ? 0 : t)) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_fatal_sys(EXIT_TEMP, "unable to poll");
-		}
-		now = clock_mono_ms();
-		if (pfd[0].revents)
-			while ((s = sig_next(sigfd)) > 0) {
-				if (s == SIGUSR1)
-					stats();
-				else if (s == SIGHUP)
-					log_info("SIGHUP: nothing to reload");
-				else
-					stop = 1;
-			}
-		for (o = 0; o < nouts; o++)
-			if (pfd[base + 2 * o + 1].revents)
-				read_acks(o);
-		if ((k = recin_turn(&in, pfd[1].revents)) == -1)
-			log_fatal_sys(EXIT_TEMP, "unable to read stdin");
-		if (k)
-			input(now);
-		for (o = 0; o < nouts; o++) {
-			short rv = pfd[base + 2 * o].revents;
+/* The signals' events: USR1 stats, HUP nothing, TERM and INT stop. */
+static void
+signals(void)
+{
+	int s;
 
-			if (outs[o].fd == -1)
-				continue;
-			if (rv & (POLLERR | POLLHUP)) {
-				out_down(o);
-				continue;
-			}
-			if (outs[o].st == DROPPED && (rv & POLLOUT))
-				out_state(o,
-					  whole && !replaying ? REPLAY : WAIT);
-			if (outs[o].st == REPLAY && outs[o].len < refill_bytes)
-				refill(o);
-			if (outs[o].len)
-				out_write(o, now);
-		}
-		if (recin_done(&in)) {
-			log_info("end of input");
-			stop = 1;
-		}
+	while ((s = sig_next(run.sigfd)) > 0) {
+		if (s == SIGUSR1)
+			stats();
+		else if (s == SIGHUP)
+			log_info("SIGHUP: nothing to reload");
+		else
+			run.stop = 1;
 	}
-	/* What is buffered goes out, for a while. */
-	end = clock_mono_ms() + 2000;
+}
+
+/*
+ * Each sink's side of the poll (p: its pair of pollfds): gone, reading
+ * again after a cut-off, or taking what waits.
+ */
+static void
+sinks_ready(const struct pollfd *p, int64_t now)
+{
+	unsigned o;
+
+	for (o = 0; o < nouts; o++) {
+		short rv = p[2 * o].revents;
+
+		if (outs[o].fd == -1)
+			continue;
+		if (rv & (POLLERR | POLLHUP)) {
+			out_down(o);
+			continue;
+		}
+		if (outs[o].st == DROPPED && (rv & POLLOUT))
+			out_state(o, whole && !replaying ? REPLAY : WAIT);
+		if (outs[o].st == REPLAY && outs[o].len < refill_bytes)
+			refill(o);
+		if (outs[o].len)
+			out_write(o, now);
+	}
+}
+
+/* One turn of the loop: timers, one poll, then what is ready. */
+static void
+turn(void)
+{
+	struct pollfd pfd[2 + 2 * MAX_OUTS];
+	int64_t now, t;
+	unsigned o, base;
+	size_t np;
+	int k;
+
+	now = clock_mono_ms();
+	timers(now);
+	if (now >= run.next_metrics) {
+		write_metrics(run.metrics_path);
+		run.next_metrics = now + METRICS_MS;
+	}
+	t = run.next_metrics - now;
+	if (t > RETRY_MS)
+		t = RETRY_MS;
+	if (recin_more(&in))
+		t = 0;
+	np = 0;
+	pfd[np++] = (struct pollfd){run.sigfd, POLLIN, 0};
+	pfd[np++] = (struct pollfd){recin_fd(&in), POLLIN, 0};
+	base = (unsigned)np;
+	for (o = 0; o < nouts; o++) {
+		if (outs[o].st == REPLAY && outs[o].len < refill_bytes)
+			refill(o);
+		pfd[np++] = (struct pollfd){
+		    outs[o].fd,
+		    (short)(outs[o].len || outs[o].st == DROPPED ? POLLOUT : 0),
+		    0};
+		pfd[np++] = (struct pollfd){outs[o].ackfd, POLLIN, 0};
+	}
+	if (poll(pfd, (nfds_t)np, (int)(t < 0 ? 0 : t)) == -1) {
+		if (errno == EINTR)
+			return;
+		log_fatal_sys(EXIT_TEMP, "unable to poll");
+	}
+	now = clock_mono_ms();
+	if (pfd[0].revents)
+		signals();
+	for (o = 0; o < nouts; o++)
+		if (pfd[base + 2 * o + 1].revents)
+			read_acks(o);
+	if ((k = recin_turn(&in, pfd[1].revents)) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to read stdin");
+	if (k)
+		input(now);
+	sinks_ready(pfd + base, now);
+	if (recin_done(&in)) {
+		log_info("end of input");
+		run.stop = 1;
+	}
+}
+
+/* The exit: what is buffered goes out, for a while; the exit line. */
+static void
+finish(void)
+{
+	int64_t end = clock_mono_ms() + 2000;
+	unsigned o;
+
 	for (o = 0; o < nouts; o++)
 		while (outs[o].fd != -1 && outs[o].len &&
 		       (outs[o].st == SYNC || outs[o].st == REPLAY) &&
@@ -811,11 +856,21 @@ main(int argc, char **argv)
 			if (poll(&p, 1, 100) > 0)
 				out_write(o, clock_mono_ms());
 		}
-	write_metrics(metrics_path);
+	write_metrics(run.metrics_path);
 	log_info("exiting: %llu records, %u entries, %llu replays to sinks, "
 		 "%llu cut-offs",
 		 (unsigned long long)in.records, set.count,
 		 (unsigned long long)n.replays, (unsigned long long)n.cuts);
 	recin_destroy(&in);
+}
+
+int
+main(int argc, char **argv)
+{
+	options(argc, argv);
+	setup();
+	while (!run.stop)
+		turn();
+	finish();
 	return 0;
 }
