@@ -197,8 +197,10 @@ state_save(const struct peer *p)
 		return;
 	state_path(path, sizeof path, p);
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) ==
-	    -1) {
+	unlink(tmp);
+	if ((fd =
+		 open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		      0600)) == -1) {
 		log_warn_sys("unable to create %s", tmp);
 		return;
 	}

@@ -91,6 +91,19 @@ need() {
 	done
 }
 
+# other_user_bin PROG...: copies of the programs in $T/bin, which another
+# user can run, and BIN pointing there. A test that runs a program as
+# nobody calls it: the checkout may sit under a directory only root enters
+# (/root, a mktemp -d), where nobody cannot reach $BIN.
+other_user_bin() {
+	mkdir -p "$T/bin" || exit 111
+	for _p in "$@"; do
+		cp "$BIN/$_p" "$T/bin/$_p" || exit 111
+	done
+	chmod 755 "$T" "$T/bin" "$T"/bin/*
+	BIN=$T/bin
+}
+
 _cleanup() {
 	eval "$_cleanup_hooks"
 	for _p in $_pids; do kill "$_p" 2>/dev/null; done

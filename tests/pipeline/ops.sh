@@ -32,7 +32,7 @@ peer_answer "answer $(now) video.demo.test 198.51.100.50 300 video -"
 # svc up|down|restart STAGE: the supervisor's command.
 svc() {
 	case $SUP:$1 in
-	runit:*) sv "$1" "$D/service/$2" > /dev/null ;;
+	runit:*) sv "$1" "$D/service/$2" ;;
 	s6:up) s6-svc -u "$D/service/$2" ;;
 	s6:down) s6-svc -d "$D/service/$2" ;;
 	s6:restart) s6-svc -r "$D/service/$2" ;;
@@ -44,8 +44,8 @@ wait_until 30 test -S "$D/run/dnstap.sock" || { fail "dnstap-read made no socket
 # The sync services once ipcache has made its store (before, sync-serve
 # exits 111 and is restarted: a line in the golden that would come and go).
 wait_until 30 test -f "$D/state/cache/data.mdb" || fail "ipcache made no store: $(logs)"
-svc up sync-serve
-svc up sync-pull
+svc up sync-serve > /dev/null
+svc up sync-pull > /dev/null
 pipe_resolver
 wait_until 30 established || { fail "no BGP session: $(logs "$D/bird.log")"; exit 1; }
 wait_until 20 q ns.demo.test A || { fail "unbound does not answer"; exit 1; }
@@ -158,9 +158,13 @@ rm "$pipe_conf/bgp-announce/GRACEFULL_RESTART"
 rec() { sed -n "s/^$2 //p" "$D/run/stages/$1"; }
 starts=$(rec bgp-announce starts)
 echo 2 > "$pipe_conf/bgp-announce/HOLD_TIME"
-svc restart bgp-announce
+svc restart bgp-announce > "$T/restart" 2>&1
 stopped() { [ "$(rec bgp-announce exit)" = 100 ] && [ -z "$(pipe_pid bgp-announce)" ]; }
-check "a bad setting: bgp-announce exits 100 and is not running" wait_until 20 stopped
+if wait_until 20 stopped; then
+	pass "a bad setting: bgp-announce exits 100 and is not running"
+else
+	fail "a bad setting: bgp-announce exits 100 and is not running: restart said '$(tr '\n' '|' < "$T/restart")', pid '$(pipe_pid bgp-announce)', record '$(tr '\n' '|' < "$D/run/stages/bgp-announce")', log $(logs)"
+fi
 sleep 3
 eq "a bad setting: started once, not again" "$(rec bgp-announce starts)" "$((starts + 1))"
 check "a bad setting: the log says it is stopped and how to start it" \
@@ -177,7 +181,7 @@ eq "routes with bgp-announce down: exit 111, why" "$?:$(cat "$T/err")" \
 db status --json > "$T/down.json"
 eq "status --json: exit 1, ok false" "$?:$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["ok"])' "$T/down.json")" "1:False"
 rm "$pipe_conf/bgp-announce/HOLD_TIME"
-svc up bgp-announce
+svc up bgp-announce > /dev/null
 check "fixed and started: the session is back" wait_until 30 established
 allup() { db status > /dev/null 2>&1; }
 check "fixed and started: status exits 0 again" wait_until 30 allup
