@@ -14,12 +14,12 @@
 
 pipe_tmpl=$TOP/scripts/demo-setup
 
-# pipe_ports: DNS_PORT, NSD_PORT, BGP_PORT, SERVE_PORT and PEER_PORT that
-# are not set yet get ports that no socket uses on this machine now (TCP or
+# pipe_ports: DNS_PORT, NSD_PORT, BGP_PORT, SERVE_PORT, PEER_PORT and
+# HOLD_PORT (dns-hold's, see pipe_hold) that are not set yet get ports that no socket uses on this machine now (TCP or
 # UDP, 20000-59999 at random): the demo and the tests can run side by side
 # with others.
 pipe_ports() {
-	for pipe_v in DNS_PORT NSD_PORT BGP_PORT SERVE_PORT PEER_PORT; do
+	for pipe_v in DNS_PORT NSD_PORT BGP_PORT SERVE_PORT PEER_PORT HOLD_PORT; do
 		eval "[ -z \"\${$pipe_v:-}\" ]" || continue
 		while :; do
 			pipe_p=$(($(od -An -N2 -tu2 /dev/urandom) % 40000 + 20000))
@@ -113,7 +113,31 @@ pipe_resolver() {
 	start unbound unbound -d -c "$D/unbound.conf"
 }
 
+# pipe_hold [OPTION...]: dns-hold, the second collector, in front of
+# unbound: it listens on 127.0.0.1:$HOLD_PORT, asks unbound, holds the
+# answers of listed names until fan-out acknowledges their routes, and
+# writes its records into the pipe dnstap-read writes too. Its options
+# (DNS_HOLD_OPTS) with these OPTIONs added; its service enabled (call
+# before pipe_supervise).
+pipe_hold() {
+	pipe_put "$pipe_conf/env" DNS_HOLD_OPTS "-l 127.0.0.1:$HOLD_PORT -s 127.0.0.1:$DNS_PORT -d \$DNSTAP_BGP_STATEDIR/domains.cdb${1:+ $*}"
+	PIPE_ENABLE="${PIPE_ENABLE:-} dns-hold"
+}
+
+# pipe_holding: dns-hold has the pipeline's acknowledgements (a live sink:
+# it holds listed answers from now on).
+pipe_holding() { grep -q ': acknowledging' "$D/log/dns-hold/current" 2> /dev/null; }
+
 pipe_birdc() { birdc -s "$D/bird.ctl" "$@"; }
+
+# pipe_added PREFIX: when BIRD first added the route PREFIX (its log, with
+# microseconds: debug { routes } in bird.conf), in microseconds since the
+# epoch; nothing while it has not.
+pipe_added() {
+	pipe_t=$(awk -v p="$1" '$3 == "<TRACE>" && $5 == ">" && $6 == "added" {
+		for (i = 7; i <= NF && i <= 8; i++) if ($i == p) { print $1 " " $2; exit } }' "$D/bird.log")
+	[ -n "$pipe_t" ] && date -d "$pipe_t" +%s%6N
+}
 
 # pipe_routes: BIRD's table, one sorted line per route:
 #   PREFIX next-hop=ADDR comm=(a,b)... lcomm=(a,b,c)...

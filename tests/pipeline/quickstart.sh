@@ -1,7 +1,9 @@
 # tests/pipeline/quickstart.sh: run by quickstart.test as PID 1 of new
 # mount, network and PID namespaces. It lays overlays on /etc, /usr, /var
 # and /run, runs make install PREFIX=/usr SYSCONFDIR=/etc as the install
-# step says, then the quick start's blocks from the installed guide
+# step says (or, with QUICKSTART_FROM=package, as tests/deb/package.test
+# runs it, uses the Debian package installed below the overlays), then the
+# quick start's blocks from the installed guide
 # (/usr/share/doc/dnstap-bgp/operations.md), in order:
 #   ```sh quickstart           run as written (sh -e)
 #   ```sh quickstart-runit     run as written (sh -e)
@@ -24,21 +26,45 @@ ip link set lo up
 ip addr add 127.0.0.2/8 dev lo 2> /dev/null
 chmod 755 "$T"
 
-if ! make -s -C "$TOP" install O="$BUILD" PREFIX=/usr SYSCONFDIR=/etc > "$T/install.log" 2>&1; then
-	fail "make install PREFIX=/usr SYSCONFDIR=/etc: $(tail -n 5 "$T/install.log" | tr '\n' '|')"
-	exit 1
-fi
+# What the package made: the quick start's steps for users and
+# directories must find them and leave them as they are (the resolver's
+# user joining the group dnstap-bgp is the quick start's own step).
+made() {
+	for u in dnstap-bgp dnstap-bgp-announce dnstap-bgp-serve dnstap-bgp-pull dnstap-bgp-hold; do
+		echo "$(getent passwd "$u") $(id -Gn "$u")"
+	done
+	getent group dnstap-bgp-sync
+	stat -c '%n %U:%G %a' /var/lib/dnstap-bgp /var/log/dnstap-bgp
+}
+case ${QUICKSTART_FROM:-source} in
+source)
+	if ! make -s -C "$TOP" install O="$BUILD" PREFIX=/usr SYSCONFDIR=/etc > "$T/install.log" 2>&1; then
+		fail "make install PREFIX=/usr SYSCONFDIR=/etc: $(tail -n 5 "$T/install.log" | tr '\n' '|')"
+		exit 1
+	fi
+	;;
+package)
+	if ! dpkg-query -W -f '${Status}' dnstap-bgp 2> /dev/null | grep -q 'install ok installed'; then
+		fail "QUICKSTART_FROM=package: the package dnstap-bgp is not installed"
+		exit 1
+	fi
+	made > "$T/made.before" 2>&1
+	;;
+*) fail "QUICKSTART_FROM=$QUICKSTART_FROM: source or package"; exit 1 ;;
+esac
+# The package's copy is compressed (Debian compresses documentation).
 guide=/usr/share/doc/dnstap-bgp/operations.md
+[ "${QUICKSTART_FROM:-source}" = source ] || guide=$guide.gz
 check "the guide is installed" test -f "$guide"
 check "the examples are installed" test -f /usr/share/doc/dnstap-bgp/examples/unbound.conf
 
 # The blocks, one file each: $T/blocks/NN.KIND.
 mkdir -p "$T/blocks"
-awk -v dir="$T/blocks" '
+zcat -f "$guide" | awk -v dir="$T/blocks" '
 	in_block && /^```/ { in_block = 0; close(f); next }
 	in_block { print > f; next }
 	/^```sh quickstart/ { n++; f = sprintf("%s/%02d.%s", dir, n, $2); in_block = 1; printf "" > f }
-' "$guide"
+'
 nblocks=$(ls "$T/blocks" | wc -l)
 check "the quick start has its blocks ($nblocks)" test "$nblocks" -ge 8
 
@@ -169,6 +195,10 @@ for f in "$T"/blocks/*; do
 	fi
 done
 [ -n "$ok" ] || { sh -c 'tail -n 3 /var/log/dnstap-bgp/*/current' 2>&1 | sed 's/^/    /'; exit 1; }
+if [ -f "$T/made.before" ]; then
+	made > "$T/made.after" 2>&1
+	same_file "the quick start kept the package's users, groups and directories" "$T/made.after" "$T/made.before"
+fi
 
 check "the session is established" wait_until 30 established
 for q in "video.demo.test A" "video.demo.test AAAA" "clip.video.demo.test A" "chat.demo.test A" "chat.demo.test AAAA" "other.demo.test A"; do
