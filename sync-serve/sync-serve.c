@@ -192,6 +192,14 @@ options(int argc, char **argv)
 			token_from = optarg;
 			break;
 		case 'V':
+			/*
+			 * -V was the client CA before 0.9 (now -a): "-V FILE"
+			 * in an old run file must not print the version and
+			 * exit 0 for the supervisor to restart every second.
+			 */
+			if (optind < argc && argv[optind][0] != '-')
+				opt_usage("-V takes no argument; the client CA "
+					  "is -a CLIENTCA since 0.9");
 			opt_version();
 		case 'x':
 			if (cf.nexclude == MAX_EXCLUDE)
