@@ -12,6 +12,9 @@ fuzz-bgp-ctl_SRCS := tests/fuzz/bgp-ctl.c bgp-announce/ctl.c \
 	bgp-announce/config.c bgp-announce/update.c bgp-announce/session.c \
 	bgp-announce/rib.c bgp-announce/msg.c bgp-announce/barrier.c \
 	bgp-announce/restart.c
+FUZZERS += bgp-config
+fuzz-bgp-config_SRCS := tests/fuzz/bgp-config.c bgp-announce/config.c \
+	bgp-announce/restart.c
 BENCHES += bench/bgp-announce bench/bgp-announce-ack
 UNITS += bgp-announce-update
 unit-bgp-announce-update_SRCS := tests/bgp-announce/update_test.c \
