@@ -42,7 +42,7 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN_CFLAGS)
 ifeq ($(FUZZ),1)
 O ?= build-fuzz
 CC := clang
-SAN_CFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -O1 -g
+SAN_CFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1 -g
 SAN_LDFLAGS := -fsanitize=address,undefined
 else ifeq ($(SANITIZE),1)
 O ?= build-san

@@ -125,7 +125,10 @@ nl_error(const struct nlmsghdr *nlh)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof *e))
+	/* The kernel's errors are -1 to -4095 (MAX_ERRNO); INT_MIN has no
+	 * positive errno at all. */
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof *e) || e->error > 0 ||
+	    e->error < -4095)
 		return -1;
 	return -e->error;
 }

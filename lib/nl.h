@@ -57,7 +57,8 @@ void nl_drain(struct nl *nl);
 
 /*
  * The error an NLMSG_ERROR message carries: 0 for an acknowledgement, a
- * positive errno, or -1 when the message is too short to say.
+ * positive errno, or -1 when the message is too short to say or its error
+ * is no errno (positive, or below -4095).
  */
 int nl_error(const struct nlmsghdr *nlh);
 /* For ctl[]: go on; stop (NLMSG_DONE ends a dump). */

@@ -1,5 +1,8 @@
 # Unit tests of lib/.
-UNITS += rec lineio metrics log opt dns answer hostport secret recin tagenv
+UNITS += rec lineio metrics log opt dns answer hostport secret recin tagenv nl
+unit-nl_SRCS := tests/unit/nl_test.c
+unit-nl_LIBA := $(LIB_NL)
+unit-nl_LIBS := $(MNL_LIBS)
 unit-rec_SRCS := tests/unit/rec_test.c
 unit-lineio_SRCS := tests/unit/lineio_test.c
 unit-recin_SRCS := tests/unit/recin_test.c
