@@ -7,9 +7,10 @@
 #include <time.h>
 
 /*
- * 1 when buf[0..len) is whole messages, each of at least a header: libmnl
- * trusts the lengths it reads, and a length near 2^32 would make it step
- * outside the buffer.
+ * 1 when buf[0..len) is whole messages, each of at least a header and with
+ * its padding to NLMSG_ALIGN (the kernel always sends it): libmnl trusts
+ * the lengths it reads, a length near 2^32 would make it step outside the
+ * buffer, and it reads attributes up to the aligned end of a message.
  */
 static int
 frames_ok(const void *buf, size_t len)
@@ -22,11 +23,9 @@ frames_ok(const void *buf, size_t len)
 		if (len < sizeof h)
 			return 0;
 		memcpy(&h, p, sizeof h);
-		if (h.nlmsg_len < sizeof h || h.nlmsg_len > len)
-			return 0;
 		step = NLMSG_ALIGN((size_t)h.nlmsg_len);
-		if (step > len)
-			step = len;
+		if (h.nlmsg_len < sizeof h || step > len)
+			return 0;
 		p += step;
 		len -= step;
 	}
