@@ -23,8 +23,11 @@ frames_ok(const void *buf, size_t len)
 		if (len < sizeof h)
 			return 0;
 		memcpy(&h, p, sizeof h);
-		step = NLMSG_ALIGN((size_t)h.nlmsg_len);
-		if (h.nlmsg_len < sizeof h || step > len)
+		if (h.nlmsg_len < sizeof h || h.nlmsg_len > len)
+			return 0;
+		/* not NLMSG_ALIGN: its mask is 32 bits wide */
+		step = ((size_t)h.nlmsg_len + 3) & ~(size_t)3;
+		if (step > len)
 			return 0;
 		p += step;
 		len -= step;

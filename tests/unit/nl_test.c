@@ -79,5 +79,7 @@ main(void)
 		    calls == 0,
 		"65-byte message without its padding: refused, EPROTO");
 	T_CHECK(run(64, 64, &calls) >= 0 && calls == 1, "64 bytes: read");
+	T_CHECK(run(0xfffffffd, 68, &calls) == MNL_CB_ERROR && calls == 0,
+		"a length near 2^32 (aligned, it wraps to 0): refused");
 	T_DONE();
 }
