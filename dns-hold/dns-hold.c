@@ -51,7 +51,9 @@ static const char usage_text[] =
     "                [-d CDB [-c] [-E] [-m MB]] [-a FIFO ...] [-t MS] [-F MS]\n"
     "                [-A PREFIX ...] [-U USER[:GROUP]] [-w MS]\n"
     "                [-q MAXQUERIES] [-P SOCKETS] [-C MAXTCP] [-T SECONDS]\n"
-    "                [-H KB] [-M FILE]\n";
+    "                [-k ENTRIES [-x SECONDS]] [-H KB] [-M FILE]\n";
+
+static uint64_t cache_live; /* counted when the metrics are written */
 
 static const struct metric metrics[] = {
     {"queries_total", "transport=\"udp\"", METRIC_COUNTER,
@@ -140,6 +142,18 @@ static const struct metric metrics[] = {
      "Answers not sent", &st.client_gone},
     {"list_reloads_total", NULL, METRIC_COUNTER, "Domain lists loaded",
      &st.list_reloads},
+    {"cache_hits_total", NULL, METRIC_COUNTER,
+     "UDP queries answered from the packet cache (-k)", &pc.hits},
+    {"cache_misses_total", NULL, METRIC_COUNTER,
+     "Cacheable UDP queries asked upstream", &pc.misses},
+    {"cache_stored_total", NULL, METRIC_COUNTER, "Answers kept in the cache",
+     &pc.stored},
+    {"cache_replaced_total", NULL, METRIC_COUNTER,
+     "Unexpired answers replaced: the cache is full", &pc.replaced},
+    {"cache_uncacheable_total", NULL, METRIC_COUNTER,
+     "Queries and answers that may not be kept", &pc.uncacheable},
+    {"cache_entries", NULL, METRIC_GAUGE, "Unexpired answers in the cache",
+     &cache_live},
 };
 #define NMETRICS (sizeof metrics / sizeof metrics[0])
 
@@ -579,6 +593,7 @@ sinks_check(void)
 static void
 metrics_flush(void)
 {
+	cache_live = pcache_live(&pc, now_us);
 	if (metrics_file &&
 	    metrics_write(metrics_file, "dns-hold", metrics, NMETRICS) == -1)
 		log_warn_sys("unable to write %s", metrics_file);
@@ -656,8 +671,10 @@ signals(void)
 			return "SIGTERM";
 		if (s == SIGINT)
 			return "SIGINT";
-		if (s == SIGHUP)
+		if (s == SIGHUP) {
 			list_check("SIGHUP");
+			pcache_clear(&pc);
+		}
 		if (s == SIGUSR1) {
 			metrics_flush();
 			metrics_log(metrics, NMETRICS);
@@ -808,7 +825,7 @@ options(int argc, char **argv)
 	if (metrics_file && !*metrics_file)
 		metrics_file = NULL;
 	while ((c = getopt(argc, argv,
-			   "A:a:C:cd:EF:H:hl:M:m:P:q:s:T:t:U:Vw:")) != -1) {
+			   "A:a:C:cd:EF:H:hk:l:M:m:P:q:s:T:t:U:Vw:x:")) != -1) {
 		switch (c) {
 		case 'A':
 			if (conf.nallow == ALLOW_MAX)
@@ -848,6 +865,10 @@ options(int argc, char **argv)
 			break;
 		case 'h':
 			opt_help();
+		case 'k':
+			conf.cache_entries = (uint32_t)opt_number(
+			    optarg, 0, PCACHE_ENTRIES_MAX, "-k");
+			break;
 		case 'l':
 			if (run.nl == LISTEN_MAX)
 				opt_usage("at most %d -l", LISTEN_MAX);
@@ -892,6 +913,10 @@ options(int argc, char **argv)
 			conf.up_timeout =
 			    opt_number(optarg, 10, 60000, "-w") * 1000;
 			break;
+		case 'x':
+			conf.cache_max_ttl =
+			    (uint32_t)opt_number(optarg, 1, 604800, "-x");
+			break;
 		default:
 			opt_bad(c);
 		}
@@ -906,19 +931,32 @@ options(int argc, char **argv)
 		allow_defaults();
 }
 
+static const char *
+cache_text(void)
+{
+	static char buf[64];
+
+	if (!pc.nsets)
+		return "off";
+	(void)snprintf(buf, sizeof buf, "of %lu answers for at most %lu s",
+		       (unsigned long)pc.nsets * PCACHE_WAYS,
+		       (unsigned long)conf.cache_max_ttl);
+	return buf;
+}
+
 /* The start line: where it listens and forwards, what it holds. */
 static void
 log_start(void)
 {
 	log_info("listening on %s (UDP and TCP), forwarding to %s; list %s%s; "
 		 "records of %s; %zu acknowledgement channel%s, holding at "
-		 "most %lld ms; allowed: %s",
+		 "most %lld ms; packet cache %s; allowed: %s",
 		 relay_listening(), relay_upstreams(),
 		 list_path ? list_path : "none",
 		 chain_mode ? " (chains too)" : "",
 		 list_path && !every_answer ? "listed answers" : "every answer",
 		 run.nsinks, run.nsinks == 1 ? "" : "s",
-		 (long long)run.bound_ms, allow_text());
+		 (long long)run.bound_ms, cache_text(), allow_text());
 }
 
 /*

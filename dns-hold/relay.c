@@ -51,6 +51,7 @@ struct relay_conf conf = {
     .max_flights = 4096,
     .up_socks = 8,
     .max_tcp = 128,
+    .cache_max_ttl = 3600,
 };
 int64_t now_us;
 
@@ -154,6 +155,10 @@ static struct iovec rx_iov[BATCH];
 static union sa rx_from[BATCH];
 static uint8_t (*rx_q)[PKT_QUERY_MAX + 1];
 static uint8_t (*rx_r)[RX_UP];
+
+/* The packet cache (-k) and where a hit is put together. */
+struct pcache pc;
+static uint8_t hit_buf[PCACHE_RESP_MAX];
 
 static struct ratelimit rl_client = RATELIMIT_INIT, rl_up = RATELIMIT_INIT,
 			rl_spoof = RATELIMIT_INIT;
@@ -795,6 +800,8 @@ answer(uint32_t fi, uint8_t *msg, size_t len)
 		len = n;
 	}
 	st.answers++;
+	if (!f->dest.tcp)
+		(void)pcache_put(&pc, f->query, f->qlen, msg, len, now_us);
 	if (!relay_response(&f->dest, msg, len, ups[f->up].name))
 		relay_deliver(&f->dest, msg, len);
 	else
@@ -868,6 +875,7 @@ query_in(const struct hold_dest *from, const uint8_t *msg, size_t len)
 	struct flight *f;
 	uint32_t fi;
 	unsigned up;
+	size_t n;
 	int r;
 
 	if (from->tcp)
@@ -897,6 +905,13 @@ query_in(const struct hold_dest *from, const uint8_t *msg, size_t len)
 		    "client %s: malformed query (%zu bytes): FORMERR",
 		    client_name(from), len);
 		reply_error(from, &q, msg, PKT_RCODE_FORMERR);
+		return;
+	}
+	/* A kept answer: records and the hold as for one from upstream. */
+	if (!from->tcp && pc.nsets &&
+	    (n = pcache_get(&pc, msg, len, hit_buf, sizeof hit_buf, now_us))) {
+		if (!relay_response(from, hit_buf, n, "cache"))
+			relay_deliver(from, hit_buf, n);
 		return;
 	}
 	fi = flight_new();
@@ -1599,6 +1614,11 @@ relay_init(void)
 	    !(rx_r = calloc(BATCH, sizeof *rx_r)) ||
 	    !(us = calloc((size_t)nup * conf.up_socks, sizeof *us)))
 		return -1;
+	if (pcache_init(&pc, conf.cache_entries, conf.cache_max_ttl,
+			(uint64_t)id_random() << 48 ^
+			    (uint64_t)id_random() << 32 ^
+			    (uint64_t)id_random() << 16 ^ id_random()) == -1)
+		return -1;
 	for (i = conf.max_flights; i-- > 0;) {
 		fl[i].next = free_head;
 		free_head = i;
@@ -1687,6 +1707,7 @@ relay_destroy(void)
 	free(tc);
 	free(resume_list);
 	free(fl);
+	pcache_free(&pc);
 	free(dirty_us);
 	free(rx_q);
 	free(rx_r);

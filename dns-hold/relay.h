@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache.h"
 #include "hold.h"
 #include "packet.h"
 #include "rec.h"
@@ -38,10 +39,14 @@ struct relay_conf {
 	int64_t up_timeout; /* us */
 	int64_t tcp_idle;   /* us */
 	unsigned max_flights, up_socks, max_tcp;
+	uint32_t cache_entries, cache_max_ttl; /* -k, -x */
 	size_t nallow;
 	struct rec_addr allow[ALLOW_MAX];
 };
 extern struct relay_conf conf;
+
+/* The packet cache (relay.c; its counters for the metrics). */
+extern struct pcache pc;
 
 /* Microseconds, monotonic, read once per turn of the loop. */
 extern int64_t now_us;

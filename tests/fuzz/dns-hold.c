@@ -8,11 +8,15 @@
  *         the client's UDP size (it must then fit), and its records are
  *         formatted as dns-hold writes them: each line a valid record,
  *         within lib/answer's bounds; a malformed answer gives none.
+ *         The packet cache (-k) is offered the pair: when it keeps it, the
+ *         same query gets the same bytes back but the ID (the query's),
+ *         and a second later with TTLs aged, which still parse the same.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../dns-hold/cache.h"
 #include "../../dns-hold/packet.h"
 #include "answer.h"
 #include "rec.h"
@@ -23,6 +27,34 @@ static struct dns_answers a;
 static struct answer_fmt f;
 static char out[ANSWER_BYTES_MAX];
 static uint8_t buf[65536];
+static uint8_t hit[PCACHE_RESP_MAX];
+static struct pcache pc;
+static int64_t now = 1000000;
+
+/* The cache's side: a kept answer comes back as it went in, but its ID
+ * and TTLs. */
+static void
+cache_side(const uint8_t *q, size_t ql, const uint8_t *r, size_t n)
+{
+	size_t got;
+
+	if (!pc.nsets && pcache_init(&pc, 8, 3600, 7) == -1)
+		abort();
+	now += 1500000; /* 1.5 s per input: entries also expire */
+	if (!pcache_put(&pc, q, ql, r, n, now))
+		return;
+	/* At once: the same bytes but the ID. */
+	got = pcache_get(&pc, q, ql, hit, sizeof hit, now + 500000);
+	if (got != n || hit[0] != q[0] || hit[1] != q[1] ||
+	    memcmp(hit + 2, r + 2, n - 2))
+		abort();
+	/* 1.2 s later: gone (a TTL of 1) or aged, and read the same way. */
+	got = pcache_get(&pc, q, ql, hit, sizeof hit, now + 1200000);
+	if (got && (got != n || hit[0] != q[0] || hit[1] != q[1] ||
+		    (dns_answers(&a, hit, got) == DNS_OK) !=
+			(dns_answers(&a, r, n) == DNS_OK)))
+		abort();
+}
 
 static void
 lines_valid(size_t len)
@@ -92,6 +124,7 @@ answer_side(const uint8_t *d, size_t size)
 		abort();
 	if (n != len && !(buf[2] & 0x02))
 		abort();
+	cache_side(d + 2, ql, buf, n);
 	if (dns_answers(&a, buf, n) != DNS_OK)
 		return;
 	if (answer_format(&f, &a, 1764150000000000, out, sizeof out, &len) ==
