@@ -457,6 +457,15 @@ signals(struct sink *s, struct sink_io *io, short revents, char *msg,
 	return SINK_EV_INFO;
 }
 
+void
+sink_resync(struct sink_io *io, int64_t now, int delay_ms)
+{
+	if (!io->resync_at || now + delay_ms < io->resync_at)
+		io->resync_at = now + delay_ms;
+	if (!io->resync_at) /* now + delay 0 at the clock's start */
+		io->resync_at = 1;
+}
+
 int
 sink_poll(const struct sink_io *io, struct pollfd pfd[2], int64_t now, int max)
 {
@@ -466,6 +475,8 @@ sink_poll(const struct sink_io *io, struct pollfd pfd[2], int64_t now, int max)
 	pfd[1] = (struct pollfd){recin_fd(&io->in), POLLIN, 0};
 	if (io->missing && io->next_retry - now < t)
 		t = io->next_retry - now;
+	if (io->resync_at && io->resync_at - now < t)
+		t = io->resync_at - now;
 	if (recin_more(&io->in))
 		t = 0;
 	return t < 0 ? 0 : (int)t;
@@ -487,7 +498,12 @@ sink_events(struct sink *s, struct sink_io *io, const struct pollfd pfd[2],
 	switch (io->step) {
 	case RETRY:
 		io->step = SIGNALS;
-		if (io->missing && now >= io->next_retry) {
+		if (io->resync_at && now >= io->resync_at) {
+			io->resync_at = 0;
+			io->resyncs++;
+			if (reread(s, io) == -1)
+				return ack_failed(msg, msglen);
+		} else if (io->missing && now >= io->next_retry) {
 			io->next_retry = now + SINK_RETRY_MS;
 			if (reread(s, io) == -1)
 				return ack_failed(msg, msglen);

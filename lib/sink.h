@@ -130,7 +130,9 @@ struct sink_io {
 	int have_mark;
 	uint64_t mark; /* the last mark not yet acknowledged */
 	uint64_t acks, acks_dropped;
-	int step, hup; /* where sink_events is in a turn */
+	int step, hup;	   /* where sink_events is in a turn */
+	int64_t resync_at; /* a read-back sink_resync asked for (ms), or 0 */
+	uint64_t resyncs;  /* read-backs sink_resync caused */
 };
 
 /*
@@ -140,6 +142,14 @@ struct sink_io {
 int sink_io_open(struct sink_io *io, const char *ack_path, char *msg,
 		 size_t msglen);
 void sink_io_close(struct sink_io *io);
+
+/*
+ * The program saw the kernel change under it (a notification: a link went
+ * down, someone else deleted an object of ours, the ruleset was loaded
+ * again): the kernel is read back and converged at now + delay_ms, or
+ * sooner when a read-back is already due; events in between cost one.
+ */
+void sink_resync(struct sink_io *io, int64_t now, int delay_ms);
 
 /*
  * Before poll: pfd[0] the signals, pfd[1] stdin. How long poll may wait,
