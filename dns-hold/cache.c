@@ -13,6 +13,13 @@
 #include "packet.h"
 #include "wire.h"
 
+#define T_NS 2
+#define T_CNAME 5
+#define T_SOA 6
+#define T_PTR 12
+#define T_MX 15
+#define T_SRV 33
+#define T_DNAME 39
 #define T_OPT 41
 #define F_QR 0x8000
 #define F_OPCODE 0x7800
@@ -80,16 +87,93 @@ query_ok(const uint8_t *q, size_t qlen)
 }
 
 /*
+ * The offsets of the names in rr's data that readers decompress (RFC 1035
+ * 3.3, RFC 2782) into names: how many.
+ */
+static unsigned
+rdata_names(const uint8_t *r, size_t rlen, const struct dns_rr *rr,
+	    size_t *names)
+{
+	struct dns_name n;
+	size_t o = rr->rdata;
+
+	switch (rr->type) {
+	case T_NS:
+	case T_CNAME:
+	case T_PTR:
+	case T_DNAME:
+		names[0] = o;
+		return 1;
+	case T_MX:
+		names[0] = o + 2;
+		return rr->rdlen > 2;
+	case T_SRV:
+		names[0] = o + 6;
+		return rr->rdlen > 6;
+	case T_SOA:
+		names[0] = o;
+		if (dns_name_read(r, rlen, &o, &n) != DNS_OK)
+			return 1; /* refused when the first is checked */
+		names[1] = o;
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+static int
+is_ttl(const uint8_t *map, size_t o)
+{
+	return map[o >> 3] >> (o & 7) & 1;
+}
+
+/*
+ * Does the name at off, read as any reader reads it (labels, pointers to
+ * anywhere), read a byte of a TTL (map) or leave the message? Aging a
+ * TTL such a name reads would change the name. At most 256 steps, so a
+ * loop of pointers ends (refused).
+ */
+static int
+name_reads_ttl(const uint8_t *m, size_t len, size_t off, const uint8_t *map)
+{
+	unsigned steps, k;
+
+	for (steps = 0; steps < 256; steps++) {
+		if (off >= len || is_ttl(map, off))
+			return 1;
+		if ((m[off] & 0xc0) == 0xc0) {
+			if (off + 1 >= len || is_ttl(map, off + 1))
+				return 1;
+			off = (size_t)(m[off] & 0x3f) << 8 | m[off + 1];
+			continue;
+		}
+		if (m[off] & 0xc0)
+			return 1;
+		if (!m[off])
+			return 0;
+		for (k = 1; k <= m[off]; k++)
+			if (off + k >= len || is_ttl(map, off + k))
+				return 1;
+		off += 1 + (size_t)m[off];
+	}
+	return 1;
+}
+
+/*
  * Checks the answer r whole: NOERROR or NXDOMAIN (no extended RCODE), not
- * truncated, one question, every record readable to the last byte. The
- * offsets of the TTLs of its records but the OPT into ttl, their number
- * into *nttl, the smallest into *min. 0, or -1: not to be kept.
+ * truncated, one question, every record readable to the last byte, no
+ * name that reads a TTL's bytes through a pointer (a legitimate answer
+ * never has one; aging would change it). The offsets of the TTLs of its
+ * records but the OPT into ttl, their number into *nttl, the smallest
+ * into *min. 0, or -1: not to be kept.
  */
 static int
 answer_ok(const uint8_t *r, size_t rlen, uint16_t *ttl, unsigned *nttl,
 	  uint32_t *min)
 {
-	unsigned flags, i, total;
+	static size_t names[1 + 3 * (PCACHE_TTLS_MAX + 1)];
+	static uint8_t map[PCACHE_RESP_MAX / 8 + 1];
+	unsigned flags, i, total, nn = 0;
 	struct dns_name n;
 	struct dns_rr rr;
 	size_t off = PKT_HDR;
@@ -103,14 +187,18 @@ answer_ok(const uint8_t *r, size_t rlen, uint16_t *ttl, unsigned *nttl,
 		return -1;
 	if (dns_name_read(r, rlen, &off, &n) != DNS_OK || rlen - off < 4)
 		return -1;
+	names[nn++] = PKT_HDR;
 	off += 4;
 	total = (unsigned)wire_get16(r + 6) + wire_get16(r + 8) +
 		wire_get16(r + 10);
+	if (total > PCACHE_TTLS_MAX + 1)
+		return -1;
 	*nttl = 0;
 	*min = UINT32_MAX;
 	for (i = 0; i < total; i++) {
 		if (dns_rr_read(r, rlen, &off, &rr) != DNS_OK)
 			return -1;
+		names[nn++] = rr.owner;
 		if (rr.type == T_OPT) {
 			if (rr.ttl >> 24) /* an extended RCODE */
 				return -1;
@@ -122,8 +210,18 @@ answer_ok(const uint8_t *r, size_t rlen, uint16_t *ttl, unsigned *nttl,
 		ttl[(*nttl)++] = (uint16_t)(rr.rdata - 6);
 		if (rr.ttl < *min)
 			*min = rr.ttl;
+		nn += rdata_names(r, rlen, &rr, names + nn);
 	}
-	return off == rlen && *nttl && *min ? 0 : -1;
+	if (off != rlen || !*nttl || !*min)
+		return -1;
+	memset(map, 0, (rlen >> 3) + 1);
+	for (i = 0; i < *nttl; i++)
+		for (off = ttl[i]; off < (size_t)ttl[i] + 4; off++)
+			map[off >> 3] |= (uint8_t)(1u << (off & 7));
+	for (i = 0; i < nn; i++)
+		if (name_reads_ttl(r, rlen, names[i], map))
+			return -1;
+	return 0;
 }
 
 /* FNV-1a from a per-run seed, then a 64-bit finaliser to spread it. */

@@ -201,6 +201,25 @@ main(void)
 	answer("www.example.test", 1, 300);
 	am.b[2] &= 0x7f;
 	NOT_KEPT("QR clear");
+	answer("www.example.test", 1, 300);
+	am.b[7] = 2; /* an owner read from the first record's TTL: ",", and
+			"*" once aged by 2 s */
+	m_ptr(&am, (unsigned)qend + 8);
+	m_rr(&am, 1, 300, 4);
+	m_raw(&am, "\xc0\x00\x02\x09", 4);
+	NOT_KEPT("a name read through a pointer into a TTL");
+	answer("www.example.test", 1, 300);
+	am.b[7] = 2; /* a CNAME's target the same way */
+	m_ptr(&am, 12);
+	m_rr(&am, 5, 300, 2);
+	m_ptr(&am, (unsigned)qend + 8);
+	NOT_KEPT("a CNAME target read through a pointer into a TTL");
+	answer("www.example.test", 1, 300);
+	am.b[7] = 2; /* a pointer loop */
+	m_ptr(&am, (unsigned)am.len);
+	m_rr(&am, 1, 300, 4);
+	m_raw(&am, "\xc0\x00\x02\x09", 4);
+	NOT_KEPT("a name that points at itself");
 	answer("www.example.test", PCACHE_TTLS_MAX + 1, 300);
 	NOT_KEPT("over 128 records");
 	m_start(&am, "www.example.test", 16, 1);
