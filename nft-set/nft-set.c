@@ -42,9 +42,9 @@
 #define MAX_CLASSES 65 /* TAGS entries, plus the default */
 #define MAX_DESTS (2 * MAX_CLASSES)
 #define METRICS_MS 10000
-#define FOLLOW_MS                                                              \
-	200		    /* from a notification to the read-back: a ruleset \
-			       reload's notifications cost one */
+/* From a notification to the read-back: long enough for the notifications
+ * of a ruleset reload to cost one, short enough to go unnoticed. */
+#define FOLLOW_MS 200
 #define FOLLOW_LINE_MS 1000 /* at most a line a second about them */
 
 static const char usage_text[] =
@@ -478,14 +478,18 @@ ruleset_event(void *arg, const struct nftev_msg *m)
 	sink_resync(&IO, clock_mono_ms(), FOLLOW_MS);
 }
 
-/* After a turn: a line about the read-backs notifications caused. */
-static void
-follow_log(void)
+/*
+ * A line about the read-backs notifications caused, at most one a second:
+ * those in between are told in the next (timers() waits for it). 1 when a
+ * line waits for its time.
+ */
+static int
+follow_log(int64_t now)
 {
-	int64_t now;
-
-	if (IO.resyncs == fl.resyncs || (now = clock_mono_ms()) < fl.next_line)
-		return;
+	if (IO.resyncs == fl.resyncs)
+		return 0;
+	if (now < fl.next_line)
+		return 1;
 	counts();
 	/* The names come from the kernel: log_info escapes them. */
 	log_info("the ruleset changed: %s; notifications %llu, read-backs "
@@ -498,6 +502,7 @@ follow_log(void)
 	fl.events = n.events;
 	fl.resyncs = IO.resyncs;
 	fl.next_line = now + FOLLOW_LINE_MS;
+	return 0;
 }
 
 /* --- the loop ----------------------------------------------------------- */
@@ -592,11 +597,13 @@ setup(void)
 		next_refresh = next_metrics + refresh_ms;
 }
 
-/* Renewals and the metrics file; how long poll may wait for them. */
+/* Renewals, the metrics file, the line about read-backs; how long poll
+ * may wait for them. */
 static int
 timers(int64_t now)
 {
 	int64_t t;
+	int line = follow_log(now);
 
 	if (refresh_ms && now >= next_refresh) {
 		refresh();
@@ -609,6 +616,8 @@ timers(int64_t now)
 	t = next_metrics - now;
 	if (refresh_ms && next_refresh - now < t)
 		t = next_refresh - now;
+	if (line && fl.next_line - now < t)
+		t = fl.next_line - now;
 	return t < 0 ? 0 : (int)t;
 }
 
@@ -632,7 +641,7 @@ events(const struct pollfd *pfd)
 			log_info("%s", msg);
 		stop |= ev == SINK_EV_STOP;
 	}
-	follow_log();
+	(void)follow_log(clock_mono_ms());
 }
 
 int
