@@ -11,10 +11,17 @@
  *
  * Elements it adds carry the comment "dnstap-bgp"; elements without it are
  * someone else's and are never deleted. Needs CAP_NET_ADMIN, nothing more.
+ *
+ * It follows the ruleset: when someone else deletes or creates one of its
+ * tables or sets (a firewall reload's "flush ruleset") or deletes elements
+ * from its sets, the kernel's notification asks for a read-back, and what
+ * is missing is put back (with -c the table and sets too) at once rather
+ * than at the next replay.
  */
 #include <errno.h>
 #include <linux/capability.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +42,10 @@
 #define MAX_CLASSES 65 /* TAGS entries, plus the default */
 #define MAX_DESTS (2 * MAX_CLASSES)
 #define METRICS_MS 10000
+/* From a notification to the read-back: long enough for the notifications
+ * of a ruleset reload to cost one, short enough to go unnoticed. */
+#define FOLLOW_MS 200
+#define FOLLOW_LINE_MS 1000 /* at most a line a second about them */
 
 static const char usage_text[] =
     "usage: nft-set [-c] [-A ack-fifo] [-M metrics-file]\n"
@@ -67,12 +78,14 @@ static struct sink_io IO = {.apply = apply,
 			    .ackfd = -1,
 			    .sigfd = -1};
 static struct nftk *K;
+static struct nftev *E;
 static int create_sets;
 static struct ratelimit bad_rl = RATELIMIT_INIT, kern_rl = RATELIMIT_INIT;
 
 static struct {
 	uint64_t added, deleted, batches, refused, resyncs;
 	uint64_t refreshed, ours, foreign, no_dest;
+	uint64_t events, events_lost;
 } n;
 
 static const struct metric metrics[] = {
@@ -91,6 +104,12 @@ static const struct metric metrics[] = {
      "Transactions the kernel refused (followed by a read-back)", &n.refused},
     {"resyncs_total", NULL, METRIC_COUNTER,
      "Read-backs of the sets from the kernel", &n.resyncs},
+    {"event_resyncs_total", NULL, METRIC_COUNTER,
+     "Read-backs caused by the ruleset's notifications", &IO.resyncs},
+    {"ruleset_events_total", NULL, METRIC_COUNTER,
+     "Notifications of others' changes to the tables and sets", &n.events},
+    {"ruleset_events_lost_total", NULL, METRIC_COUNTER,
+     "Times notifications were lost (followed by a read-back)", &n.events_lost},
     {"acks_total", NULL, METRIC_COUNTER, "Acks written", &IO.acks},
     {"acks_dropped_total", NULL, METRIC_COUNTER,
      "Acks dropped: the channel was full", &IO.acks_dropped},
@@ -409,6 +428,83 @@ refresh(void)
 	}
 }
 
+/* --- following the ruleset --------------------------------------------- */
+
+/* What changed under the sets since the last line about it. */
+static struct {
+	char what[600]; /* the first change */
+	uint64_t events, resyncs;
+	int64_t next_line;
+} fl;
+
+static const char *
+ev_verb(int type)
+{
+	return type == NFT_MSG_NEWTABLE || type == NFT_MSG_NEWSET ? "created"
+								  : "deleted";
+}
+
+/* A notification: a read-back soon when it is about a table or set of
+ * ours (others are no concern of ours, and cost nothing). */
+static void
+ruleset_event(void *arg, const struct nftev_msg *m)
+{
+	uint32_t i;
+
+	(void)arg;
+	if (m->type != NFTEV_LOST) {
+		for (i = 0; i < ndests; i++)
+			if (dests[i].family == m->family &&
+			    !strcmp(dests[i].table, m->table) &&
+			    (m->type == NFT_MSG_NEWTABLE ||
+			     m->type == NFT_MSG_DELTABLE ||
+			     !strcmp(dests[i].set, m->set)))
+				break;
+		if (i == ndests)
+			return;
+		n.events++;
+	} else
+		n.events_lost++;
+	if (!*fl.what && m->type == NFTEV_LOST)
+		snprintf(fl.what, sizeof fl.what, "notifications lost");
+	else if (!*fl.what && !*m->set)
+		snprintf(fl.what, sizeof fl.what, "table %s %s %s",
+			 fam_name(m->family), m->table, ev_verb(m->type));
+	else if (!*fl.what)
+		snprintf(fl.what, sizeof fl.what, "%sset %s %s %s %s",
+			 m->type == NFT_MSG_DELSETELEM ? "elements of " : "",
+			 fam_name(m->family), m->table, m->set,
+			 ev_verb(m->type));
+	sink_resync(&IO, clock_mono_ms(), FOLLOW_MS);
+}
+
+/*
+ * A line about the read-backs notifications caused, at most one a second:
+ * those in between are told in the next (timers() waits for it). 1 when a
+ * line waits for its time.
+ */
+static int
+follow_log(int64_t now)
+{
+	if (IO.resyncs == fl.resyncs)
+		return 0;
+	if (now < fl.next_line)
+		return 1;
+	counts();
+	/* The names come from the kernel: log_info escapes them. */
+	log_info("the ruleset changed: %s; notifications %llu, read-backs "
+		 "%llu, elements of ours %llu",
+		 *fl.what ? fl.what : "?",
+		 (unsigned long long)(n.events - fl.events),
+		 (unsigned long long)(IO.resyncs - fl.resyncs),
+		 (unsigned long long)n.ours);
+	fl.what[0] = 0;
+	fl.events = n.events;
+	fl.resyncs = IO.resyncs;
+	fl.next_line = now + FOLLOW_LINE_MS;
+	return 0;
+}
+
 /* --- the loop ----------------------------------------------------------- */
 
 static const char *metrics_path, *ack_path;
@@ -483,6 +579,10 @@ setup(void)
 		log_fatal_sys(errno == EPERM ? EXIT_PERM : EXIT_TEMP,
 			      "unable to open a netfilter netlink socket%s",
 			      errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
+	/* Before the first read-back: no change after it goes unheard. */
+	if (!(E = nftev_open(K)))
+		log_fatal_sys(EXIT_TEMP,
+			      "unable to follow the ruleset's notifications");
 	/* What the sets hold now; nothing is changed before the first eor
 	 * but what records ask for. */
 	IO.fresh_view = resync(NULL) == 0;
@@ -497,11 +597,13 @@ setup(void)
 		next_refresh = next_metrics + refresh_ms;
 }
 
-/* Renewals and the metrics file; how long poll may wait for them. */
+/* Renewals, the metrics file, the line about read-backs; how long poll
+ * may wait for them. */
 static int
 timers(int64_t now)
 {
 	int64_t t;
+	int line = follow_log(now);
 
 	if (refresh_ms && now >= next_refresh) {
 		refresh();
@@ -514,6 +616,8 @@ timers(int64_t now)
 	t = next_metrics - now;
 	if (refresh_ms && next_refresh - now < t)
 		t = next_refresh - now;
+	if (line && fl.next_line - now < t)
+		t = fl.next_line - now;
 	return t < 0 ? 0 : (int)t;
 }
 
@@ -537,12 +641,13 @@ events(const struct pollfd *pfd)
 			log_info("%s", msg);
 		stop |= ev == SINK_EV_STOP;
 	}
+	(void)follow_log(clock_mono_ms());
 }
 
 int
 main(int argc, char **argv)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	int64_t now;
 	int t;
 
@@ -556,11 +661,15 @@ main(int argc, char **argv)
 	while (!stop) {
 		now = clock_mono_ms();
 		t = sink_poll(&IO, pfd, now, timers(now));
-		if (poll(pfd, 2, t) == -1) {
+		pfd[2] = (struct pollfd){nftev_fd(E), POLLIN, 0};
+		if (poll(pfd, 3, t) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
 		}
+		if (pfd[2].revents && nftev_read(E, ruleset_event, NULL) == -1)
+			log_fatal_sys(EXIT_TEMP, "unable to read the ruleset's "
+						 "notifications");
 		events(pfd);
 	}
 	write_metrics();
@@ -568,6 +677,7 @@ main(int argc, char **argv)
 		 "%llu elements of ours in the sets",
 		 (unsigned long long)IO.in.records, (unsigned long long)n.added,
 		 (unsigned long long)n.deleted, (unsigned long long)n.ours);
+	nftev_close(&E);
 	nftk_close(&K);
 	sink_destroy(&S);
 	sink_io_close(&IO);

@@ -8,19 +8,26 @@
  * inside sendmsg(): the replies are queued when it returns, and reading
  * them never waits. An element we add carries the comment NFT_COMMENT
  * (nft list set shows it); a dump tells ours from the others' by it.
+ *
+ * A second socket, in the group NFNLGRP_NFTABLES, hears what the others
+ * change (nftev_*).
  */
 #include "nft.h"
 
 #include "nl.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
+#include <linux/filter.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +37,10 @@
 #define BUF_BYTES (BATCH_BYTES + (256u << 10))
 #define MSG_ELEMS 256 /* elements per message */
 #define RECV_BYTES (128u << 10)
-#define TYPE_IPADDR 7 /* nftables' datatype numbers */
+#define EV_RECV_BYTES (64u << 10) /* a datagram of notifications: 8 KiB */
+#define EV_RCVBUF (4 << 20)	  /* queued notifications, before ENOBUFS */
+#define EV_MAX_READS 4096	  /* datagrams read per call */
+#define TYPE_IPADDR 7		  /* nftables' datatype numbers */
 #define TYPE_IP6ADDR 8
 
 struct nftk {
@@ -501,4 +511,170 @@ nftk_batch_send(struct nftk *k)
 	if (nl_send(&k->nl, k->buf, k->len) == -1)
 		return -1;
 	return replies(k, &r, k->nacks, 0);
+}
+
+/* --- the ruleset's notifications ---------------------------------------- */
+
+struct nftev {
+	struct nl nl;
+	uint32_t own; /* the port id of nft-set's changes */
+};
+
+struct nftev *
+nftev_open(const struct nftk *k)
+{
+	struct nftev *e = calloc(1, sizeof *e);
+	unsigned grp = NFNLGRP_NFTABLES;
+	int size = EV_RCVBUF, fl;
+	/*
+	 * Drops the datagrams of nft-set's own transactions before they are
+	 * queued, so that a replay of a million elements does not overflow
+	 * the buffer with its own notifications. The kernel puts only the
+	 * notifications of one transaction in a datagram (one port id): the
+	 * first header says it for all. A classic BPF load is big-endian.
+	 */
+	struct sock_filter code[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		     offsetof(struct nlmsghdr, nlmsg_pid)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(k->nl.portid), 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, 0),
+	    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	};
+	struct sock_fprog prog = {sizeof code / sizeof code[0], code};
+
+	if (!e)
+		return NULL;
+	e->own = k->nl.portid;
+	/* The filter before the group: nothing of ours slips in. */
+	if (nl_open(&e->nl, NETLINK_NETFILTER, EV_RECV_BYTES) == -1 ||
+	    setsockopt(nl_fd(&e->nl), SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+		       sizeof prog) == -1 ||
+	    (fl = fcntl(nl_fd(&e->nl), F_GETFL)) == -1 ||
+	    fcntl(nl_fd(&e->nl), F_SETFL, fl | O_NONBLOCK) == -1 ||
+	    mnl_socket_setsockopt(e->nl.sock, NETLINK_ADD_MEMBERSHIP, &grp,
+				  sizeof grp) == -1) {
+		nftev_close(&e);
+		return NULL;
+	}
+	(void)setsockopt(nl_fd(&e->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size,
+			 sizeof size);
+	return e;
+}
+
+void
+nftev_close(struct nftev **ep)
+{
+	struct nftev *e = *ep;
+	int err = errno;
+
+	if (!e)
+		return;
+	if (e->nl.sock)
+		nl_close(&e->nl);
+	free(e);
+	*ep = NULL;
+	errno = err;
+}
+
+int
+nftev_fd(const struct nftev *e)
+{
+	return nl_fd(&e->nl);
+}
+
+struct evread {
+	void (*fn)(void *, const struct nftev_msg *);
+	void *arg;
+	uint32_t own;
+	int lost;
+};
+
+/* One notification: its table and set, through libnftnl. */
+static int
+ev_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct evread *r = arg;
+	struct nftev_msg m = {NFNL_MSG_TYPE(nlh->nlmsg_type), 0, "", ""};
+	struct nftnl_table *t = NULL;
+	struct nftnl_set *s = NULL;
+	int ok = 0;
+
+	/* Our own changes (the filter left them out: this is the check). */
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
+	    nlh->nlmsg_pid == r->own)
+		return MNL_CB_OK;
+	switch (m.type) {
+	case NFT_MSG_NEWTABLE:
+	case NFT_MSG_DELTABLE:
+		if ((t = nftnl_table_alloc()) &&
+		    nftnl_table_nlmsg_parse(nlh, t) == 0 &&
+		    nftnl_table_is_set(t, NFTNL_TABLE_NAME)) {
+			m.family =
+			    (uint8_t)nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY);
+			m.table = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
+			ok = 1;
+		}
+		break;
+	case NFT_MSG_NEWSET:
+	case NFT_MSG_DELSET:
+	case NFT_MSG_DELSETELEM:
+		if ((s = nftnl_set_alloc()) &&
+		    (m.type == NFT_MSG_DELSETELEM
+			 ? nftnl_set_elems_nlmsg_parse(nlh, s)
+			 : nftnl_set_nlmsg_parse(nlh, s)) == 0 &&
+		    nftnl_set_is_set(s, NFTNL_SET_TABLE) &&
+		    nftnl_set_is_set(s, NFTNL_SET_NAME)) {
+			m.family =
+			    (uint8_t)nftnl_set_get_u32(s, NFTNL_SET_FAMILY);
+			m.table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
+			m.set = nftnl_set_get_str(s, NFTNL_SET_NAME);
+			ok = 1;
+		}
+		break;
+	default:
+		return MNL_CB_OK; /* rules, chains, elements added, ... */
+	}
+	if (ok)
+		r->fn(r->arg, &m);
+	else
+		r->lost = 1; /* unreadable, or no memory: as if lost */
+	if (t)
+		nftnl_table_free(t);
+	if (s)
+		nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+int
+nftev_read(struct nftev *e, void (*fn)(void *, const struct nftev_msg *),
+	   void *arg)
+{
+	static const struct nftev_msg lost = {NFTEV_LOST, 0, "", ""};
+	struct evread r = {fn, arg, e->own, 0};
+	ssize_t n;
+	int i;
+
+	/* Bounded: what a flood leaves waits for the next turn. */
+	for (i = 0; i < EV_MAX_READS; i++) {
+		n = recv(nl_fd(&e->nl), e->nl.rbuf, e->nl.rlen,
+			 MSG_DONTWAIT | MSG_TRUNC);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == ENOBUFS) {
+			r.lost = 1;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n == -1)
+			return -1;
+		/* MSG_TRUNC: n is the datagram's length, whole or not. */
+		if ((size_t)n > e->nl.rlen ||
+		    nl_run(e->nl.rbuf, (size_t)n, 0, 0, ev_cb, &r, NULL) ==
+			MNL_CB_ERROR)
+			r.lost = 1;
+	}
+	if (r.lost)
+		fn(arg, &lost);
+	return 0;
 }

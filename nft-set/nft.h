@@ -53,4 +53,38 @@ int nftk_batch_full(const struct nftk *k);
 size_t nftk_batch_count(const struct nftk *k);
 int nftk_batch_send(struct nftk *k);
 
+/*
+ * The ruleset's notifications (the group NFNLGRP_NFTABLES), to follow
+ * changes others make: a table or a set created or deleted, elements
+ * deleted. The kernel sends them after each transaction, to every member
+ * of the group, with the port id of the socket that made the change in
+ * nlmsg_pid (0 for the kernel's own); those of k's socket (nft-set's own
+ * changes) are left out, by a socket filter before they take room in the
+ * receive buffer and again when read.
+ */
+struct nftev;
+
+#define NFTEV_LOST (-1) /* NFT_MSG_NEWTABLE is 0 */
+
+struct nftev_msg {
+	int type;	   /* NFT_MSG_NEWTABLE, _DELTABLE, _NEWSET, _DELSET,
+			      _DELSETELEM, or NFTEV_LOST */
+	uint8_t family;	   /* NFPROTO_* */
+	const char *table; /* "" when lost */
+	const char *set;   /* "" for a table, or when lost */
+};
+
+/* A non-blocking socket in the group, leaving out k's. NULL with errno. */
+struct nftev *nftev_open(const struct nftk *k);
+void nftev_close(struct nftev **e);
+int nftev_fd(const struct nftev *e);
+/*
+ * Reads every notification queued (never waits) and calls fn for each of
+ * the types above made by someone else, and once with NFTEV_LOST when some
+ * were lost (the receive buffer overflowed: ENOBUFS) or could not be read.
+ * 0, or -1 with errno when the socket failed.
+ */
+int nftev_read(struct nftev *e, void (*fn)(void *, const struct nftev_msg *),
+	       void *arg);
+
 #endif
