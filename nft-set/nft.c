@@ -589,15 +589,34 @@ struct evread {
 	int lost;
 };
 
-/* One notification: its table and set, through libnftnl. */
+/*
+ * A notification's names: attribute 1 is the table's name in a table
+ * message (NFTA_TABLE_NAME) and the table in a set or element message
+ * (NFTA_SET_TABLE, NFTA_SET_ELEM_LIST_TABLE); attribute 2 the set
+ * (NFTA_SET_NAME, NFTA_SET_ELEM_LIST_SET). Only those two are read, with
+ * libmnl's checks: libnftnl's parsers would read every element of a flush
+ * and exit(3) on an attribute they do not expect.
+ */
+static int
+ev_attr_cb(const struct nlattr *a, void *data)
+{
+	const char **name = data;
+	uint16_t t = mnl_attr_get_type(a);
+
+	if ((t == 1 || t == 2) &&
+	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+		name[t] = mnl_attr_get_str(a);
+	return MNL_CB_OK;
+}
+
+/* One notification: its family, table and set. */
 static int
 ev_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct evread *r = arg;
 	struct nftev_msg m = {NFNL_MSG_TYPE(nlh->nlmsg_type), 0, "", ""};
-	struct nftnl_table *t = NULL;
-	struct nftnl_set *s = NULL;
-	int ok = 0;
+	const char *name[3] = {NULL, NULL, NULL};
+	const struct nfgenmsg *g;
 
 	/* Our own changes (the filter left them out: this is the check). */
 	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
@@ -606,43 +625,39 @@ ev_cb(const struct nlmsghdr *nlh, void *arg)
 	switch (m.type) {
 	case NFT_MSG_NEWTABLE:
 	case NFT_MSG_DELTABLE:
-		if ((t = nftnl_table_alloc()) &&
-		    nftnl_table_nlmsg_parse(nlh, t) == 0 &&
-		    nftnl_table_is_set(t, NFTNL_TABLE_NAME)) {
-			m.family =
-			    (uint8_t)nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY);
-			m.table = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
-			ok = 1;
-		}
-		break;
 	case NFT_MSG_NEWSET:
 	case NFT_MSG_DELSET:
 	case NFT_MSG_DELSETELEM:
-		if ((s = nftnl_set_alloc()) &&
-		    (m.type == NFT_MSG_DELSETELEM
-			 ? nftnl_set_elems_nlmsg_parse(nlh, s)
-			 : nftnl_set_nlmsg_parse(nlh, s)) == 0 &&
-		    nftnl_set_is_set(s, NFTNL_SET_TABLE) &&
-		    nftnl_set_is_set(s, NFTNL_SET_NAME)) {
-			m.family =
-			    (uint8_t)nftnl_set_get_u32(s, NFTNL_SET_FAMILY);
-			m.table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
-			m.set = nftnl_set_get_str(s, NFTNL_SET_NAME);
-			ok = 1;
-		}
 		break;
 	default:
 		return MNL_CB_OK; /* rules, chains, elements added, ... */
 	}
-	if (ok)
-		r->fn(r->arg, &m);
-	else
-		r->lost = 1; /* unreadable, or no memory: as if lost */
-	if (t)
-		nftnl_table_free(t);
-	if (s)
-		nftnl_set_free(s);
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof *g ||
+	    mnl_attr_parse(nlh, sizeof *g, ev_attr_cb, name) != MNL_CB_OK ||
+	    !name[1] ||
+	    (m.type != NFT_MSG_NEWTABLE && m.type != NFT_MSG_DELTABLE &&
+	     !name[2])) {
+		r->lost = 1; /* unreadable: as if lost */
+		return MNL_CB_OK;
+	}
+	g = mnl_nlmsg_get_payload(nlh);
+	m.family = g->nfgen_family;
+	m.table = name[1];
+	if (m.type != NFT_MSG_NEWTABLE && m.type != NFT_MSG_DELTABLE)
+		m.set = name[2];
+	r->fn(r->arg, &m);
 	return MNL_CB_OK;
+}
+
+int
+nftev_parse(const uint8_t *buf, size_t len, uint32_t own,
+	    void (*fn)(void *, const struct nftev_msg *), void *arg)
+{
+	struct evread r = {fn, arg, own, 0};
+
+	if (nl_run(buf, len, 0, 0, ev_cb, &r, NULL) == MNL_CB_ERROR)
+		r.lost = 1;
+	return r.lost ? -1 : 0;
 }
 
 int
@@ -670,8 +685,8 @@ nftev_read(struct nftev *e, void (*fn)(void *, const struct nftev_msg *),
 			return -1;
 		/* MSG_TRUNC: n is the datagram's length, whole or not. */
 		if ((size_t)n > e->nl.rlen ||
-		    nl_run(e->nl.rbuf, (size_t)n, 0, 0, ev_cb, &r, NULL) ==
-			MNL_CB_ERROR)
+		    nftev_parse((const uint8_t *)e->nl.rbuf, (size_t)n, e->own,
+				fn, arg) == -1)
 			r.lost = 1;
 	}
 	if (r.lost)

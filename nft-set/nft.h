@@ -86,5 +86,10 @@ int nftev_fd(const struct nftev *e);
  */
 int nftev_read(struct nftev *e, void (*fn)(void *, const struct nftev_msg *),
 	       void *arg);
+/* The notifications of one datagram buf[0..len) (without a socket, for
+ * the fuzz target): fn for each as above; -1 when some could not be read
+ * (the caller counts them lost). */
+int nftev_parse(const uint8_t *buf, size_t len, uint32_t own,
+		void (*fn)(void *, const struct nftev_msg *), void *arg);
 
 #endif
