@@ -622,8 +622,10 @@ follow(short revents)
 	}
 	n.kernel_events += changed.events - events;
 	n.kernel_lost += changed.lost - lost;
-	if (r)
+	if (r) {
+		IO.fresh_view = 0; /* the first eor reads back too */
 		sink_resync(&IO, clock_mono_ms(), FOLLOW_DELAY_MS);
+	}
 }
 
 /* What lib/sink says after poll: lines to log, the stats line, the end. */

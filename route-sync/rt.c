@@ -20,10 +20,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
-#include <linux/if.h>
 #include <linux/filter.h>
+#include <linux/if.h>
 #include <linux/rtnetlink.h>
-
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,7 +235,7 @@ struct dump {
 	uint32_t nd;
 	struct sink *s;
 	int err;
-	struct rt_changes *c; /* notifications: what they said, or NULL */
+	struct rt_changes *c; /* notifications: what they said (else NULL) */
 };
 
 struct rattr {
