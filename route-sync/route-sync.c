@@ -14,6 +14,12 @@
  * Its routes carry its protocol number (PROTOCOL) and the class's metric:
  * a route of another protocol is never changed or deleted. Needs
  * CAP_NET_ADMIN, nothing more.
+ *
+ * The kernel removes routes by itself, most without a word (IPv4 routes
+ * through a link that goes down, routes via a gateway whose address goes),
+ * and others may delete ours: route-sync follows the kernel's link, address
+ * and route notifications and reads the tables back shortly after one that
+ * may have removed routes of ours or let refused ones in.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +27,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +48,9 @@
 #define METRICS_MS 10000
 #define DEFAULT_PROTOCOL 247
 #define DEFAULT_METRIC 100
+/* After a notification: a burst (a link down then up, a flush of 100,000
+ * routes) costs one or two read-backs. */
+#define FOLLOW_DELAY_MS 200
 
 static const char usage_text[] =
     "usage: route-sync [-A ack-fifo] [-M metrics-file]\n"
@@ -73,9 +83,11 @@ static struct sink_io IO = {.apply = apply,
 			    .sigfd = -1};
 static struct rtk *K;
 static struct ratelimit bad_rl = RATELIMIT_INIT, kern_rl = RATELIMIT_INIT;
+static struct rt_changes changed; /* since the last line about them */
 
 static struct {
 	uint64_t added, deleted, replaced, refused, resyncs;
+	uint64_t kernel_events, kernel_lost;
 	uint64_t ours, foreign, no_dest;
 } n;
 
@@ -92,6 +104,16 @@ static const struct metric metrics[] = {
      "Route changes the kernel refused", &n.refused},
     {"resyncs_total", NULL, METRIC_COUNTER,
      "Read-backs of the tables from the kernel", &n.resyncs},
+    {"kernel_resyncs_total", NULL, METRIC_COUNTER,
+     "Read-backs caused by the kernel's notifications", &IO.resyncs},
+    {"kernel_events_total", NULL, METRIC_COUNTER,
+     "Notifications that may have removed routes of ours or let refused "
+     "ones in: a link came, went, went up or down, an address was added or "
+     "removed, a route of ours deleted by others, notifications lost",
+     &n.kernel_events},
+    {"kernel_events_lost_total", NULL, METRIC_COUNTER,
+     "Times the kernel's notifications overflowed route-sync's socket",
+     &n.kernel_lost},
     {"acks_total", NULL, METRIC_COUNTER, "Acks written", &IO.acks},
     {"acks_dropped_total", NULL, METRIC_COUNTER,
      "Acks dropped: the channel was full", &IO.acks_dropped},
@@ -320,11 +342,82 @@ devices(void)
 	return ret;
 }
 
+/* Appends ", " and a piece to what. */
+static void __attribute__((format(printf, 3, 4)))
+piece(char *what, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(what);
+	va_list ap;
+
+	if (len && len + 2 < size) {
+		memcpy(what + len, ", ", 3);
+		len += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(what + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A line for a read-back the kernel's notifications caused, at most 5 in
+ * 10 s (a flapping link), each saying all that changed since the last.
+ */
+static void
+changes_line(void)
+{
+	static int64_t last;
+	static int tokens = 5;
+	static uint64_t readbacks;
+	int64_t now = clock_mono_ms();
+	char what[256] = "", more[64] = "";
+
+	readbacks++;
+	if (now - last >= 10000) {
+		tokens = 5;
+		last = now;
+	}
+	if (!tokens)
+		return;
+	tokens--;
+	if (changed.links == 1)
+		piece(what, sizeof what, "link %s %s", changed.link,
+		      changed.state);
+	else if (changed.links)
+		piece(what, sizeof what,
+		      "%llu link changes, the last link %s %s",
+		      (unsigned long long)changed.links, changed.link,
+		      changed.state);
+	if (changed.addrs)
+		piece(what, sizeof what, "%llu address%s added or removed",
+		      (unsigned long long)changed.addrs,
+		      changed.addrs == 1 ? "" : "es");
+	if (changed.deleted)
+		piece(what, sizeof what,
+		      "%llu route%s of ours deleted by others",
+		      (unsigned long long)changed.deleted,
+		      changed.deleted == 1 ? "" : "s");
+	if (changed.lost)
+		piece(what, sizeof what, "notifications lost");
+	if (readbacks > 1)
+		snprintf(more, sizeof more,
+			 " (%llu read-backs since the last such line)",
+			 (unsigned long long)readbacks);
+	log_info("kernel changed (%s): reading the tables back%s", what, more);
+	memset(&changed, 0, sizeof changed);
+	readbacks = 0;
+}
+
 static int
 resync(void *arg)
 {
+	static uint64_t kernel_resyncs;
+
 	(void)arg;
 	n.resyncs++;
+	if (IO.resyncs != kernel_resyncs) {
+		kernel_resyncs = IO.resyncs;
+		changes_line();
+	}
 	IO.missing = devices() == -1;
 	sink_view_begin(&S);
 	if (rtk_dump(K, dests, ndests, &S) == -1) {
@@ -336,10 +429,19 @@ resync(void *arg)
 	return IO.missing ? -1 : 0;
 }
 
+/* Refusals of a route whose link or gateway is not there (yet). */
+static int
+link_refusal(int e)
+{
+	return e == ENETDOWN || e == ENETUNREACH || e == EHOSTUNREACH ||
+	       e == ENODEV;
+}
+
 /*
  * Sends every pending change. Changes the kernel refused stay undone and
- * are tried again at the next read-back (a replay, SIGHUP, or after an add
- * met a route already there). 0 when everything is applied.
+ * are tried again at the next read-back (a replay, SIGHUP, a link or an
+ * address that changed, or after an add met a route already there). 0
+ * when everything is applied.
  */
 static int
 apply(void *arg)
@@ -398,8 +500,12 @@ apply(void *arg)
 				log_warn_limited(
 				    &kern_rl,
 				    "the kernel refused "
-				    "%d route changes (first: %s): %s",
-				    failed, a, strerror(firsterr));
+				    "%d route changes (first: %s): %s%s",
+				    failed, a, strerror(firsterr),
+				    link_refusal(firsterr)
+					? " (tried again when a link or an "
+					  "address changes)"
+					: "");
 			}
 		}
 	}
@@ -475,6 +581,9 @@ setup(void)
 		log_fatal_sys(errno == EPERM ? EXIT_PERM : EXIT_TEMP,
 			      "unable to open a routing netlink socket%s",
 			      errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
+	if (rtk_follow(K) == -1)
+		log_fatal_sys(EXIT_TEMP, "unable to follow the kernel's "
+					 "link, address and route changes");
 	IO.fresh_view = resync(NULL) == 0;
 	counts();
 	log_info("started: protocol %u, %u route classes, %llu routes of ours "
@@ -493,6 +602,30 @@ timers(int64_t now)
 		next_metrics = now + METRICS_MS;
 	}
 	return next_metrics - now < 0 ? 0 : (int)(next_metrics - now);
+}
+
+/* The kernel's notifications: a read-back soon when one may have removed
+ * routes of ours or let refused ones in. */
+static void
+follow(short revents)
+{
+	uint64_t events = changed.events, lost = changed.lost;
+	int r;
+
+	if (!revents)
+		return;
+	if ((r = rtk_changes(K, dests, ndests, &changed)) == -1) {
+		if (errno == ENOMEM)
+			log_fatal(EXIT_TEMP, "out of memory");
+		log_fatal_sys(EXIT_TEMP,
+			      "unable to read the kernel's notifications");
+	}
+	n.kernel_events += changed.events - events;
+	n.kernel_lost += changed.lost - lost;
+	if (r) {
+		IO.fresh_view = 0; /* the first eor reads back too */
+		sink_resync(&IO, clock_mono_ms(), FOLLOW_DELAY_MS);
+	}
 }
 
 /* What lib/sink says after poll: lines to log, the stats line, the end. */
@@ -520,7 +653,7 @@ events(const struct pollfd *pfd)
 int
 main(int argc, char **argv)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	int64_t now;
 	int t;
 
@@ -534,11 +667,13 @@ main(int argc, char **argv)
 	while (!stop) {
 		now = clock_mono_ms();
 		t = sink_poll(&IO, pfd, now, timers(now));
-		if (poll(pfd, 2, t) == -1) {
+		pfd[2] = (struct pollfd){rtk_follow_fd(K), POLLIN, 0};
+		if (poll(pfd, 3, t) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_fatal_sys(EXIT_TEMP, "unable to poll");
 		}
+		follow(pfd[2].revents);
 		events(pfd);
 	}
 	write_metrics();

@@ -54,4 +54,35 @@ int rtk_batch_add(struct rtk *k, const struct rt_dest *d, enum sink_op op,
 int rtk_batch_full(const struct rtk *k);
 int rtk_batch_send(struct rtk *k, uint8_t *ok, int *exists, int *firsterr);
 
+/*
+ * Following the kernel: a second socket gets its link, address and route
+ * notifications, and the links' states now (a dump) are kept. What may
+ * have removed routes of ours or let refused ones in is counted in a
+ * struct rt_changes, which rtk_changes adds to.
+ */
+struct rt_changes {
+	uint64_t events;   /* each of the below */
+	uint64_t links;	   /* a link came, went, went up or down */
+	uint64_t addrs;	   /* an address was added or removed */
+	uint64_t deleted;  /* a route of ours deleted by someone else */
+	uint64_t lost;	   /* notifications lost (or garbled) */
+	char link[16];	   /* the last link counted */
+	const char *state; /* its state then: "up", "down", "removed"... */
+};
+
+/* Subscribes and reads the links' states. 0, or -1 with errno. */
+int rtk_follow(struct rtk *k);
+int rtk_follow_fd(const struct rtk *k);
+/*
+ * Reads every notification queued (never waits) into c: 1 when one may
+ * have changed routes of ours in the tables of d, else 0; -1 with errno
+ * when the read failed or memory ran out (ENOMEM).
+ */
+int rtk_changes(struct rtk *k, const struct rt_dest *d, uint32_t nd,
+		struct rt_changes *c);
+/* One buffer of notifications into c, as rtk_changes reads it (for the
+ * fuzzer): 0, or -1 when memory ran out. */
+int rtk_parse_changes(struct rtk *k, const struct rt_dest *d, uint32_t nd,
+		      struct rt_changes *c, const void *buf, size_t len);
+
 #endif

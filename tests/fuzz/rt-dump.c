@@ -3,6 +3,8 @@
  * (route-sync/rt.c, route_cb through libmnl): any bytes as one buffer of
  * the dump, against two classes of routes. Nothing may crash or read out
  * of bounds; routes it takes for ours with a stale metric are listed.
+ * The same bytes as a buffer of the kernel's link, address and route
+ * notifications (rtk_parse_changes), with no link known yet.
  */
 #include <linux/rtnetlink.h>
 #include <stdint.h>
@@ -27,6 +29,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct rtk *k;
 	static struct rt_dest d[2];
+	struct rt_changes c = {0};
+	struct rtk *ev;
 	struct sink s;
 	void *buf;
 
@@ -52,6 +56,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)rtk_parse(k, d, 2, &s, buf, size);
 	sink_view_end(&s);
 	sink_destroy(&s);
+	/* A fresh one: the links it learns would pile up across inputs. */
+	if (!(ev = rtk_open(247)))
+		abort();
+	(void)rtk_parse_changes(ev, d, 2, &c, buf, size);
+	rtk_close(&ev);
 	free(buf);
 	return 0;
 }
