@@ -50,8 +50,14 @@ restart_open(struct bgpa *g, const char *file)
 		return;
 	}
 	while (fgets(line, sizeof line, f)) {
-		if (sscanf(line, "alive %lld", &alive) == 1)
+		if (sscanf(line, "alive %lld", &alive) == 1) {
+			/* From the future (the clock stepped back, or a bad
+			 * file): as if written now, so the R bit errs on the
+			 * side of the routes the peer may hold. */
+			if (alive > now)
+				alive = now;
 			continue;
+		}
 		if (sscanf(line, "peer %63s %u", name, &t) != 2 || alive < 0)
 			continue;
 		for (i = 0; i < g->npeers; i++) {
